@@ -1,0 +1,3 @@
+from radiocli.cli import main
+
+main()

@@ -1,0 +1,175 @@
+"""The ``radiocli`` command: a thin shell over the core.
+
+Every command lives in its own module under ``radiocli/cli/`` and is imported only when
+it runs, so ``radiocli --help`` starts fast. This module is the one place where errors
+become messages: a :class:`~radiocli.errors.RadioError` is printed and exits 1, a usage
+error exits 2, and anything unexpected is written to ``<home>/crash.log`` instead of
+showing a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from radiocli import __version__
+from radiocli.i18n import _, language_from_env, set_language
+
+# command name -> (module under radiocli.cli, short help shown by `radiocli --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "stations": ("stations", "List the station registry (579 Hanoi commune stations)."),
+    "validate": ("validate", "Check schedule files: every problem with file:line:column."),
+    "plan": ("plan", "Show what will air: occurrences per station, conflicts resolved."),
+    "schema": ("schema", "Print the JSON Schema of the schedule format."),
+    "normalize": ("normalize", "Turn written Vietnamese into its spoken form."),
+    "say": ("say", "Speak a text: write it to a WAV file or play it."),
+    "voices": ("voices", "List the speech engines and their Vietnamese voices."),
+    "cache": ("cache", "Inspect or clear the speech and program audio cache."),
+    "render": ("render", "Render the audio the plan needs (speech, programs)."),
+    "run": ("run", "Run the playout daemon: air programs on time, write as-run logs."),
+    "alert": ("alert", "Put an emergency announcement on air now."),
+    "reload": ("reload", "Make the running daemon re-read the schedules."),
+    "status": ("status", "What is on air now, what is next, last errors."),
+    "doctor": ("doctor", "Check tools, audio device, clock, disk and schedule."),
+    "logs": ("logs", "As-run logs: verify, tail, collect."),
+    "simulate": ("simulate", "Run the schedules on a virtual clock over days or months."),
+    "report": ("report", "District reports: summary, station, compliance."),
+    "keys": ("keys", "Create signing keys for schedule approval."),
+    "approve": ("approve", "Sign schedule files and their audio into an approved bundle."),
+    "verify": ("verify", "Check an approved bundle's signature and hashes."),
+}
+
+
+class Env:
+    """What every command needs: the home, the schedules folder, the language."""
+
+    def __init__(self, home: Path, schedules: Path | None, lang: str) -> None:
+        from radiocli.home import Home
+
+        self.home = Home(home)
+        self._schedules = schedules
+        self.lang = lang
+
+    @property
+    def schedules(self) -> Path:
+        if self._schedules is not None:
+            return self._schedules
+        configured = self.home.load_config().get("schedules")
+        if configured:
+            return Path(str(configured)).expanduser()
+        return Path("schedules")
+
+    def config(self) -> dict:
+        return self.home.load_config()
+
+
+def default_home() -> Path:
+    env = os.environ.get("RADIOCLI_HOME")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("radiocli", appauthor=False))
+
+
+class RadioGroup(click.Group):
+    """Loads commands lazily and turns core errors into messages."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"radiocli.cli.{COMMANDS[name][0]}")
+        command: click.Command = module.command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_module, help_text) in COMMANDS.items()]
+        with formatter.section(_("Commands")):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> object:
+        from radiocli.errors import RadioError
+
+        try:
+            return super().invoke(ctx)
+        except RadioError as exc:
+            fail(str(exc))
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo(_("interrupted"), err=True)
+            ctx.exit(130)
+        except BrokenPipeError:
+            ctx.exit(0)
+        except MemoryError:
+            fail(_("out of memory: the input is too large"))
+        except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+            crash(ctx, exc)
+        return None
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print a user-facing error and exit (1 by default)."""
+    for line in message.splitlines() or [message]:
+        click.echo(f"radiocli: {line}", err=True)
+    raise click.exceptions.Exit(code)
+
+
+def crash(ctx: click.Context, exc: BaseException) -> None:
+    env = ctx.find_object(Env)
+    where = "(no home)"
+    if env is not None:
+        try:
+            env.home.root.mkdir(parents=True, exist_ok=True)
+            log = env.home.root / "crash.log"
+            with open(log, "a", encoding="utf-8") as fh:
+                fh.write(f"--- {datetime.now().astimezone().isoformat()} {sys.argv}\n")
+                fh.write("".join(traceback.format_exception(exc)))
+            where = str(log)
+        except OSError:
+            pass
+    fail(f"{_('internal error')}: {type(exc).__name__}: {exc} ({_('details in')} {where})")
+
+
+@click.group(
+    cls=RadioGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Example: radiocli plan --date 2021-08-02 --station 00001",
+)
+@click.version_option(__version__, prog_name="radiocli")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="RADIOCLI_HOME",
+    help="Where data, caches and logs live [env RADIOCLI_HOME; default: user data dir].",
+)
+@click.option(
+    "--schedules",
+    "-s",
+    type=click.Path(path_type=Path),
+    envvar="RADIOCLI_SCHEDULES",
+    help="Schedules folder [default: ./schedules or `schedules` in the home's config.yaml].",
+)
+@click.option(
+    "--lang", type=click.Choice(["vi", "en"]), help="Message language [default: from LANG]."
+)
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None, schedules: Path | None, lang: str | None) -> None:
+    """radiocli: schedules, speech, playout and reports for commune loudspeaker radio."""
+    lang = lang or language_from_env(os.environ)
+    set_language(lang)
+    ctx.obj = Env(home or default_home(), schedules, lang)
+
+
+def main() -> None:
+    set_language(language_from_env(os.environ))
+    cli(prog_name="radiocli")

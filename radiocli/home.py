@@ -1,0 +1,67 @@
+"""Where radiocli keeps its data: one folder, the "home".
+
+The CLI decides the root (``--home``, ``RADIOCLI_HOME`` or the user data directory);
+the core only ever receives a :class:`Home`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Home:
+    root: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / "config.yaml"
+
+    @property
+    def logs(self) -> Path:
+        """As-run logs: ``logs/<station>/<YYYY-MM-DD>.jsonl``."""
+        return self.root / "logs"
+
+    @property
+    def cache(self) -> Path:
+        """Rendered speech and program audio, content-addressed."""
+        return self.root / "cache"
+
+    @property
+    def run(self) -> Path:
+        """Daemon state: pid file, control socket, pending alerts, status."""
+        return self.root / "run"
+
+    @property
+    def aircheck(self) -> Path:
+        """Recordings made by the ``file`` sink, the proof of broadcast."""
+        return self.root / "aircheck"
+
+    def ensure(self, *parts: str) -> Path:
+        path = self.root.joinpath(*parts)
+        path.mkdir(parents=True, exist_ok=True, mode=0o750)
+        return path
+
+    def load_config(self) -> dict[str, Any]:
+        """The home's ``config.yaml`` (empty when there is none)."""
+        import yaml
+
+        from radiocli.errors import RadioError
+
+        if not self.config_file.is_file():
+            return {}
+        try:
+            data = yaml.safe_load(self.config_file.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
+            raise RadioError(f"{self.config_file}: cannot read the configuration: {exc}") from exc
+        if not isinstance(data, dict):
+            raise RadioError(f"{self.config_file}: the configuration must be a mapping of keys")
+        return data
+
+
+def private_open(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_APPEND) -> int:
+    """Open a file readable by its owner and group only (logs, keys, state)."""
+    return os.open(path, flags, 0o640)
