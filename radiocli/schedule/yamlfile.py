@@ -1,0 +1,122 @@
+"""Read a YAML file into located nodes, safely, whatever the bytes are.
+
+Schedules are edited by hand, so every later message must say file:line:column. We keep
+PyYAML's node tree (each node has its start mark and its raw text: "06:00" stays a string
+instead of YAML 1.1's base-60 integer) and refuse, with a clear message, what could hurt:
+files over the size limit, invalid UTF-8, NUL bytes, aliases (alias bombs), nesting
+deeper than a schedule ever needs, duplicate keys.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from radiocli.errors import Problem
+
+MAX_BYTES = 4 * 1024 * 1024  # the 579-station registry is 45 kB
+MAX_DEPTH = 32
+MAX_NODES = 400_000
+
+try:  # libyaml is much faster; PyYAML wheels ship it
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+Node = yaml.Node
+ScalarNode = yaml.ScalarNode
+MappingNode = yaml.MappingNode
+SequenceNode = yaml.SequenceNode
+
+
+class YamlProblem(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def read_text(path: Path, shown: str) -> str:
+    """The file's text, or a YamlProblem saying why it cannot be a schedule file."""
+    try:
+        if path.is_dir():
+            raise YamlProblem(Problem(shown, message="is a folder, not a YAML file",
+                                      code="not-a-file"))
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise YamlProblem(Problem(
+                shown, message=f"file is too large ({size / 1e6:.1f} MB)",
+                hint=f"schedule files are at most {MAX_BYTES // (1024 * 1024)} MB; split it",
+                code="too-large"))
+        data = path.read_bytes()
+    except OSError as exc:
+        raise YamlProblem(Problem(shown, message=f"cannot read: {exc.strerror or exc}",
+                                  code="unreadable")) from exc
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise YamlProblem(Problem(shown, line, 1, "contains a NUL byte: this is not a text file",
+                                  "save the schedule as UTF-8 text", "binary"))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise YamlProblem(Problem(shown, line, col, "is not valid UTF-8 text",
+                                  "save the file as UTF-8 (Unicode) in your editor",
+                                  "encoding")) from exc
+    return text.removeprefix("\ufeff")
+
+
+def parse(text: str, shown: str) -> Node | None:
+    """Compose one YAML document into nodes after checking its events are harmless."""
+    try:
+        depth = nodes = documents = 0
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.AliasEvent):
+                m = event.start_mark
+                raise YamlProblem(Problem(
+                    shown, m.line + 1, m.column + 1,
+                    "YAML aliases (*name) are not allowed in schedules",
+                    "write the value out in full", "alias"))
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    m = event.start_mark
+                    raise YamlProblem(Problem(
+                        shown, m.line + 1, m.column + 1,
+                        f"nesting is deeper than {MAX_DEPTH} levels",
+                        "a schedule never needs this; check the indentation", "too-deep"))
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+            elif isinstance(event, yaml.DocumentStartEvent) and documents:
+                m = event.start_mark
+                raise YamlProblem(Problem(shown, m.line + 1, m.column + 1,
+                                          "more than one YAML document ('---') in one file",
+                                          "put each document in its own file", "multi-doc"))
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise YamlProblem(Problem(shown, message="too many YAML values in one file",
+                                          hint="split it into smaller files", code="too-large"))
+        return yaml.compose(text, Loader=_Loader)
+    except YamlProblem:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        what = exc.problem or "invalid YAML"
+        hint = "check the indentation and quoting"
+        if "\t" in what or "'\\t'" in what:
+            what, hint = "a tab character is used for indentation", "indent with spaces"
+        raise YamlProblem(Problem(shown, line, col, f"YAML syntax: {what}", hint,
+                                  "syntax")) from exc
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        raise YamlProblem(Problem(shown, message=f"YAML syntax: {exc}",
+                                  hint="check the file", code="syntax")) from exc
+
+
+def where(node: Node, shown: str) -> tuple[str, int, int]:
+    m = node.start_mark
+    return shown, m.line + 1, m.column + 1
