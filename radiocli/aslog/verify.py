@@ -1,0 +1,458 @@
+"""Check as-run logs: the chain, the format, the file each line sits in.
+
+:func:`verify_file` re-computes the chain of one file and reports, each at its
+``file:line``: edited, removed, inserted and reordered lines, lines moved from another
+station or day, unknown or missing keys, bytes that are not UTF-8 or JSON, a torn last
+line and a past day without its ``sealed`` line (possibly truncated).
+
+Limits: the chain is unkeyed, so it shows that lines were changed by someone who did
+not re-compute every later hash; a change to the very last line of an unsealed file,
+or a whole file re-chained by hand, cannot be seen from the file alone (compare with a
+collected copy, which ``logs collect`` keeps).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from radiocli.aslog.format import (
+    ALL_EVENTS,
+    BOOKKEEPING,
+    EVENT_KEYS,
+    MINUTE_KEYS,
+    PRIORITIES,
+    SEALED_KEYS,
+    TORN_RE,
+    genesis,
+)
+from radiocli.aslog.reader import Line, file_identity, read_lines
+from radiocli.errors import Problem
+
+_JSTR = rb'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
+_OFF = rb"[+-]\d{2}:\d{2}"
+MINUTE_RE = re.compile(
+    rb'\{"station":"(?P<station>[A-Za-z0-9_.-]+)","minute":"(?P<day>\d{4}-\d{2}-\d{2})T'
+    rb"(?P<hh>[01]\d|2[0-3]):[0-5]\d" + _OFF + rb'","program":' + _JSTR
+    + rb',"occurrence":' + _JSTR + rb',"segment":(?:0|[1-9]\d*),'
+    rb'"priority":"(?:normal|priority|emergency)","seconds":(?P<seconds>[1-9]\d?),'
+    rb'"prev":"(?P<prev>[0-9a-f]{32})"\}'
+)
+EVENT_RE = re.compile(
+    rb'\{"station":"(?P<station>[A-Za-z0-9_.-]+)","event":"(?P<event>[a-z]+)",'
+    rb'"at":"(?P<day>\d{4}-\d{2}-\d{2})T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}' + _OFF
+    + rb'","scheduled":"(?:\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d' + _OFF
+    + rb')?","program":' + _JSTR + rb',"occurrence":' + _JSTR
+    + rb',"priority":"(?P<priority>normal|priority|emergency|)","reason":' + _JSTR
+    + rb',(?:"lines":(?P<lines>0|[1-9]\d*),)?"prev":"(?P<prev>[0-9a-f]{32})"\}'
+)
+
+
+@dataclass
+class FileCheck:
+    """What verifying one file found."""
+
+    path: Path
+    station: str
+    day: date | None
+    lines: int = 0
+    sealed: bool = False
+    torn: bool = False
+    minutes: int = 0
+    events: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+def verify_file(
+    path: Path | str,
+    *,
+    today: date | None = None,
+    station: str | None = None,
+    day: date | None = None,
+) -> list[Problem]:
+    """Every problem of one log file (empty list: the file checks out).
+
+    ``today``: files of this day or later may lack their ``sealed`` line (still being
+    written); with ``today=None`` every day counts as past. ``station``/``day`` override
+    what the file's place says (``<station>/<YYYY-MM-DD>.jsonl`` or the collected
+    ``station=<code>/date=<YYYY-MM-DD>.jsonl``)."""
+    return check_file(path, today=today, station=station, day=day).problems
+
+
+def check_file(
+    path: Path | str,
+    *,
+    today: date | None = None,
+    station: str | None = None,
+    day: date | None = None,
+) -> FileCheck:
+    """Verify one file and say what it holds (lines, sealed, torn) besides problems."""
+    path = Path(path)
+    where_station, where_day = file_identity(path)
+    station = station or where_station
+    day = day or where_day
+    check = FileCheck(path, station, day)
+    name = str(path)
+    problems = check.problems
+
+    def problem(line: int, code: str, message: str, hint: str = "", severity: str = "error"):
+        problems.append(Problem(name, line, 0, message, hint, code, severity))
+
+    if day is None:
+        problem(0, "name", "not an as-run log file name", "expected <YYYY-MM-DD>.jsonl")
+        return check
+    try:
+        lines = list(read_lines(path))
+    except OSError as exc:
+        problem(0, "unreadable", f"cannot read the file: {exc.strerror or exc}")
+        return check
+    check.lines = len(lines)
+    if not lines:
+        problem(0, "empty", "the file is empty", "a day's log has at least its sealed line")
+        return check
+
+    first = genesis(station, day)
+    day_text = day.isoformat().encode()
+    station_bytes = station.encode()
+    prevs: list[str | None] = []
+    kinds: list[str] = []  # "minute", event name, or "" when unreadable
+    minute_of: list[bytes] = []
+    canonical: list[bool] = []
+    sealed_at: list[int] = []  # indexes of sealed lines
+    sealed_count: dict[int, int] = {}
+
+    for index, line in enumerate(lines):
+        n = line.number
+        raw = line.raw
+        if line.torn:
+            check.torn = True
+            problem(
+                n,
+                "torn",
+                f"the last line is cut short ({line.length} bytes without a newline)",
+                "a power cut or a copy stopped mid-line; `radiocli run` sets it aside",
+            )
+            prevs.append(None)
+            kinds.append("")
+            minute_of.append(b"")
+            canonical.append(False)
+            continue
+        match = MINUTE_RE.fullmatch(raw) if raw[:30].find(b'"minute"') > 0 else None
+        kind = ""
+        line_day = b""
+        line_station = b""
+        if match is not None:
+            kind = "minute"
+            line_day = match.group("day")
+            line_station = match.group("station")
+            if int(match.group("seconds")) > 60:
+                problem(n, "value", "'seconds' is more than 60")
+            check.minutes += 1
+            minute_of.append(raw[match.start("day") : match.start("day") + 16])
+        else:
+            match = EVENT_RE.fullmatch(raw)
+            minute_of.append(b"")
+            if match is not None:
+                kind = match.group("event").decode()
+                line_day = match.group("day")
+                line_station = match.group("station")
+                check.events += 1
+                _event_rules(kind, match, n, problem)
+                if kind == "sealed" and match.group("lines") is not None:
+                    sealed_at.append(index)
+                    sealed_count[index] = int(match.group("lines"))
+        if match is None:
+            canonical.append(False)
+            prev, kind, line_station, line_day = _explain(line, n, problem)
+            prevs.append(prev)
+            kinds.append(kind)
+            if kind == "sealed":
+                sealed_at.append(index)
+                lines_value = (line.data or {}).get("lines")
+                if isinstance(lines_value, int):
+                    sealed_count[index] = lines_value
+        else:
+            if not raw.isascii():
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    problem(n, "encoding", f"invalid UTF-8 at column {exc.start + 1}")
+            canonical.append(True)
+            prevs.append(match.group("prev").decode())
+            kinds.append(kind)
+        if line_station and line_station != station_bytes:
+            problem(
+                n,
+                "wrong-station",
+                f"line of station {line_station.decode(errors='replace')} "
+                f"in the log of station {station}",
+                "a line was moved between stations",
+            )
+        if line_day and line_day != day_text:
+            problem(
+                n,
+                "wrong-day",
+                f"line of {line_day.decode(errors='replace')} in the log of {day}",
+                "a line was moved between days",
+            )
+
+    _check_chain(lines, prevs, kinds, minute_of, canonical, sealed_count, first, problem)
+
+    # sealed, late lines, truncation
+    last_good = len(lines) - 1
+    while last_good >= 0 and lines[last_good].torn:
+        last_good -= 1
+    if sealed_at:
+        final = sealed_at[-1]
+        check.sealed = final == last_good
+        if final < last_good:
+            problem(
+                lines[final + 1].number,
+                "late",
+                f"{last_good - final} line(s) written after the day was sealed "
+                f"(line {lines[final].number})",
+                "late writes are kept; seal the day again",
+                severity="warning",
+        )
+    past = today is None or day < today
+    if past and not check.sealed:
+        problem(
+            lines[-1].number,
+            "truncated",
+            f"the log of {day} has no 'sealed' line at its end: possibly truncated",
+            "a day's log ends with its sealed line; the player stopped, or lines were removed",
+        )
+    return check
+
+
+def _event_rules(kind: str, match: re.Match[bytes], n: int, problem) -> None:  # noqa: ANN001
+    if kind not in ALL_EVENTS:
+        problem(n, "value", f"unknown event {kind!r}")
+    bookkeeping = kind in BOOKKEEPING
+    if bookkeeping and match.group("priority"):
+        problem(n, "value", f"a '{kind}' line has an empty priority")
+    if not bookkeeping and not match.group("priority"):
+        problem(n, "value", "'priority' is empty")
+    if (kind == "sealed") != (match.group("lines") is not None):
+        problem(
+            n,
+            "keys",
+            "'lines' belongs to sealed lines only" if kind != "sealed" else "'lines' is missing",
+        )
+
+
+def _explain(line: Line, n: int, problem) -> tuple[str | None, str, bytes, bytes]:  # noqa: ANN001
+    """A line the fast patterns refused: say precisely what is wrong with it.
+    Returns (prev, kind, station, day-text)."""
+    data = line.data
+    if data is None:
+        problem(n, "unreadable", f"{line.error}: {line.text(60)}")
+        return None, "", b"", b""
+    prev = data.get("prev")
+    prev = prev if isinstance(prev, str) else None
+    if "minute" in data:
+        kind = "minute"
+        expected = MINUTE_KEYS
+        when = data.get("minute")
+    elif "event" in data:
+        kind = str(data.get("event"))
+        expected = SEALED_KEYS if kind == "sealed" else EVENT_KEYS
+        when = data.get("at")
+    else:
+        problem(n, "keys", "neither a minute line nor an event line (no 'minute' or 'event')")
+        return prev, "", b"", b""
+    keys = tuple(data)
+    unknown = [k for k in keys if k not in expected]
+    missing = [k for k in expected if k not in data]
+    reported = False
+    if unknown:
+        problem(n, "unknown-keys", f"unknown key(s): {', '.join(map(repr, unknown))}")
+        reported = True
+    if missing:
+        problem(n, "missing-keys", f"missing key(s): {', '.join(map(repr, missing))}")
+        reported = True
+    if not reported and keys != expected:
+        problem(n, "format", "keys are not in the documented order", "the line was rewritten")
+        reported = True
+    if kind != "minute" and kind not in ALL_EVENTS:
+        problem(n, "value", f"unknown event {kind!r}")
+        reported = True
+    seconds = data.get("seconds")
+    if kind == "minute" and not (isinstance(seconds, int) and 1 <= seconds <= 60):
+        problem(n, "value", f"'seconds' must be a whole number 1..60, got {seconds!r}")
+        reported = True
+    if data.get("priority") not in PRIORITIES | {""}:
+        problem(n, "value", f"unknown priority {data.get('priority')!r}")
+        reported = True
+    if not isinstance(prev, str) or not re.fullmatch(r"[0-9a-f]{32}", prev):
+        problem(n, "value", "'prev' must be 32 lowercase hex digits")
+        reported = True
+    if not reported:
+        canon = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        if canon != line.raw:
+            problem(
+                n,
+                "format",
+                "the line is not written the way the writer writes it "
+                "(spacing, escapes or number format)",
+                "the line was rewritten by another program",
+            )
+        else:
+            problem(n, "value", "a time or value is not in the documented format")
+    station = data.get("station")
+    station_b = station.encode() if isinstance(station, str) else b""
+    day_b = when[:10].encode() if isinstance(when, str) else b""
+    return prev, kind, station_b, day_b
+
+
+def _check_chain(
+    lines: list[Line],
+    prevs: list[str | None],
+    kinds: list[str],
+    minute_of: list[bytes],
+    canonical: list[bool],
+    sealed_count: dict[int, int],
+    first: str,
+    problem,  # noqa: ANN001
+) -> None:
+    digests = [line.digest for line in lines]
+    position: dict[str, int] = {}
+    for index, digest in enumerate(digests):
+        position.setdefault(digest, index)
+    # Does some line point at a line that comes after it? Then lines were reordered.
+    reordered = any(
+        p is not None and position.get(p, -1) >= i for i, p in enumerate(prevs)
+    )
+    expected = first
+    for i, prev in enumerate(prevs):
+        if lines[i].torn:
+            break
+        if prev is None:  # unreadable line: it breaks the chain by itself
+            expected = digests[i]
+            continue
+        if prev != expected:
+            n = lines[i].number
+            j = position.get(prev)
+            if reordered and (j is not None or prev == first):
+                problem(
+                    n,
+                    "reordered",
+                    f"line {n} is out of order"
+                    + (f": it belongs right after line {j + 1}" if j is not None else
+                       ": it belongs at the top of the file"),
+                    "lines were moved within the file",
+                )
+            elif prev == first:
+                problem(
+                    n,
+                    "inserted",
+                    f"lines 1..{n - 1} were inserted before line {n}, the true first line",
+                    "the chain starts at line " + str(n),
+                )
+            elif j is not None and j < i - 1:
+                span = f"line {j + 2}" if j + 2 == n - 1 else f"lines {j + 2}..{n - 1}"
+                problem(n - 1 if j + 2 == n - 1 else j + 2, "inserted",
+                        f"{span} inserted: line {n} follows line {j + 1}",
+                        "lines were added by hand")
+            else:
+                at_line, code, message, hint = _edited_or_removed(
+                    i, lines, kinds, minute_of, canonical, sealed_count
+                )
+                problem(at_line, code, message, hint)
+        expected = digests[i]
+    for index, count in sealed_count.items():
+        if count != index:
+            n = lines[index].number
+            if count > index:
+                problem(
+                    n,
+                    "removed",
+                    f"the sealed line counts {count} line(s) before it, "
+                    f"the file has {index}: {count - index} line(s) removed",
+                )
+            else:
+                problem(
+                    n,
+                    "inserted",
+                    f"the sealed line counts {count} line(s) before it, "
+                    f"the file has {index}: {index - count} line(s) added",
+                )
+
+
+def _edited_or_removed(
+    i: int,
+    lines: list[Line],
+    kinds: list[str],
+    minute_of: list[bytes],
+    canonical: list[bool],
+    sealed_count: dict[int, int],
+) -> tuple[int, str, str, str]:
+    n = lines[i].number
+    before = i - 1
+    if before >= 0 and not canonical[before]:
+        return (n - 1, "edited", f"line {n - 1} was edited (line {n} does not chain to it)",
+                "compare with a collected copy")
+    removed_hint = any(count > index for index, count in sealed_count.items() if index >= i)
+    gap = False
+    if before >= 0 and kinds[i] == "minute" and kinds[before] == "minute":
+        a, b = minute_of[before], minute_of[i]
+        if a and b and a[:10] == b[:10]:
+            minutes_a = int(a[11:13]) * 60 + int(a[14:16])
+            minutes_b = int(b[11:13]) * 60 + int(b[14:16])
+            gap = minutes_b - minutes_a > 1
+    if removed_hint or gap:
+        return (n, "removed", f"line(s) removed between line {n - 1} and line {n}",
+                "the chain of line " + str(n) + " points at a line that is not there")
+    if i == 0:
+        return (n, "edited", "line 1 does not start the chain of this station and day",
+                "the line was edited or moved here from another file")
+    return (n - 1, "edited", f"line {n - 1} was edited, or lines after it removed "
+            f"(line {n} does not chain to it)", "compare with a collected copy")
+
+
+def iter_log_files(path: Path) -> Iterator[Path]:
+    """Log files under ``path`` (a file, a station folder, a logs folder, a store)."""
+    if path.is_file():
+        yield path
+        return
+    for folder, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            if name.endswith(".jsonl"):
+                yield Path(folder) / name
+
+
+def verify_tree(path: Path | str, *, today: date | None = None) -> list[Problem]:
+    """Every problem of every log file under ``path``; torn bytes set aside by the
+    writer (``*.jsonl.torn-<n>``) are listed as warnings."""
+    path = Path(path)
+    problems: list[Problem] = []
+    if not path.exists():
+        return [Problem(str(path), 0, 0, "no such file or folder", code="missing")]
+    for file in iter_log_files(path):
+        problems.extend(verify_file(file, today=today))
+    if path.is_dir():
+        for folder, _dirs, files in os.walk(path):
+            for name in sorted(files):
+                if TORN_RE.match(name):
+                    problems.append(
+                        Problem(
+                            str(Path(folder) / name),
+                            0,
+                            0,
+                            "torn bytes set aside after a power cut",
+                            "kept for inspection; the log itself was recovered",
+                            "torn-file",
+                            "warning",
+                        )
+                    )
+    return problems
