@@ -109,6 +109,10 @@ _TABLE: dict[str, str] = {
     "đ/c": "đồng chí",
     "Đ/C": "đồng chí",
     "đ/v": "đối với",
+    "V/v": "về việc",
+    "v/v": "về việc",
+    "K/g": "kính gửi",
+    "BKS": "biển kiểm soát",
     "Ô.": "ông",
     # education, places
     "THCS": "trung học cơ sở",

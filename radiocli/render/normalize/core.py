@@ -13,7 +13,7 @@ from .letters import LETTER_NAMES, is_vietnamese_syllable, spell
 from .loanwords import LOANWORDS
 from .numbers import read_integer_text, read_numeral
 from .phones import speak_phone_numbers
-from .units import speak_ranges, speak_units
+from .units import speak_ranges, speak_special_numbers, speak_units
 from .urls import speak_addresses
 
 # --- clean-up of the raw text --------------------------------------------------------
@@ -100,13 +100,13 @@ def _place_prefix(match: re.Match[str]) -> str:
 
 def speak_abbreviations(text: str, extra: Mapping[str, str] | None = None) -> str:
     """Expand table abbreviations (UBND, TT&TT, Đ/c...) and P./Q./TP. before a name."""
+    if "." in text:
+        text = _PLACE_PREFIX.sub(_place_prefix, text)
     exact, loose, table = _abbreviation_patterns(_merged_items(extra))
     if exact is not None:
         text = exact.sub(lambda m: " " + table[m.group(0)] + " ", text)
     if loose is not None:
         text = loose.sub(lambda m: " " + table["\0" + m.group(0).lower()] + " ", text)
-    if "." in text:
-        text = _PLACE_PREFIX.sub(_place_prefix, text)
     return text
 
 
@@ -151,7 +151,7 @@ def speak_house_numbers(text: str) -> str:
 
 # --- plain numbers, letters glued to digits, acronyms ---------------------------------
 
-_LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=[0-9])|(?<=[0-9])(?=[^\W\d_])")
+_LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])-?(?=[0-9])|(?<=[0-9])(?=[^\W\d_])")
 _NUMERAL = re.compile(
     r"(?<![0-9])(?:[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?(?![0-9])|[0-9]+(?:[.,][0-9]+)?)"
 )
@@ -248,6 +248,7 @@ def normalize(text: str, abbreviations: Mapping[str, str] | None = None) -> str:
     text = speak_addresses(text)
     text = speak_document_numbers(text)
     text = speak_phone_numbers(text)
+    text = speak_special_numbers(text)
     text = speak_loanwords(text)
     text = speak_abbreviations(text, abbreviations)
     text = speak_numbered(text)

@@ -8,11 +8,13 @@ from .numbers import read_digits
 
 _CONTEXT_WORDS = {"sđt": "số điện thoại", "đt": "điện thoại"}
 
+_NUM = r"\+?[0-9]+(?:[ .-][0-9]+){0,5}(?![0-9])"
 _AFTER_CONTEXT = re.compile(
     r"(?i)(?<![\w])(tổng đài|đường dây nóng|hotline|số điện thoại|điện thoại|sđt|đt|fax|"
     r"gọi|liên hệ|liên lạc|số máy)((?:\s*[:(]\s*|\s+)(?:(?:số|là)\s*:?\s*)?)"
-    r"(\+?[0-9]+(?:[ .-][0-9]+){0,5})(?![0-9])"
+    rf"({_NUM}(?:\s*(?:,|/|;|hoặc|và)\s*{_NUM}){{0,5}})"
 )
+_ONE_NUMBER = re.compile(_NUM)
 _BARE = re.compile(r"(?<![\w.,+/:])(?:\+84|0)[0-9]*(?:[ .-][0-9]+){0,5}(?![0-9])")
 _GROUPS = re.compile(r"[ .-]?[0-9]+")
 
@@ -45,21 +47,33 @@ def _looks_like_service_number(number: str) -> bool:
     return digits[0] in "01" or len(digits) >= 7
 
 
-def _context(match: re.Match[str]) -> str:
-    word, sep, number = match.group(1), match.group(2), match.group(3)
-    if word.lower() in ("gọi",) and re.search(r"(?i)kêu\s*$", match.string[max(0, match.start() - 6):match.start()]):
-        return match.group(0)
-    if not _looks_like_service_number(number):
-        return match.group(0)
-    # groups joined by '.'/'-' belong to the number; space-separated ones only when they
-    # complete a phone number (9-12 digits)
+def _read_service_number(number: str) -> str:
+    """Digits of one hotline; trailing space-separated groups only if they complete it."""
     first = re.match(r"\+?[0-9]+(?:[.-][0-9]+)*", number)
     end = first.end() if first else len(number)
-    longer = _phone_prefix(number, 9, 12)
-    if longer:
-        end = max(end, longer)
+    digits = "".join(ch for ch in number if ch.isdigit())
+    if digits[:4] in ("1800", "1900") and _digit_count(number) <= 10:
+        end = len(number)
+    end = max(end, _phone_prefix(number, 9, 12))
+    return read_digits(number[:end]) + number[end:]
+
+
+def _context(match: re.Match[str]) -> str:
+    word, sep, numbers = match.group(1), match.group(2), match.group(3)
+    before = match.string[max(0, match.start() - 6):match.start()]
+    if word.lower() == "gọi" and re.search(r"(?i)kêu\s*$", before):
+        return match.group(0)
+    first = _ONE_NUMBER.match(numbers)
+    if first is None or not _looks_like_service_number(first.group(0)):
+        return match.group(0)
+
+    def one(m: re.Match[str]) -> str:
+        if not _looks_like_service_number(m.group(0)):
+            return m.group(0)
+        return _read_service_number(m.group(0))
+
     spoken_word = _CONTEXT_WORDS.get(word.lower(), word)
-    return f"{spoken_word}{sep}{read_digits(number[:end])}{number[end:]}"
+    return f"{spoken_word}{sep}{_ONE_NUMBER.sub(one, numbers)}"
 
 
 def _bare(match: re.Match[str]) -> str:

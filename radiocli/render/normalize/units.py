@@ -98,3 +98,37 @@ def speak_units(text: str) -> str:
         text = _PER.sub(_per, text)
         text = _NUMBER_SLASH.sub(" trên ", text)
     return text
+
+
+# --- fractions, scores, licence plates -------------------------------------------------
+
+_FRACTION = re.compile(
+    r"(?i:(?<![\w])(chiếm|khoảng|gần|hơn|bằng|còn|giảm|tăng|mất|thêm|dưới|hết|được)\s+)"
+    r"([1-9])/([2-9]|10)(?![\w/]|[.,][0-9])"
+)
+_SCORE = re.compile(r"(?i:(?<![\w])(tỷ số|tỉ số|thắng|thua|hòa|hoà)\s+)([0-9]{1,2})\s*[-:–]\s*([0-9]{1,2})(?![\w/.,])")
+_PLATE = re.compile(
+    r"(?<![\w.-])([0-9]{2}[A-Z]{1,2}[0-9]?)\s*[-\s]\s*([0-9]{3}\.[0-9]{2}|[0-9]{4,5})(?![\w.]|\.[0-9])"
+)
+
+
+def _fraction(match: re.Match[str]) -> str:
+    word, top, bottom = match.group(1), int(match.group(2)), int(match.group(3))
+    if top >= bottom:
+        return match.group(0)
+    bottom_word = "tư" if bottom == 4 else read_numeral(str(bottom))
+    return f"{word} {read_numeral(str(top))} phần {bottom_word}"
+
+
+def _plate(match: re.Match[str]) -> str:
+    from .letters import spell
+
+    return f"{spell(match.group(1))}, {spell(match.group(2).replace('.', ''))}"
+
+
+def speak_special_numbers(text: str) -> str:
+    """'chiếm 1/3' -> một phần ba; 'tỷ số 2-1' -> hai một; plate 29B-123.45 digit by digit."""
+    if "/" in text:
+        text = _FRACTION.sub(_fraction, text)
+    text = _SCORE.sub(lambda m: f"{m.group(1)} {read_numeral(m.group(2))} {read_numeral(m.group(3))}", text)
+    return _PLATE.sub(_plate, text)
