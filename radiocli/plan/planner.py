@@ -13,7 +13,6 @@ from datetime import date, datetime, time, timedelta
 from radiocli.plan.durations import program_seconds
 from radiocli.plan.timeline import Action, Occurrence, Timeline, run_static
 from radiocli.plan.triggers import TZ, fire_times, program_trigger
-from radiocli.schedule.load import select_stations
 from radiocli.schedule.model import Program, Schedule
 
 
@@ -42,16 +41,9 @@ def arrivals(
     wanted = set(stations) if stations is not None else None
     by_station: dict[str, list[Occurrence]] = {}
     seconds: dict[str, tuple[float, bool]] = {}
-    targets_cache: dict[tuple[str, int], list[str]] = {}
     registry = schedule.registry
     for program, fire in program_fire_times(schedule, start, end):
-        local_day = fire.astimezone(TZ).date()
-        current = registry.as_of(local_day)
-        key = (program.id, id(current))
-        codes = targets_cache.get(key)
-        if codes is None:
-            codes = select_stations(program.targets, current)
-            targets_cache[key] = codes
+        codes = registry.select(program.targets, fire.astimezone(TZ).date())
         if program.id not in seconds:
             seconds[program.id] = program_seconds(schedule, program, durations)
         duration, cut = seconds[program.id]

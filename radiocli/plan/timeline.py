@@ -168,6 +168,7 @@ class Timeline:
         assert current is not None
         self._account(at)
         self.on_air = self.on_air_since = None
+        current.reason = "; ".join(filter(None, [current.reason, f"{reason} at {at:%H:%M:%S}"]))
         if current.remaining_s > 0.5:
             self.waiting.append(current)
         else:

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from radiocli import TIMEZONE
@@ -21,7 +21,7 @@ from radiocli.schedule.model import (
     Relay, Rule, Schedule, Segment, Silence, Speech, Targets, Where,
 )
 from radiocli.schedule.registry import (
-    DISTRICT_KINDS, STATION_KINDS, Change, District, Registry, Station,
+    DISTRICT_KINDS, STATION_KINDS, Change, District, Registry, Station, targets_select,
 )
 from radiocli.schedule.suggest import did_you_mean
 from radiocli.schedule.yamlfile import (
@@ -791,28 +791,5 @@ class Reader:
                           tuple(windows), self.where(node))
 
 
-def targets_select(targets: Targets, station: Station) -> bool:
-    """Does a program (or policy rule) with these targets reach this station?"""
-    if station.code in targets.exclude:
-        return False
-    if targets.everywhere:
-        return True
-    if targets.stations and station.code in targets.stations:
-        return True
-    selectors = [
-        (targets.districts, station.district),
-        (targets.kinds, station.kind),
-        (targets.district_kinds, station.district_kind),
-    ]
-    active = [(chosen, value) for chosen, value in selectors if chosen]
-    if not active:
-        return False
-    return all(value in chosen for chosen, value in active)
-
-
 def select_stations(targets: Targets, stations: dict[str, Station]) -> list[str]:
     return [code for code, station in stations.items() if targets_select(targets, station)]
-
-
-def _unused(*_: Any) -> None:  # keep linters quiet about re-exported names
-    return None

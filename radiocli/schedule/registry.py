@@ -13,6 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from radiocli.schedule.model import Targets
 
 STATION_KINDS = ("phường", "xã", "thị trấn")
 DISTRICT_KINDS = ("quận", "huyện", "thị xã")
@@ -74,6 +78,7 @@ class Registry:
         self.changes: tuple[Change, ...] = tuple(sorted(changes, key=lambda c: c.day))
         self._as_of = lru_cache(maxsize=16)(self._compute_as_of)
         self._ever: dict[str, Station] | None = None
+        self._selected: dict[tuple[Targets, int], tuple[str, ...]] = {}
 
     def __len__(self) -> int:
         return len(self.base)
@@ -128,6 +133,17 @@ class Registry:
             self._ever = ever
         return self._ever
 
+    def select(self, targets: Targets, day: date) -> tuple[str, ...]:
+        """Codes of the stations that ``targets`` reach on ``day`` (cached)."""
+        applied = sum(1 for c in self.changes if c.day <= day)
+        key = (targets, applied)
+        found = self._selected.get(key)
+        if found is None:
+            stations = self._as_of(applied)
+            found = tuple(code for code, st in stations.items() if targets_select(targets, st))
+            self._selected[key] = found
+        return found
+
     def known(self, code: str) -> bool:
         return code in self.ever()
 
@@ -137,3 +153,23 @@ class Registry:
             if change.day <= day and change.action == "merge" and code in change.merged:
                 return change.station
         return None
+
+
+def targets_select(targets: Targets, station: Station) -> bool:
+    """Does a program (or policy rule) with these targets reach this station?"""
+    if station.code in targets.exclude:
+        return False
+    if targets.everywhere:
+        return True
+    if targets.stations and station.code in targets.stations:
+        return True
+    active = [
+        (chosen, value)
+        for chosen, value in (
+            (targets.districts, station.district),
+            (targets.kinds, station.kind),
+            (targets.district_kinds, station.district_kind),
+        )
+        if chosen
+    ]
+    return bool(active) and all(value in chosen for chosen, value in active)

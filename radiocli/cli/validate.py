@@ -1,0 +1,69 @@
+"""radiocli validate"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from radiocli.cli import Env
+from radiocli.i18n import _, ngettext
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help=_("Print the problems as JSON."))
+@click.option("--strict", is_flag=True, help=_("Warnings count as problems too (exit 1)."))
+@click.pass_obj
+def command(env: Env, paths: tuple[Path, ...], as_json: bool, strict: bool) -> None:
+    """Check schedules: every problem with file:line:column and what to do.
+
+    PATHS are schedule folders or files (default: the schedules folder). Checks YAML
+    syntax, unknown keys, types, times and dates, station and district codes, audio
+    files, same-priority overlaps, the policy profile, rules that never fire, and
+    speech text. Exit 1 when there is any error.
+
+    Example: radiocli validate schedules/stations/00001.yaml
+    """
+    from radiocli.plan.validate import validate
+
+    root = env.schedules
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            root = path
+        elif not path.exists():
+            raise click.UsageError(_("no such file or folder:") + f" {path}")
+        else:
+            files.append(path)
+    schedule, problems = validate(root, files or None)
+    if files:
+        from radiocli.schedule.load import shown_path
+
+        wanted = {shown_path(f) for f in files}
+        problems = [p for p in problems if p.file in wanted]
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity != "error"]
+    if as_json:
+        click.echo(json.dumps({"ok": not errors and not (strict and warnings),
+                               "errors": len(errors), "warnings": len(warnings),
+                               "problems": [p.as_dict() for p in problems]},
+                              ensure_ascii=False, indent=2))
+    else:
+        for problem in problems:
+            severity = _("error") if problem.severity == "error" else _("warning")
+            text = f"{problem.location()}: {severity}: {problem.message}"
+            if problem.hint:
+                text += f"\n    -> {problem.hint}"
+            click.echo(text)
+        checked = len(files) if files else len(schedule.files)
+        summary = ngettext("{n} file checked", "{n} files checked", checked).format(n=checked)
+        summary += ", " + ngettext("{n} program", "{n} programs",
+                                   len(schedule.programs)).format(n=len(schedule.programs))
+        summary += ": " + ngettext("{n} error", "{n} errors", len(errors)).format(n=len(errors))
+        summary += ", " + ngettext("{n} warning", "{n} warnings",
+                                   len(warnings)).format(n=len(warnings))
+        click.echo(summary, err=True)
+    if errors or (strict and warnings):
+        raise click.exceptions.Exit(1)
