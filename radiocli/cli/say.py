@@ -1,0 +1,69 @@
+"""radiocli say"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import click
+
+from radiocli.cli import Env
+from radiocli.i18n import _
+
+
+@click.command("say")
+@click.argument("text", required=False)
+@click.option("--file", "-f", "text_file", type=click.File("r", encoding="utf-8"),
+              help=_("Read the text from a file ('-' for stdin)."))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help=_("Write the speech to this WAV file."))
+@click.option("--play", is_flag=True, help=_("Play it on the default audio device (ffmpeg)."))
+@click.option("--voice", "-v", help=_("Voice: vi (Northern, default), vi-vn-x-central, "
+                                        "vi-vn-x-south; a .onnx file for piper."))
+@click.option("--rate", "-r", type=click.IntRange(60, 400),
+              help=_("Words a minute [default: 140]."))
+@click.option("--engine", "-e", type=click.Choice(["pyttsx3", "espeak-ng", "piper"]),
+              help=_("Speech engine [default: pyttsx3]."))
+@click.option("--raw", is_flag=True, help=_("Do not normalize the text (digits are read badly)."))
+@click.pass_obj
+def command(env: Env, text: str | None, text_file: object, output: Path | None, play: bool,
+            voice: str | None, rate: int | None, engine: str | None, raw: bool) -> None:
+    """Speak a Vietnamese text: normalize it, synthesize it, write a WAV or play it.
+
+    The speech goes through the same cache as `radiocli render`, so saying a text twice
+    synthesizes it once.
+
+    Example: radiocli say "UBND xã thông báo: 7h30 ngày 2/8 tiêm vắc xin" -o thong-bao.wav
+    """
+    from radiocli.errors import RenderError
+    from radiocli.render.engines import DEFAULT_ENGINE, DEFAULT_RATE, DEFAULT_VOICE
+    from radiocli.render.speech import say_to_file
+
+    if text_file is not None:
+        text = text_file.read()  # type: ignore[attr-defined]
+    if text is None:
+        raise click.UsageError(_("give the text to say, or --file"))
+    if output is None and not play:
+        raise click.UsageError(_("say where the speech goes: -o FILE.wav or --play"))
+    result = say_to_file(
+        env.home.cache,
+        text,
+        engine=engine or DEFAULT_ENGINE,
+        voice=voice or DEFAULT_VOICE,
+        rate=rate or DEFAULT_RATE,
+        normalize_text=not raw,
+    )
+    for warning in result.warnings:
+        click.echo(f"radiocli: warning: {warning}", err=True)
+    if output is not None:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(result.path, output)
+        except OSError as exc:
+            raise RenderError(f"{output}: cannot write: {exc.strerror or exc}") from exc
+        click.echo(_("wrote {path} ({seconds:.1f} s)").format(path=output,
+                                                            seconds=result.seconds), err=True)
+    if play:
+        from radiocli.render.tools import play_file
+
+        play_file(result.path)

@@ -1,0 +1,201 @@
+"""The content-addressed audio cache under the radiocli home (``Home.cache``).
+
+Layout::
+
+    <cache>/speech/<k[:2]>/<key>.wav     one spoken text (raw engine output)
+    <cache>/speech/<k[:2]>/<key>.json    its metadata (seconds, engine, voice, rate, text)
+    <cache>/programs/<key>/manifest.json a rendered program: its playlist (parts)
+    <cache>/programs/<key>/part-<n>.wav  the assembled audio of each part (or .mp3)
+
+A speech key is the sha256 of the normalized text, engine, voice, rate and engine
+version, so a bulletin aired by 579 stations is synthesized once. A program key is the
+sha256 of its segments' content and the render settings. Every write is atomic: a
+temporary file (or folder) in the same directory, fsync, then rename; a crash or a
+full disk leaves at most a ``.tmp-*`` leftover, which readers ignore and ``clear``
+removes, never a half-written entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from radiocli.render.tools import disk_error
+
+KINDS = ("speech", "programs")
+FORMAT = 1
+
+
+def digest(data: Any) -> str:
+    """sha256 of the canonical JSON of ``data``."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def speech_key(text: str, engine: str, voice: str, rate: int, engine_version: str) -> str:
+    return digest(
+        {
+            "format": FORMAT,
+            "kind": "speech",
+            "text": text,
+            "engine": engine,
+            "voice": voice,
+            "rate": rate,
+            "engine_version": engine_version,
+        }
+    )
+
+
+def fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, write: Callable[[Path], None], what: str = "cache") -> None:
+    """Make ``path`` by calling ``write(tmp)`` then fsync + rename; nothing half-written.
+
+    An OSError (a full disk: ENOSPC) becomes a RenderError naming ``what``.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        os.close(fd)
+    except OSError as exc:
+        raise disk_error(exc, what) from exc
+    tmp = Path(name)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise disk_error(exc, what) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_bytes(path: Path, data: bytes, what: str = "cache") -> None:
+    atomic_write(path, lambda tmp: tmp.write_bytes(data), what)
+
+
+@contextmanager
+def staging_dir(final: Path, what: str = "cache") -> Iterator[Path]:
+    """A temporary folder beside ``final`` that becomes ``final`` when the block ends.
+
+    Files written in it should be fsynced by the caller (``fsync_tree`` does it). If
+    ``final`` appeared meanwhile (another process rendered the same content), the
+    staged copy is dropped: both are the same content.
+    """
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=".tmp-"))
+    except OSError as exc:
+        raise disk_error(exc, what) from exc
+    try:
+        yield tmp
+        fsync_tree(tmp)
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not final.is_dir():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+        fsync_dir(final.parent)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise disk_error(exc, what) from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def fsync_tree(folder: Path) -> None:
+    for path in folder.iterdir():
+        if path.is_file():
+            with open(path, "rb+") as fh:
+                os.fsync(fh.fileno())
+    fsync_dir(folder)
+
+
+@dataclass(frozen=True)
+class Cache:
+    root: Path  # Home.cache
+
+    @property
+    def speech_dir(self) -> Path:
+        return self.root / "speech"
+
+    @property
+    def programs_dir(self) -> Path:
+        return self.root / "programs"
+
+    def speech_path(self, key: str) -> Path:
+        return self.speech_dir / key[:2] / f"{key}.wav"
+
+    def program_dir(self, key: str) -> Path:
+        return self.programs_dir / key
+
+    def speech_meta(self, key: str) -> dict[str, Any] | None:
+        """The metadata of a cached speech entry, None when there is no complete entry."""
+        wav = self.speech_path(key)
+        meta = wav.with_suffix(".json")
+        try:
+            data = json.loads(meta.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) and wav.is_file() else None
+
+    def info(self) -> dict[str, Any]:
+        """Entries and bytes, in total and per kind."""
+        kinds: dict[str, dict[str, int]] = {}
+        for kind in KINDS:
+            entries = size = 0
+            base = self.root / kind
+            if base.is_dir():
+                for path in base.rglob("*"):
+                    if any(part.startswith(".tmp-") for part in path.relative_to(base).parts):
+                        continue
+                    if path.is_file():
+                        size += path.stat().st_size
+                        if kind == "speech" and path.suffix == ".wav":
+                            entries += 1
+                        if kind == "programs" and path.name == "manifest.json":
+                            entries += 1
+            kinds[kind] = {"entries": entries, "bytes": size}
+        return {
+            "path": str(self.root),
+            "entries": sum(k["entries"] for k in kinds.values()),
+            "bytes": sum(k["bytes"] for k in kinds.values()),
+            "kinds": kinds,
+        }
+
+    def clear(self, kind: str | None = None) -> dict[str, int]:
+        """Remove every entry (or those of one kind); returns what was removed."""
+        removed = {"entries": 0, "bytes": 0}
+        before = self.info()
+        for name in KINDS if kind is None else (kind,):
+            base = self.root / name
+            if base.is_dir():
+                removed["entries"] += before["kinds"][name]["entries"]
+                removed["bytes"] += before["kinds"][name]["bytes"]
+                shutil.rmtree(base)
+        return removed

@@ -1,0 +1,441 @@
+"""Speech engines: text in, a 16-bit mono WAV file out.
+
+Three engines share one small interface (:class:`Engine`):
+
+- ``pyttsx3`` (default): pyttsx3 2.99 driving eSpeak NG, run in a persistent worker
+  process (:mod:`radiocli.render.worker`) with a timeout per text; a hung or crashed
+  worker is killed, reported and restarted, and the text is tried again.
+- ``espeak-ng``: the eSpeak NG command line, one short process per text, the text on
+  stdin (never in argv, where a text starting with '-' would be read as an option).
+- ``piper``: Piper (``pip install piper-tts``), offline neural speech, with a voice
+  file (.onnx) the operator supplies; there is no Vietnamese Piper voice in any
+  registry, so radiocli ships none.
+
+The default rate is 140 words a minute, a deliberate choice: eSpeak's Vietnamese is
+understood markedly better at 140 than at its default 175 (pyttsx3's default is 200).
+A voice name that the engine does not have is an error, never silent English.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import selectors
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from radiocli.errors import RenderError, ToolMissing
+from radiocli.render.tools import disk_error, last_line, which
+from radiocli.render.worker import check_wav, plausible_seconds
+
+DEFAULT_ENGINE = "pyttsx3"
+DEFAULT_VOICE = "vi"
+DEFAULT_RATE = 140  # words a minute; see the module docstring
+MAX_CHUNK = 800  # characters per engine call; long texts are split at sentence ends
+ENGINES = ("pyttsx3", "espeak-ng", "piper")
+
+
+@dataclass(frozen=True)
+class Voice:
+    engine: str
+    id: str  # what --voice accepts
+    name: str
+    language: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"engine": self.engine, "id": self.id, "name": self.name, "language": self.language}
+
+
+class Engine(Protocol):
+    name: str
+
+    def version(self) -> str:
+        """Identifies the audio this engine makes (part of every cache key)."""
+
+    def voices(self) -> list[Voice]:
+        """The Vietnamese voices this engine offers."""
+
+    def synthesize(self, text: str, out: Path, voice: str, rate: int) -> float:
+        """Write ``text`` spoken as a WAV to ``out``; return its duration in seconds."""
+
+    def close(self) -> None:
+        """Release processes the engine holds."""
+
+
+# --- eSpeak NG command line ----------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def espeak_version() -> str:
+    exe = which("espeak-ng")
+    out = subprocess.run([exe, "--version"], capture_output=True, check=False).stdout
+    match = re.search(rb"(\d+\.\d+(?:\.\d+)?)", out)
+    return f"espeak-ng {match.group(1).decode() if match else 'unknown'}"
+
+
+@lru_cache(maxsize=None)
+def espeak_voices() -> tuple[tuple[str, str, str], ...]:
+    """(language, voice name, file) of every Vietnamese eSpeak NG voice."""
+    exe = which("espeak-ng")
+    out = subprocess.run([exe, "--voices=vi"], capture_output=True, check=False).stdout
+    voices = []
+    for line in out.decode("utf-8", "replace").splitlines()[1:]:
+        fields = line.split()
+        if len(fields) >= 5 and fields[1].lower().startswith("vi"):
+            voices.append((fields[1].lower(), fields[3].replace("_", " "), fields[4]))
+    return tuple(voices)
+
+
+def resolve_espeak_voice(engine: str, voice: str) -> str:
+    """The eSpeak language code for ``voice`` (code, file or name), else RenderError."""
+    wanted = voice.strip().lower()
+    for language, name, file in espeak_voices():
+        if wanted in (language, file.lower(), name.lower(), file.lower().rsplit("/", 1)[-1]):
+            return language
+    known = ", ".join(v[0] for v in espeak_voices()) or "none installed"
+    raise RenderError(f"{engine} has no voice {voice!r} (Vietnamese voices: {known})")
+
+
+class EspeakEngine:
+    name = "espeak-ng"
+
+    def version(self) -> str:
+        return espeak_version()
+
+    def voices(self) -> list[Voice]:
+        return [Voice(self.name, lang, name, lang) for lang, name, _f in espeak_voices()]
+
+    def synthesize(self, text: str, out: Path, voice: str, rate: int) -> float:
+        language = resolve_espeak_voice(self.name, voice)
+        argv = [which("espeak-ng"), "-b", "1", "-v", language, "-s", str(rate), "-w", str(out)]
+        try:
+            proc = subprocess.run(
+                [*argv, "--stdin"],
+                input=text.encode("utf-8"),
+                capture_output=True,
+                timeout=60 + len(text) / 50,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise RenderError("espeak-ng did not finish in time") from exc
+        if proc.returncode != 0:
+            raise RenderError(f"espeak-ng failed: {last_line(proc.stderr)}")
+        try:
+            return check_wav(out)
+        except (OSError, ValueError, EOFError, wave.Error) as exc:
+            raise RenderError(f"espeak-ng wrote no usable audio ({exc})") from exc
+
+    def close(self) -> None:
+        pass
+
+
+# --- pyttsx3 in a worker process -----------------------------------------------------
+
+
+class WorkerDied(Exception):
+    pass
+
+
+class Pyttsx3Engine:
+    """pyttsx3 driving eSpeak NG in a persistent worker process, one text at a time."""
+
+    name = "pyttsx3"
+    attempts = 3
+
+    def __init__(self, timeout: float = 30.0, python: str | None = None) -> None:
+        self.timeout = timeout
+        self.python = python or sys.executable
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._buffer = b""
+        self._stderr: Any = None
+        self.restarts = 0  # how many times a worker was killed and replaced
+
+    # the worker's life
+    def _start(self) -> None:
+        self._stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [self.python, "-m", "radiocli.render.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+        )
+        self._buffer = b""
+        try:
+            answer = self._read(60.0)
+        except WorkerDied as exc:
+            self._kill()
+            raise RenderError(f"the pyttsx3 worker did not start: {exc}") from exc
+        if not answer.get("ok"):
+            self._kill()
+            error = str(answer.get("error"))
+            if "espeak" in error.lower() or "libespeak" in error.lower():
+                raise ToolMissing("espeak-ng") from None
+            raise RenderError(f"the pyttsx3 worker did not start: {error}")
+
+    def _kill(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+            for stream in (proc.stdin, proc.stdout):
+                if stream is not None:
+                    stream.close()
+
+    def _stderr_tail(self) -> str:
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0)
+        return last_line(self._stderr.read()[-4000:])
+
+    def _read(self, timeout: float) -> dict[str, Any]:
+        assert self.proc is not None and self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    raise WorkerDied(f"no answer within {timeout:.0f} s (engine hung)")
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    raise WorkerDied(f"the worker exited ({self._stderr_tail()})")
+                self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return dict(json.loads(line))
+
+    def _ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        if self.proc is None or self.proc.poll() is not None:
+            self._kill()
+            self._start()
+        assert self.proc is not None and self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(request, ensure_ascii=False).encode() + b"\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise WorkerDied(f"the worker exited ({self._stderr_tail()})") from exc
+        return self._read(timeout)
+
+    def request(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send a request, killing and restarting a hung or crashed worker (3 tries)."""
+        problem = ""
+        for _attempt in range(self.attempts):
+            try:
+                return self._ask(request, timeout)
+            except WorkerDied as exc:
+                problem = str(exc)
+                self.restarts += 1
+                self._kill()
+        raise RenderError(f"pyttsx3 failed {self.attempts} times: {problem}")
+
+    # the engine interface
+    def version(self) -> str:
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as package_version
+
+        try:
+            ours = package_version("pyttsx3")
+        except PackageNotFoundError:
+            ours = "missing"
+        try:
+            speak = espeak_version()
+        except ToolMissing:
+            speak = "espeak-ng unknown"
+        return f"pyttsx3 {ours}; {speak}"
+
+    def voices(self) -> list[Voice]:
+        answer = self.request({"op": "voices"}, self.timeout)
+        voices = []
+        for v in answer.get("voices", []):
+            languages = v.get("languages") or [""]
+            if str(languages[0]).lower().startswith("vi"):
+                voices.append(Voice(self.name, str(languages[0]).lower(), v["name"], languages[0]))
+        return voices
+
+    def synthesize(self, text: str, out: Path, voice: str, rate: int) -> float:
+        _low, high = plausible_seconds(text, rate)
+        timeout = self.timeout + high
+        answer = self.request(
+            {"op": "say", "text": text, "out": str(out), "voice": voice, "rate": rate}, timeout
+        )
+        if not answer.get("ok"):
+            if answer.get("code") == "voice":
+                known = ", ".join(v.id for v in self.voices())
+                raise RenderError(f"pyttsx3 has no voice {voice!r} (Vietnamese voices: {known})")
+            raise RenderError(f"pyttsx3 could not speak the text: {answer.get('error')}")
+        return float(answer["seconds"])
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.stdin is not None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self._kill()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    def __del__(self) -> None:
+        try:
+            self._kill()
+        except Exception:  # noqa: BLE001 - best effort at interpreter exit
+            pass
+
+
+# --- Piper ---------------------------------------------------------------------------
+
+
+def piper_missing() -> ToolMissing:
+    exc = ToolMissing("piper")
+    exc.args = ("piper is not installed; install it with: pip install piper-tts",)
+    return exc
+
+
+@lru_cache(maxsize=None)
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's content (remembered per path, size and mtime)."""
+    st = path.stat()
+    return _file_digest(str(path), st.st_size, st.st_mtime_ns)
+
+
+class PiperEngine:
+    """Piper with an operator-supplied voice file; ``voice`` is the path to the .onnx."""
+
+    name = "piper"
+
+    def __init__(self, model: Path | None = None) -> None:
+        self.model = model
+
+    def _model(self, voice: str | None) -> Path:
+        candidate = Path(voice) if voice and voice.endswith(".onnx") else self.model
+        if candidate is None:
+            raise RenderError(
+                "piper needs a voice file: pass --voice /path/to/voice.onnx "
+                "(Piper voices are .onnx files with a .onnx.json beside them)"
+            )
+        if not candidate.is_file():
+            raise RenderError(f"piper voice file not found: {candidate}")
+        return candidate
+
+    def version(self) -> str:
+        model = self._model(None) if self.model else None
+        digest = file_digest(model)[:16] if model else "no-voice"
+        return f"piper; voice {digest}"
+
+    def voices(self) -> list[Voice]:
+        if self.model is None or not self.model.is_file():
+            return []
+        return [Voice(self.name, str(self.model), self.model.stem, "vi")]
+
+    def synthesize(self, text: str, out: Path, voice: str, rate: int) -> float:
+        from shutil import which as find
+
+        exe = find("piper")
+        if exe is None:
+            raise piper_missing()
+        model = self._model(voice)
+        length_scale = f"{DEFAULT_RATE / max(rate, 1):.3f}"
+        try:
+            proc = subprocess.run(
+                [exe, "--model", str(model), "--output_file", str(out),
+                 "--length_scale", length_scale],
+                input=text.encode("utf-8"),
+                capture_output=True,
+                timeout=120 + len(text) / 20,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise RenderError("piper did not finish in time") from exc
+        if proc.returncode != 0:
+            raise RenderError(f"piper failed: {last_line(proc.stderr)}")
+        try:
+            return check_wav(out)
+        except (OSError, ValueError, EOFError, wave.Error) as exc:
+            raise RenderError(f"piper wrote no usable audio ({exc})") from exc
+
+    def close(self) -> None:
+        pass
+
+
+def get_engine(name: str = DEFAULT_ENGINE, *, piper_model: Path | None = None) -> Engine:
+    """A new engine by name: ``pyttsx3`` (default), ``espeak-ng`` or ``piper``."""
+    if name == "pyttsx3":
+        return Pyttsx3Engine()
+    if name in ("espeak-ng", "espeak"):
+        return EspeakEngine()
+    if name == "piper":
+        return PiperEngine(piper_model)
+    raise RenderError(f"unknown speech engine {name!r} (engines: {', '.join(ENGINES)})")
+
+
+# --- long texts ----------------------------------------------------------------------
+
+
+def split_text(text: str, limit: int = MAX_CHUNK) -> list[str]:
+    """Split at sentence ends (then commas, then spaces) into pieces of <= ``limit``."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return [text] if text else []
+    pieces: list[str] = []
+    for pattern in (r"(?<=[.!?;:])\s+", r"(?<=,)\s+", r"\s+"):
+        parts = re.split(pattern, text)
+        if all(len(p) <= limit for p in parts) or pattern == r"\s+":
+            break
+    current = ""
+    for part in parts:
+        while len(part) > limit:  # one enormous "word"
+            pieces.append(part[:limit])
+            part = part[limit:]
+        if current and len(current) + 1 + len(part) > limit:
+            pieces.append(current)
+            current = part
+        else:
+            current = f"{current} {part}" if current else part
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def speak(engine: Engine, text: str, out: Path, voice: str, rate: int) -> float:
+    """Speak a text of any length into ``out`` (pieces joined); return seconds."""
+    pieces = split_text(text)
+    if not pieces:
+        raise RenderError("the text is empty")
+    if len(pieces) == 1:
+        return engine.synthesize(pieces[0], out, voice, rate)
+    seconds = 0.0
+    try:
+        with tempfile.TemporaryDirectory(dir=out.parent, prefix=".speak-") as tmp:
+            with wave.open(str(out), "wb") as joined:
+                joined.setnchannels(1)
+                joined.setsampwidth(2)
+                for n, piece in enumerate(pieces):
+                    part = Path(tmp) / f"{n}.wav"
+                    seconds += engine.synthesize(piece, part, voice, rate)
+                    with wave.open(str(part), "rb") as wav:
+                        if n == 0:
+                            joined.setframerate(wav.getframerate())
+                        joined.writeframes(wav.readframes(wav.getnframes()))
+                    part.unlink()
+    except OSError as exc:
+        raise disk_error(exc, "writing speech") from exc
+    return seconds
