@@ -61,7 +61,7 @@ _WITH_SYMBOL_UNIT = re.compile(rf"(?<![\w.,])({_NUMBER})\s*(%|‰|°C|°F|°|\$|
 _MONEY_BEFORE = re.compile(rf"(\$|€)\s*({_NUMBER})(?![\w])")
 _RANGE = re.compile(r"(?:(?<=[0-9%])|(?<=[0-9]h))\s*[-–—]\s*(?=[0-9])")
 _NEGATIVE = re.compile(r"(?<![\w.,])[-−](?=[0-9][0-9.,]*\s*(?:°|độ))")
-_PER = re.compile(r"(?<![\w/])([^\W\d_]+[0-9]?)/([^\W\d_]+[0-9]?)(?![\w/])")
+_PER = re.compile(r"(?<![\w/])([^\W\d_]+[0-9]?) ?/ ?([^\W\d_]+[0-9]?)(?![\w/])")
 _NUMBER_SLASH = re.compile(r"(?<=[0-9])\s*/\s*(?=[0-9])")
 
 

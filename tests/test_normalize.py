@@ -1,0 +1,328 @@
+"""Tests of the Vietnamese text normalizer (radiocli.render.normalize)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from radiocli.render.normalize import (
+    BUILTIN_ABBREVIATIONS,
+    find_unspeakable,
+    normalize,
+    normalize_lines,
+    read_digits,
+    read_number,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "normalize"
+
+
+def said(text: str, **kwargs: object) -> str:
+    """The normalized text without punctuation, as the scorer compares it."""
+    out = normalize(text, **kwargs)  # type: ignore[arg-type]
+    return " ".join(re.sub(r"[\W_]+", " ", out).split())
+
+
+def check(pairs: list[tuple[str, str]]) -> None:
+    for written, spoken in pairs:
+        assert said(written) == spoken, written
+
+
+# --- numbers -------------------------------------------------------------------------
+
+
+def test_read_number_northern_conventions() -> None:
+    assert read_number(0) == "không"
+    assert read_number(4) == "bốn"
+    assert read_number(14) == "mười bốn"
+    assert read_number(15) == "mười lăm"
+    assert read_number(21) == "hai mươi mốt"
+    assert read_number(44) == "bốn mươi tư"
+    assert read_number(55) == "năm mươi lăm"
+    assert read_number(105) == "một trăm linh năm"
+    assert read_number(110) == "một trăm mười"
+    assert read_number(2050) == "hai nghìn không trăm năm mươi"
+    assert read_number(3000005) == "ba triệu không trăm linh năm"
+    assert read_number(1_001_000) == "một triệu không trăm linh một nghìn"
+    assert read_number(2_000_000_000) == "hai tỷ"
+    assert read_number(-7) == "âm bảy"
+
+
+def test_read_digits() -> None:
+    assert read_digits("0912.345") == "không chín một hai ba bốn năm"
+    assert read_digits("+84") == "cộng tám bốn"
+
+
+def test_integers_and_decimals_held_out() -> None:
+    check([
+        ("Huyện có 1.250 hộ nghèo.", "huyện có một nghìn hai trăm năm mươi hộ nghèo"),
+        ("Vốn 1.234.567.890 đồng.",
+         "vốn một tỷ hai trăm ba mươi tư triệu năm trăm sáu mươi bảy nghìn tám trăm chín mươi đồng"),
+        ("Có 4.005 người, 70.024 lượt.",
+         "có bốn nghìn không trăm linh năm người bảy mươi nghìn không trăm hai mươi tư lượt"),
+        ("Đạt 0,05 điểm và 7,25 triệu.", "đạt không phẩy không năm điểm và bảy phẩy hai mươi lăm triệu"),
+        ("Dự án 2.500 tỷ đồng.", "dự án hai nghìn năm trăm tỷ đồng"),
+    ])
+
+
+def test_percentages_and_ranges() -> None:
+    check([
+        ("Tỷ lệ đạt 92,5%.", "tỷ lệ đạt chín mươi hai phẩy năm phần trăm"),
+        ("Tăng 7-8% so với cùng kỳ.", "tăng bảy đến tám phần trăm so với cùng kỳ"),
+        ("Giai đoạn 2021 - 2025.",
+         "giai đoạn hai nghìn không trăm hai mươi mốt đến hai nghìn không trăm hai mươi lăm"),
+        ("Chiếm 1/3 diện tích.", "chiếm một phần ba diện tích"),
+        ("Giảm 3/4 số ca.", "giảm ba phần tư số ca"),
+    ])
+
+
+# --- dates and times -----------------------------------------------------------------
+
+
+def test_dates_held_out() -> None:
+    check([
+        ("Sáng 3/2, đoàn đến thăm.", "sáng ngày ba tháng hai đoàn đến thăm"),
+        ("Ngày 2/9/1945 lịch sử.", "ngày hai tháng chín năm một nghìn chín trăm bốn mươi lăm lịch sử"),
+        ("Trong tháng 4/2022.", "trong tháng tư năm hai nghìn không trăm hai mươi hai"),
+        ("Hết tháng 11.", "hết tháng mười một"),
+        ("Từ 1/6/2023 đến 31/12/2023.",
+         "từ ngày một tháng sáu năm hai nghìn không trăm hai mươi ba đến ngày ba mươi mốt "
+         "tháng mười hai năm hai nghìn không trăm hai mươi ba"),
+        ("Từ ngày 10-15/3 tạm dừng.", "từ ngày mười đến ngày mười lăm tháng ba tạm dừng"),
+        ("Từ 20/11 - 5/12.", "từ ngày hai mươi tháng mười một đến ngày năm tháng mười hai"),
+        ("Hạn chót 30-6-2024.", "hạn chót ngày ba mươi tháng sáu năm hai nghìn không trăm hai mươi tư"),
+    ])
+
+
+def test_times_held_out() -> None:
+    check([
+        ("Trực từ 6h30 đến 17h.", "trực từ sáu giờ ba mươi phút đến mười bảy giờ"),
+        ("Phát lúc 06:00 và 18:45.", "phát lúc sáu giờ và mười tám giờ bốn mươi lăm phút"),
+        ("Bắt đầu 19h15'.", "bắt đầu mười chín giờ mười lăm phút"),
+        ("Từ 0h ngày 31/12.", "từ không giờ ngày ba mươi mốt tháng mười hai"),
+        ("Lúc 9 giờ sáng.", "lúc chín giờ sáng"),
+        ("Khai mạc 7h00.", "khai mạc bảy giờ"),
+    ])
+
+
+# --- phones --------------------------------------------------------------------------
+
+
+def test_phone_numbers_digit_by_digit() -> None:
+    check([
+        ("Gọi 115 khi cần.", "gọi một một năm khi cần"),
+        ("Hotline: 0988 123 456.", "hót lai không chín tám tám một hai ba bốn năm sáu"),
+        ("SĐT 0243.8256.789", "số điện thoại không hai bốn ba tám hai năm sáu bảy tám chín"),
+        ("Đường dây nóng 1900 1234 hoặc 113.",
+         "đường dây nóng một chín không không một hai ba bốn hoặc một một ba"),
+        ("Anh Nam, 0987654321, báo tin.", "anh nam không chín tám bảy sáu năm bốn ba hai một báo tin"),
+        ("Xã kêu gọi 200 hộ tham gia.", "xã kêu gọi hai trăm hộ tham gia"),
+    ])
+
+
+# --- ordinals, weekdays, Roman numerals, document codes ------------------------------
+
+
+def test_ordinals_and_weekdays() -> None:
+    check([
+        ("Họp vào thứ 4 và thứ 7.", "họp vào thứ tư và thứ bảy"),
+        ("Đại hội lần thứ 1.", "đại hội lần thứ nhất"),
+        ("Kỳ họp thứ 5.", "kỳ họp thứ năm"),
+        ("Đạt giải 1, giải 2 và giải 4.", "đạt giải nhất giải nhì và giải tư"),
+    ])
+
+
+def test_roman_numerals_in_context() -> None:
+    check([
+        ("Quý I/2023.", "quý một năm hai nghìn không trăm hai mươi ba"),
+        ("Thế kỷ XXI.", "thế kỷ hai mươi mốt"),
+        ("Đại hội XIII của Đảng.", "đại hội mười ba của đảng"),
+        ("Lần thứ IV.", "lần thứ tư"),
+        ("Khoá XIX.", "khoá mười chín"),
+    ])
+
+
+def test_document_codes_drop_suffix() -> None:
+    check([
+        ("Công văn số 1234/UBND-VP.", "công văn số một nghìn hai trăm ba mươi tư"),
+        ("Kế hoạch số 45/KH-BCĐ.", "kế hoạch số bốn mươi lăm"),
+        ("Nghị định 100/2019/NĐ-CP.", "nghị định một trăm năm hai nghìn không trăm mười chín"),
+    ])
+
+
+# --- units, currency, addresses ------------------------------------------------------
+
+
+def test_units_and_currency() -> None:
+    check([
+        ("Nhiệt độ -2°C.", "nhiệt độ âm hai độ xê"),
+        ("Gió 60 km/h, mưa 100-200mm.",
+         "gió sáu mươi ki lô mét trên giờ mưa một trăm đến hai trăm mi li mét"),
+        ("Đạt 5,5 tấn/ha.", "đạt năm phẩy năm tấn trên héc ta"),
+        ("Mật độ 2.500 người/km2.", "mật độ hai nghìn năm trăm người trên ki lô mét vuông"),
+        ("Dài 12 km, rộng 30 m, nặng 40 kg.",
+         "dài mười hai ki lô mét rộng ba mươi mét nặng bốn mươi ki lô gam"),
+        ("Diện tích 80 m².", "diện tích tám mươi mét vuông"),
+        ("Giá 25.000đ.", "giá hai mươi lăm nghìn đồng"),
+        ("Hỗ trợ 500 USD.", "hỗ trợ năm trăm đô la mỹ"),
+        ("Nộp 200.000 VND/người.", "nộp hai trăm nghìn việt nam đồng trên người"),
+    ])
+
+
+def test_addresses_house_numbers() -> None:
+    check([
+        ("Nhà số 25/3A ngõ 102/15.", "nhà số hai mươi lăm trên ba a ngõ một trăm linh hai trên mười lăm"),
+        ("Ngách 12/34 ngõ 56.", "ngách mười hai trên ba mươi tư ngõ năm mươi sáu"),
+        ("Số 1 Tràng Tiền, Q. Hoàn Kiếm, TP. Hà Nội.",
+         "số một tràng tiền quận hoàn kiếm thành phố hà nội"),
+        ("Tại P.5, Q.3.", "tại phường năm quận ba"),
+    ])
+
+
+# --- abbreviations, loanwords, URLs ----------------------------------------------------
+
+
+def test_abbreviations_builtin() -> None:
+    check([
+        ("HTX, MTTQ, CSGT và CAND.", "hợp tác xã mặt trận tổ quốc cảnh sát giao thông và công an nhân dân"),
+        ("Sở GD&ĐT, Sở NN&PTNT.", "sở giáo dục và đào tạo sở nông nghiệp và phát triển nông thôn"),
+        ("Tại TP.HCM.", "tại thành phố hồ chí minh"),
+        ("Đ/c Chủ tịch.", "đồng chí chủ tịch"),
+        ("Trường THPT Kim Liên.", "trường trung học phổ thông kim liên"),
+    ])
+    assert BUILTIN_ABBREVIATIONS["UBND"] == "ủy ban nhân dân"
+
+
+def test_abbreviations_extended_by_a_station() -> None:
+    extra = {"HTXDV": "hợp tác xã dịch vụ", "UBND": "ủy ban", "nvh": "nhà văn hóa"}
+    assert said("HTXDV và UBND", abbreviations=extra) == "hợp tác xã dịch vụ và ủy ban"
+    assert said("Họp tại NVH thôn", abbreviations=extra) == "họp tại nhà văn hóa thôn"
+    assert said("HTXDV") == "hát tê ích đê vê"  # not in the built-in table: spelled
+
+
+def test_unknown_acronyms_spelled() -> None:
+    check([
+        ("Xét nghiệm RT-PCR.", "xét nghiệm e rờ tê pê xê e rờ"),
+        ("Khu B, lô C5.", "khu bê lô xê năm"),
+        ("Cúm H5N1.", "cúm hát năm en một"),
+    ])
+
+
+def test_loanwords() -> None:
+    check([
+        ("Tiêm vắc-xin Covid 19 cho F0.", "tiêm vắc xin cô vít mười chín cho ép không"),
+        ("Cài Zalo, xem YouTube và website.", "cài da lô xem diu túp và oép sai"),
+        ("Họp online qua Internet.", "họp on lai qua in tơ nét"),
+        ("Biến chủng Omicron.", "biến chủng ô mi crôn"),
+    ])
+
+
+def test_urls_and_email() -> None:
+    check([
+        ("Xem http://www.hanoi.gov.vn", "xem vê kép vê kép vê kép chấm hà nội chấm gốp chấm vê en"),
+        ("Gửi ubnd@hanoi.gov.vn.", "gửi u bê en đê a còng hà nội chấm gốp chấm vê en"),
+    ])
+
+
+def test_plain_vietnamese_unchanged() -> None:
+    for sentence in [
+        "Thôn Long An, xã Tân Lập, an toàn tuyệt đối.",
+        "Lễ kỷ niệm được tổ chức long trọng, to và rõ.",
+        "Bà con chú ý giữ gìn vệ sinh môi trường.",
+    ]:
+        assert normalize(sentence) == sentence.lower()
+    assert said("THÔNG BÁO KHẨN VỀ PHÒNG CHỐNG DỊCH") == "thông báo khẩn về phòng chống dịch"
+
+
+# --- warnings ----------------------------------------------------------------------
+
+
+def test_find_unspeakable() -> None:
+    assert find_unspeakable("UBND xã thông báo.") == []
+    warnings = find_unspeakable("Liên hệ XYZ 😀 Привет")
+    assert any("XYZ" in w for w in warnings)
+    assert any("😀" in w for w in warnings)
+    assert any("cyrillic" in w for w in warnings)
+    assert find_unspeakable("") == []
+
+
+# --- robustness ----------------------------------------------------------------------
+
+
+def test_odd_inputs_never_raise() -> None:
+    for text in ["", " ", "\0\0", "\ud800abc", "😀" * 10, "١٢٣", "１２３", "½", "\u2028x", "x\ry"]:
+        out = normalize(text)
+        assert not re.search(r"\d", out)
+        assert "\n" not in out and "\r" not in out and "\u2028" not in out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_no_digit_ever_in_output(text: str) -> None:
+    out = normalize(text)
+    assert not re.search(r"\d", out)
+    assert len(out.splitlines()) <= 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\n"), max_size=80), max_size=10))
+def test_one_line_out_per_line_in(lines: list[str]) -> None:
+    out = list(normalize_lines(lines))
+    assert len(out) == len(lines)
+    assert all("\n" not in line for line in out)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.text(alphabet="0123456789./-:, hAĐxã%°", min_size=1, max_size=20))
+def test_bounded_time_for_long_lines(unit: str) -> None:
+    text = (unit * (100_000 // len(unit) + 1))[:100_000]
+    start = time.perf_counter()
+    out = normalize(text)
+    assert time.perf_counter() - start < 5
+    assert not re.search(r"\d", out)
+
+
+def test_module_main_one_line_per_line() -> None:
+    data = b"UBND x\xc3\xa3 c\xc3\xb3 156.000 h\xe1\xbb\x99\n\nxin ch\xc3\xa0o\r\n\xff\xfe 12\n"
+    proc = subprocess.run(
+        [sys.executable, "-m", "radiocli.render.normalize"], input=data, capture_output=True, timeout=60
+    )
+    assert proc.returncode == 0
+    lines = proc.stdout.decode("utf-8").split("\n")
+    assert lines[:3] == ["ủy ban nhân dân xã có một trăm năm mươi sáu nghìn hộ", "", "xin chào"]
+    assert len(lines) == 5 and lines[4] == ""
+
+
+def test_cli_command() -> None:
+    from click.testing import CliRunner
+
+    from radiocli.cli.normalize import command
+
+    runner = CliRunner()
+    result = runner.invoke(command, ["Gọi 113"])
+    assert result.exit_code == 0 and result.output == "gọi một một ba\n"
+
+
+@pytest.mark.slow
+def test_scorer_strict_on_sure() -> None:
+    score = SHARED / "score.py"
+    if not score.exists():
+        pytest.skip("../shared/normalize is not available")
+    proc = subprocess.run(
+        [sys.executable, str(score), "--", sys.executable, "-m", "radiocli.render.normalize"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    match = re.search(r"strict-on-sure \d+/\d+ \(([\d.]+)%\)", last)
+    assert match, last
+    assert float(match.group(1)) >= 95.0, proc.stdout
+    assert "outputs-with-digits 0" in last
