@@ -527,7 +527,8 @@ class Reader:
                 self.problem(node, f"{label}: a district file can only target its own "
                              f"district ({code})", code="scope")
                 return None
-            districts = frozenset({code})
+            if not stations or kinds or district_kinds:
+                districts = frozenset({code})
         targets = Targets(False, districts, kinds, district_kinds, stations, exclude)
         if targets.is_empty() and not (kinds or district_kinds):
             self.problem(node, f"{label}: targets select no station", code="empty-targets")

@@ -1,0 +1,237 @@
+"""Simulation: the schedules on a virtual clock, through the same planner, the same
+priority rules (Timeline) and the same as-run log writer as live playout.
+
+Only the clock and the sink differ: time jumps from event to event instead of passing,
+and nothing is played. Faults can be injected so reconciliation has something to find:
+stations offline for a while (they write nothing, as a dead station would), programs
+that fail, and a fraction of late starts.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from radiocli.aslog.writer import LogBook
+from radiocli.plan.durations import program_seconds, segment_seconds
+from radiocli.plan.planner import arrivals, blackouts_for
+from radiocli.plan.timeline import Action, Occurrence, Timeline
+from radiocli.plan.triggers import TZ
+from radiocli.schedule.model import Schedule
+
+
+@dataclass(frozen=True)
+class Faults:
+    """What goes wrong in the simulated period."""
+
+    offline: tuple[tuple[str, datetime, datetime], ...] = ()  # station, from, to
+    failing: tuple[tuple[str, float], ...] = ()  # program id, fraction of occurrences
+    late_fraction: float = 0.0  # share of starts that are late
+    late_seconds: float = 90.0  # by up to this much
+    seed: int = 2021
+
+    def offline_at(self, station: str, at: datetime) -> bool:
+        return any(s == station and a <= at < b for s, a, b in self.offline)
+
+
+@dataclass
+class Totals:
+    stations: int = 0
+    days: int = 0
+    sessions: int = 0
+    minute_lines: int = 0
+    seconds: float = 0.0
+    missed: int = 0
+    failed: int = 0
+    preempted: int = 0
+    offline: int = 0
+    by_station: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: Totals) -> None:
+        for name in ("sessions", "minute_lines", "seconds", "missed", "failed", "preempted",
+                     "offline"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict[str, object]:
+        return {"stations": self.stations, "days": self.days, "sessions": self.sessions,
+                "minutes": round(self.seconds / 60), "minute_lines": self.minute_lines,
+                "missed": self.missed, "failed": self.failed, "preempted": self.preempted,
+                "offline": self.offline}
+
+
+def segment_offsets(schedule: Schedule, durations: dict[str, float] | None = None
+                    ) -> dict[str, list[float]]:
+    """Program id -> start offset (seconds) of each segment, for minute lines."""
+    out = {}
+    for program in schedule.programs.values():
+        offsets, t = [], 0.0
+        for segment in program.segments:
+            offsets.append(t)
+            t += segment_seconds(schedule, segment)
+        total, _cut = program_seconds(schedule, program, durations)
+        if t > 0 and abs(total - t) > 0.5:  # rendered or stated length: scale the estimate
+            offsets = [o * total / t for o in offsets]
+        out[program.id] = offsets
+    return out
+
+
+def segment_points(offsets: Sequence[float], played: float, start: datetime, end: datetime
+                   ) -> list[tuple[datetime, int]]:
+    """Change points (time, segment index) for an on-air piece that begins ``played``
+    seconds into the program."""
+    first = max(bisect_right(offsets, played) - 1, 0)
+    points = [(start, first)]
+    span = (end - start).total_seconds()
+    for index in range(first + 1, len(offsets)):
+        delta = offsets[index] - played
+        if delta >= span:
+            break
+        points.append((start + timedelta(seconds=delta), index))
+    return points
+
+
+def simulate_stations(schedule: Schedule, stations: Sequence[str], first: date, last: date,
+                      book: LogBook, faults: Faults = Faults(),
+                      durations: dict[str, float] | None = None) -> Totals:
+    """Simulate these stations over [first, last] into ``book``; returns the totals."""
+    start = datetime.combine(first, time(0), TZ)
+    end = datetime.combine(last + timedelta(days=1), time(0), TZ)
+    totals = Totals()
+    offsets = segment_offsets(schedule, durations)
+    failing = dict(faults.failing)
+    by_station = arrivals(schedule, start, end, stations, durations)
+    for station in stations:
+        occs = by_station.get(station, [])
+        rng = random.Random(faults.seed ^ zlib.crc32(station.encode()))
+        timeline = Timeline(station, blackouts_for(schedule, station))
+        kept = []
+        for occ in occs:
+            if faults.offline and faults.offline_at(station, occ.scheduled):
+                totals.offline += 1
+                continue
+            kept.append(occ)
+        run_station(timeline, kept, book, offsets, failing, faults, rng, totals)
+        day = first
+        while day <= last:
+            book.seal(station, day)
+            day += timedelta(days=1)
+    totals.stations = len(stations)
+    totals.days = (last - first).days + 1
+    return totals
+
+
+def run_station(timeline: Timeline, occs: list[Occurrence], book: LogBook,
+                offsets: dict[str, list[float]], failing: dict[str, float], faults: Faults,
+                rng: random.Random, totals: Totals) -> None:
+    """Drive one station's Timeline on the virtual clock and log every action."""
+    station = timeline.station
+    arrivals_at: list[tuple[datetime, Occurrence]] = []
+    for occ in occs:
+        at = occ.scheduled
+        if faults.late_fraction and rng.random() < faults.late_fraction:
+            at = at + timedelta(seconds=rng.uniform(1.0, faults.late_seconds))
+        arrivals_at.append((at, occ))
+    arrivals_at.sort(key=lambda pair: (pair[0], -int(pair[1].priority), pair[1].program))
+    i, n = 0, len(arrivals_at)
+    while i < n or timeline.on_air is not None:
+        finish = timeline.expected_finish()
+        if i < n and (finish is None or arrivals_at[i][0] < finish):
+            at, occ = arrivals_at[i]
+            i += 1
+            actions = timeline.arrive(occ, at)
+        elif finish is not None:
+            actions = timeline.finish(finish)
+        else:
+            break
+        for action in actions:
+            if action.kind == "start" and failing.get(action.occurrence.program, 0.0) > 0 and \
+                    rng.random() < failing[action.occurrence.program]:
+                actions_after = fail_now(timeline, action, book, totals)
+                for follow in actions_after:
+                    log_action(book, follow, offsets, totals)
+                continue
+            log_action(book, action, offsets, totals)
+    for occ in timeline.waiting:  # pragma: no cover - the loop drains the queue
+        book.event(station, "missed", occ.scheduled, occ.scheduled, occ.program,
+                   occ.occurrence_id, occ.priority, "shutdown: end of simulation")
+
+
+def fail_now(timeline: Timeline, action: Action, book: LogBook, totals: Totals
+             ) -> list[Action]:
+    """An injected failure at start: the program does not air; the next one may."""
+    occ = action.occurrence
+    book.event(timeline.station, "failed", action.at, occ.scheduled, occ.program,
+               occ.occurrence_id, occ.priority, "failed: injected fault (simulation)")
+    totals.failed += 1
+    occ.duration_s = 0.0
+    occ.status, occ.reason = "failed", "failed: injected fault (simulation)"
+    timeline.on_air = timeline.on_air_since = None
+    return timeline.next(action.at)
+
+
+def log_action(book: LogBook, action: Action, offsets: dict[str, list[float]],
+               totals: Totals) -> None:
+    occ = action.occurrence
+    station = occ.station
+    kind = action.kind
+    if kind in ("end", "preempted") and occ.pieces:
+        a, b = occ.pieces[-1]
+        played_before = occ.played_s - (b - a).total_seconds()
+        points = segment_points(offsets.get(occ.program, [0.0]), played_before, a, b)
+        totals.minute_lines += book.minutes(station, a, b, occ.program, occ.occurrence_id,
+                                            occ.priority, points)
+        totals.seconds += (b - a).total_seconds()
+    if kind == "start":
+        totals.sessions += 1
+    elif kind == "missed":
+        totals.missed += 1
+    elif kind == "preempted":
+        totals.preempted += 1
+    book.event(station, kind, action.at, occ.scheduled, occ.program, occ.occurrence_id,
+               occ.priority, action.reason)
+
+
+def _worker(root: str, logs: str, stations: list[str], first: date, last: date,
+            faults: Faults, durations: dict[str, float] | None) -> Totals:
+    from radiocli.schedule import load
+
+    schedule = load(Path(root))
+    with LogBook(Path(logs), durable=False) as book:
+        return simulate_stations(schedule, stations, first, last, book, faults, durations)
+
+
+def simulate(schedule: Schedule, stations: Sequence[str], first: date, last: date,
+             logs: Path, faults: Faults = Faults(), durations: dict[str, float] | None = None,
+             workers: int = 2, progress: Callable[[int], None] | None = None) -> Totals:
+    """Simulate ``stations`` over [first, last], writing as-run logs under ``logs``.
+
+    Stations are split into chunks simulated in ``workers`` processes (a station's
+    files are only ever written by one process). ``progress(n)`` is called with the
+    number of stations finished.
+    """
+    totals = Totals(stations=len(stations), days=(last - first).days + 1)
+    stations = list(stations)
+    if workers <= 1 or len(stations) < 8:
+        with LogBook(logs, durable=False) as book:
+            for code in stations:
+                part = simulate_stations(schedule, [code], first, last, book, faults, durations)
+                totals.add(part)
+                if progress:
+                    progress(1)
+        return totals
+    size = max(1, min(24, len(stations) // (workers * 6)))
+    chunks = [stations[i:i + size] for i in range(0, len(stations), size)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(_worker, str(schedule.root), str(logs), chunk, first, last,
+                               faults, durations): len(chunk) for chunk in chunks}
+        for future in as_completed(futures):
+            totals.add(future.result())
+            if progress:
+                progress(futures[future])
+    return totals
