@@ -145,6 +145,8 @@ _TABLE: dict[str, str] = {
     "WHO": "tổ chức y tế thế giới",
     "UNICEF": "u ni xép",
     "GDP": "gờ đê pê",
+    "PCR": "pê xê e rờ",
+    "RT-PCR": "e rờ tê pê xê e rờ",
 }
 
 #: the built-in table (read-only); pass ``abbreviations=`` to normalize() to extend it

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .abbreviations import BUILTIN_ABBREVIATIONS
@@ -165,23 +166,33 @@ def speak_numbers(text: str) -> str:
     return _NUMERAL.sub(lambda m: " " + read_numeral(m.group(0)) + " ", text)
 
 
-def _acronym(match: re.Match[str]) -> str:
-    word = match.group(0)
+def _acronym(word: str) -> str | None:
+    """The spelling of an unknown acronym, or None when the word is not one."""
     if not word.isupper():
-        return word
+        return None
     if len(word) == 1:
         low = word.lower()
         if low in _VIETNAMESE_VOWELS or low not in LETTER_NAMES:
-            return word
+            return None
         return LETTER_NAMES[low]
     if is_vietnamese_syllable(word):
-        return word
+        return None
     return spell(word)
 
 
-def speak_acronyms(text: str) -> str:
+def speak_acronyms(text: str, report: Report | None = None) -> str:
     """Spell unknown runs of capitals letter by letter (PCR -> pê xê e rờ)."""
-    return _WORD.sub(_acronym, text)
+
+    def replace(match: re.Match[str]) -> str:
+        word = match.group(0)
+        spelled = _acronym(word)
+        if spelled is None:
+            return word
+        if report is not None and len(word) > 1 and word not in report.spelled:
+            report.spelled[word] = spelled
+        return spelled
+
+    return _WORD.sub(replace, text)
 
 
 # --- symbols and the final safety net --------------------------------------------------
@@ -204,22 +215,27 @@ _SPACE_BEFORE_PUNCT = re.compile(r" +([,.;:!?)\]}…])")
 _DROPPED_CATEGORIES = frozenset({"So", "Sk", "Co", "Cn", "Cs", "Cc", "Cf"})
 
 
-def _drop_unspeakable_symbols(text: str) -> str:
+def _drop_unspeakable_symbols(text: str, report: Report | None = None) -> str:
     """Emoji, pictographs, private-use and format characters become spaces."""
     if text.isascii():
         return text
-    return "".join(
-        " " if not ch.isalnum() and unicodedata.category(ch) in _DROPPED_CATEGORIES else ch
-        for ch in text
-    )
+    out = []
+    for ch in text:
+        if not ch.isalnum() and unicodedata.category(ch) in _DROPPED_CATEGORIES:
+            if report is not None and ch not in report.dropped:
+                report.dropped.append(ch)
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
-def speak_symbols(text: str) -> str:
+def speak_symbols(text: str, report: Report | None = None) -> str:
     """&, +, %, ° ... as words; hyphens inside words become spaces; emoji are dropped."""
     text = _WORD_HYPHEN.sub(" ", text)
     text = _SPACED_DASH.sub(",", text)
     text = _SYMBOLS.sub(lambda m: _SYMBOL_WORDS[m.group(0)], text)
-    text = _drop_unspeakable_symbols(text)
+    text = _drop_unspeakable_symbols(text, report)
     return _ANY_DIGITS.sub(lambda m: " " + read_integer_text(m.group(0)) + " ", text)
 
 
@@ -227,6 +243,7 @@ def tidy(text: str) -> str:
     """Lowercase, single spaces, no space before punctuation."""
     text = _SPACES.sub(" ", text.lower()).strip()
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
+    text = re.sub(r"([(\[{]) +", r"\1", text)
     text = re.sub(r"([,.;:!?])(?:\s*,)+", r"\1", text)
     return text.lstrip(",;: ")
 
@@ -234,11 +251,22 @@ def tidy(text: str) -> str:
 # --- the pipeline ----------------------------------------------------------------------
 
 
-def normalize(text: str, abbreviations: Mapping[str, str] | None = None) -> str:
+@dataclass
+class Report:
+    """What normalization had to guess: acronyms spelled, symbols dropped."""
+
+    spelled: dict[str, str] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+
+
+def normalize(
+    text: str, abbreviations: Mapping[str, str] | None = None, report: Report | None = None
+) -> str:
     """Turn written Vietnamese bulletin text into its spoken Northern form (lowercase).
 
     ``abbreviations`` extends or overrides :data:`BUILTIN_ABBREVIATIONS`. Never raises
-    for a string input; the result contains no digit and no line break.
+    for a string input; the result contains no digit and no line break. ``report``, if
+    given, collects the acronyms spelled letter by letter and the symbols dropped.
     """
     if not isinstance(text, str):
         text = "" if text is None else str(text)
@@ -255,8 +283,8 @@ def normalize(text: str, abbreviations: Mapping[str, str] | None = None) -> str:
     text = speak_dates_and_times(text)
     text = speak_units(text)
     text = speak_numbers(text)
-    text = speak_acronyms(text)
-    text = speak_symbols(text)
+    text = speak_acronyms(text, report)
+    text = speak_symbols(text, report)
     return tidy(text)
 
 

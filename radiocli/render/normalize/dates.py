@@ -142,6 +142,18 @@ def _month_year(match: re.Match[str]) -> str:
     return f"{word} {month_name(month)} năm {read_number(year)}"
 
 
+def _day_word_before(text: str, pos: int) -> bool:
+    """'ngày 2/9', 'mồng 2/9' or a named day: 'ngày Quốc khánh 2/9', 'Ngày Nhà giáo 20/11'."""
+    before = text[max(0, pos - 80):pos]
+    if _DAY_WORD_BEFORE.search(before):
+        return True
+    words = before.split()[-6:]
+    for i in range(len(words) - 1, 0, -1):
+        if words[i - 1].lower() == "ngày":
+            return words[i][:1].isupper()
+    return False
+
+
 def _date(match: re.Match[str]) -> str:
     first, link, day_s, month_s, year_s = match.groups()
     day, month = int(day_s), int(month_s)
@@ -149,8 +161,7 @@ def _date(match: re.Match[str]) -> str:
         return match.group(0)
     if f"{day}/{month}" == "24/7" and year_s is None and first is None:
         return "hai mươi tư trên bảy"
-    before = match.string[max(0, match.start() - 8):match.start()]
-    need_day_word = _DAY_WORD_BEFORE.search(before) is None
+    need_day_word = not _day_word_before(match.string, match.start())
     out = ""
     if first is not None:
         out = ("ngày " if need_day_word else "") + read_number(int(first)) + " đến "

@@ -21,7 +21,7 @@ LOANWORDS: dict[str, str] = {
     "vắcxin": "vắc xin",
     "vắc-xin": "vắc xin",
     "virus": "vi rút",
-    "omicron": "ô mi crôn",
+    "omicron": "ô mi cờ rôn",
     "delta": "đen ta",
     "pfizer": "phai dơ",
     "moderna": "mô đéc na",

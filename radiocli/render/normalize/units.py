@@ -61,7 +61,7 @@ _WITH_SYMBOL_UNIT = re.compile(rf"(?<![\w.,])({_NUMBER})\s*(%|‰|°C|°F|°|\$|
 _MONEY_BEFORE = re.compile(rf"(\$|€)\s*({_NUMBER})(?![\w])")
 _RANGE = re.compile(r"(?:(?<=[0-9%])|(?<=[0-9]h))\s*[-–—]\s*(?=[0-9])")
 _NEGATIVE = re.compile(r"(?<![\w.,])[-−](?=[0-9][0-9.,]*\s*(?:°|độ))")
-_PER = re.compile(r"(?<![\w/])([^\W\d_]+[0-9]?) ?/ ?([^\W\d_]+[0-9]?)(?![\w/])")
+_PER = re.compile(r"(?<![\w/])([^\W\d_]+[0-9]?) ?/ ?([^\W\d_]+[0-9]?)(?![\w])")
 _NUMBER_SLASH = re.compile(r"(?<=[0-9])\s*/\s*(?=[0-9])")
 
 
@@ -95,7 +95,10 @@ def speak_units(text: str) -> str:
     text = _WITH_UNIT.sub(_with_unit, text)
     text = _WITH_SYMBOL_UNIT.sub(_with_unit, text)
     if "/" in text:
-        text = _PER.sub(_per, text)
+        for _round in range(3):  # đồng/người/tháng: chained slashes
+            text = _PER.sub(_per, text)
+            if "/" not in text:
+                break
         text = _NUMBER_SLASH.sub(" trên ", text)
     return text
 
