@@ -403,6 +403,9 @@ def split_text(text: str, limit: int = MAX_CHUNK) -> list[str]:
     current = ""
     for part in parts:
         while len(part) > limit:  # one enormous "word"
+            if current:
+                pieces.append(current)
+                current = ""
             pieces.append(part[:limit])
             part = part[limit:]
         if current and len(current) + 1 + len(part) > limit:

@@ -1,0 +1,158 @@
+"""Speech engines: real eSpeak NG, pyttsx3 in its worker process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import pytest
+
+from radiocli.errors import RenderError, ToolMissing
+from radiocli.render import engines as eng
+from radiocli.render.worker import check_wav
+
+TEXTS = [f"Bản tin số {i}: " + "bà con chú ý lắng nghe thông báo của xã. " * (1 + i % 7)
+         for i in range(50)]
+
+
+def espeak_seconds(text: str, out: Path) -> float:
+    subprocess.run(["espeak-ng", "-v", "vi", "-s", "140", "-w", str(out), "--stdin"],
+                   input=text.encode(), check=True)
+    return check_wav(out)
+
+
+def test_espeak_engine_writes_vietnamese_wav(tmp_path: Path) -> None:
+    engine = eng.EspeakEngine()
+    seconds = engine.synthesize("Xin chào bà con", tmp_path / "a.wav", "vi", 140)
+    with wave.open(str(tmp_path / "a.wav")) as wav:
+        assert (wav.getnchannels(), wav.getframerate()) == (1, 22050)
+    assert 1.0 < seconds < 3.0
+    assert "espeak-ng" in engine.version()
+
+
+def test_text_starting_with_dash_is_text_not_an_option(tmp_path: Path) -> None:
+    engine = eng.EspeakEngine()
+    seconds = engine.synthesize("-v en --help xin chào", tmp_path / "a.wav", "vi", 140)
+    assert seconds > 0.5
+
+
+@pytest.mark.parametrize("name", ["espeak-ng", "pyttsx3"])
+def test_wrong_voice_is_an_error_not_english(tmp_path: Path, name: str) -> None:
+    engine = eng.get_engine(name)
+    try:
+        for voice in ("nonsense", "en"):
+            with pytest.raises(RenderError, match="no voice"):
+                engine.synthesize("xin chào", tmp_path / "a.wav", voice, 140)
+    finally:
+        engine.close()
+
+
+def test_all_vietnamese_voices_listed() -> None:
+    ids = {v.id for v in eng.EspeakEngine().voices()}
+    assert {"vi", "vi-vn-x-central", "vi-vn-x-south"} <= ids
+
+
+def test_pyttsx3_matches_the_command_line(tmp_path: Path) -> None:
+    engine = eng.Pyttsx3Engine()
+    try:
+        ours = engine.synthesize(TEXTS[3], tmp_path / "p.wav", "vi", 140)
+    finally:
+        engine.close()
+    assert ours == pytest.approx(espeak_seconds(TEXTS[3], tmp_path / "e.wav"), abs=0.05)
+
+
+def test_fifty_files_in_a_row_under_cpu_load(tmp_path: Path) -> None:
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(3)]
+    engine = eng.Pyttsx3Engine()
+    try:
+        got = [engine.synthesize(t, tmp_path / f"{i}.wav", "vi", 140)
+               for i, t in enumerate(TEXTS)]
+    finally:
+        engine.close()
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+    for i, text in enumerate(TEXTS):
+        expected = espeak_seconds(text, tmp_path / f"ref{i}.wav")
+        assert check_wav(tmp_path / f"{i}.wav") == pytest.approx(got[i])
+        assert got[i] == pytest.approx(expected, rel=0.01, abs=0.1), f"file {i}"
+
+
+def test_hung_worker_is_killed_and_replaced(tmp_path: Path) -> None:
+    hang = tmp_path / "hang.py"  # a "python" that answers ready, then never again
+    hang.write_text("import sys, time\nprint('{\"ok\": true}', flush=True)\n"
+                    "sys.stdin.readline()\nwhile True: time.sleep(3600)\n")
+    engine = eng.Pyttsx3Engine(timeout=0.5, python=sys.executable)
+    engine.python = sys.executable
+    engine._start = lambda: _start_script(engine, hang)  # type: ignore[method-assign]
+    with pytest.raises(RenderError, match="failed 3 times.*hung"):
+        engine.synthesize("xin chào", tmp_path / "a.wav", "vi", 140)
+    assert engine.restarts == 3
+    assert engine.proc is None
+
+
+def _start_script(engine: eng.Pyttsx3Engine, script: Path) -> None:
+    engine.proc = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE)
+    engine._buffer = b""
+    engine._read(10)
+
+
+def test_crashed_worker_is_restarted(tmp_path: Path) -> None:
+    engine = eng.Pyttsx3Engine()
+    try:
+        engine.synthesize("xin chào", tmp_path / "a.wav", "vi", 140)
+        assert engine.proc is not None
+        engine.proc.kill()
+        engine.proc.wait()
+        assert engine.synthesize("bà con", tmp_path / "b.wav", "vi", 140) > 0.3
+    finally:
+        engine.close()
+
+
+def test_long_text_is_split_and_joined(tmp_path: Path) -> None:
+    text = "Một câu thông báo khá dài cho bà con. " * 60
+    seconds = eng.speak(eng.EspeakEngine(), text, tmp_path / "long.wav", "vi", 140)
+    assert check_wav(tmp_path / "long.wav") == pytest.approx(seconds, abs=0.01)
+    assert seconds > 100
+
+
+def test_split_text_keeps_every_word() -> None:
+    text = "Câu một. " * 300 + "x" * 2000
+    pieces = eng.split_text(text, 100)
+    assert all(len(p) <= 100 for p in pieces)
+    assert "".join(pieces).replace(" ", "") == text.replace(" ", "")
+
+
+def test_piper_missing_says_how_to_install(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    with pytest.raises(ToolMissing, match="pip install piper-tts"):
+        eng.PiperEngine().synthesize("xin chào", tmp_path / "a.wav", "vi.onnx", 140)
+
+
+def test_piper_voice_file_missing_is_clear(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/piper")
+    with pytest.raises(RenderError, match="voice file not found"):
+        eng.PiperEngine().synthesize("xin chào", tmp_path / "a.wav",
+                                     str(tmp_path / "vi.onnx"), 140)
+
+
+def test_missing_espeak_raises_tool_missing(monkeypatch) -> None:
+    from radiocli.render import tools
+
+    tools.which.cache_clear()
+    eng.espeak_voices.cache_clear()
+    monkeypatch.setattr(tools.shutil, "which", lambda name: None)
+    try:
+        with pytest.raises(ToolMissing, match="apt-get install espeak-ng"):
+            eng.EspeakEngine().voices()
+    finally:
+        tools.which.cache_clear()
+        eng.espeak_voices.cache_clear()
+
+
+def test_unknown_engine() -> None:
+    with pytest.raises(RenderError, match="unknown speech engine"):
+        eng.get_engine("festival")
