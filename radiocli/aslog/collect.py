@@ -565,12 +565,15 @@ def _q(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def empty_tables(con: Any) -> None:
-    """Create empty ``minutes``/``events`` views when the store has no data yet."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE minutes ({MINUTE_COLUMNS}, district VARCHAR)")
+def empty_tables(con: Any, minutes: bool = True, events: bool = True) -> None:
+    """Create empty ``minutes``/``events`` tables when the store has no data yet."""
+    if minutes:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE minutes ({MINUTE_COLUMNS}, district VARCHAR)")
+    if not events:
+        return
     con.execute(
         "CREATE OR REPLACE TEMP TABLE events (station VARCHAR, day DATE, event VARCHAR, "
-        "at TIMESTAMP, scheduled TIMESTAMP, program VARCHAR, occurrence VARCHAR, "
+        "\"at\" TIMESTAMP, scheduled TIMESTAMP, program VARCHAR, occurrence VARCHAR, "
         "priority VARCHAR, reason VARCHAR, lines INTEGER, district VARCHAR)"
     )
 

@@ -1,0 +1,187 @@
+"""`radiocli logs`: verify, tail and collect as-run logs."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+
+from radiocli.cli.output import echo_lines
+from radiocli.i18n import _
+
+
+def registry_for(env) -> object:  # noqa: ANN001
+    """The station registry of the schedules folder (schedule errors do not matter here)."""
+    from radiocli.schedule import read
+
+    schedule, _problems = read(env.schedules)
+    if len(schedule.registry) == 0:
+        from radiocli.errors import RadioError
+
+        raise RadioError(
+            f"{env.schedules}: no station registry found "
+            "(pass --schedules DIR holding registry/units.yaml)"
+        )
+    return schedule.registry
+
+
+def today_in_hanoi() -> date:
+    from radiocli.aslog.format import HANOI
+
+    return datetime.now(HANOI).date()
+
+
+@click.group(name="logs")
+def command() -> None:
+    """As-run logs: verify, tail, collect."""
+
+
+@command.command(name="verify")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help=_("Print JSON."))
+@click.pass_obj
+def logs_verify(env, paths: tuple[Path, ...], as_json: bool) -> None:  # noqa: ANN001
+    """Re-compute the chains: report edited, removed, inserted, reordered or truncated
+    lines (exit 1 on any problem). PATHS: log files or folders [default: the home's logs].
+
+    Example: radiocli logs verify ~/radiocli/logs/00001
+    """
+    from radiocli.aslog.verify import iter_log_files, verify_tree
+
+    targets = list(paths) or [env.home.logs]
+    today = today_in_hanoi()
+    problems = []
+    files = 0
+    for target in targets:
+        files += sum(1 for _f in iter_log_files(target)) if target.exists() else 0
+        problems.extend(verify_tree(target, today=today))
+    errors = [p for p in problems if p.severity == "error"]
+    if as_json:
+        click.echo(json.dumps({"files": files, "errors": len(errors),
+                               "problems": [p.as_dict() for p in problems]},
+                              ensure_ascii=False, indent=2))
+    else:
+        echo_lines(str(p) for p in problems)
+        click.echo(
+            _("{files} file(s) checked, {errors} problem(s)").format(files=files,
+                                                                  errors=len(errors)),
+            err=True,
+        )
+    if errors:
+        raise click.exceptions.Exit(1)
+
+
+def _human(data: dict) -> str:
+    station = data.get("station", "?")
+    if "minute" in data:
+        when = str(data.get("minute", ""))[:16].replace("T", " ")
+        what = f"{_('minute')} {data.get('seconds', '?')}s"
+    else:
+        when = str(data.get("at", ""))[:19].replace("T", " ")
+        what = str(data.get("event", "?"))
+    program = data.get("occurrence") or data.get("program") or ""
+    reason = data.get("reason") or ""
+    text = f"{when}  {station}  {what:<10}  {program}"
+    return f"{text}  ({reason})" if reason else text
+
+
+@command.command(name="tail")
+@click.option("--station", help=_("Only this station (code)."))
+@click.option("-n", "count", default=20, show_default=True, help=_("How many lines."))
+@click.option("--follow", "-f", is_flag=True, help=_("Keep printing new lines."))
+@click.pass_obj
+def logs_tail(env, station: str | None, count: int, follow: bool) -> None:  # noqa: ANN001
+    """The last lines of the as-run logs, readable: time, station, event or minute,
+    occurrence.
+
+    Example: radiocli logs tail --station 00001 -n 5
+    """
+    from radiocli.aslog.format import valid_station
+    from radiocli.aslog.reader import read_lines
+
+    root = env.home.logs
+    if station is not None and not valid_station(station):
+        raise click.BadParameter(_("not a station code"), param_hint="--station")
+    folders = [root / station] if station else sorted(p for p in root.glob("*") if p.is_dir())
+    latest: list[Path] = []
+    for folder in folders:
+        files = sorted(folder.glob("????-??-??.jsonl"))
+        if files:
+            latest.append(files[-1])
+    last: deque[tuple[str, str]] = deque(maxlen=max(count, 0))
+    rows = []
+    for path in latest:
+        for line in read_lines(path):
+            data = line.data
+            if data is None or line.torn:
+                continue
+            key = str(data.get("minute") or data.get("at") or "")
+            rows.append((key, _human(data)))
+    rows.sort(key=lambda r: r[0])
+    last.extend(rows)
+    echo_lines(text for _k, text in last)
+    if not follow:
+        return
+    offsets = {p: p.stat().st_size for p in latest}
+    try:
+        while True:  # pragma: no cover - interactive
+            time.sleep(1.0)
+            for folder in folders:
+                for path in sorted(folder.glob("????-??-??.jsonl"))[-1:]:
+                    size = path.stat().st_size
+                    start = offsets.get(path, 0)
+                    if size > start:
+                        with open(path, "rb") as fh:
+                            fh.seek(start)
+                            chunk = fh.read(size - start)
+                        cut = chunk.rfind(b"\n") + 1
+                        offsets[path] = start + cut
+                        for raw in chunk[:cut].split(b"\n")[:-1]:
+                            try:
+                                click.echo(_human(json.loads(raw)))
+                            except ValueError:
+                                continue
+    except KeyboardInterrupt:
+        return
+
+
+@command.command(name="collect")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--into", "into", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help=_("The store folder (created if needed)."))
+@click.option("--json", "as_json", is_flag=True, help=_("Print JSON."))
+@click.pass_obj
+def logs_collect(env, sources: tuple[Path, ...], into: Path, as_json: bool) -> None:  # noqa: ANN001
+    """Collect station logs (folders, a home's logs folder, .tar/.tar.gz/.zip) into a
+    store: raw/district=/station=/date=.jsonl plus Parquet for reports. Running it again
+    adds nothing; chains are verified on the way in.
+
+    Example: radiocli logs collect station-00001.tar.gz /mnt/usb/logs --into store
+    """
+    from radiocli.aslog.collect import collect
+
+    registry = registry_for(env)
+    result = collect(list(sources), into, registry, today=today_in_hanoi())
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        for note in result.notes:
+            click.echo(str(note), err=True)
+        if result.gaps:
+            shown = list(result.gaps.items())[:20]
+            for station, days in shown:
+                click.echo(_("gap: station {station} has no log for {days}").format(
+                    station=station, days=", ".join(days[:10]) + ("…" if len(days) > 10 else "")),
+                    err=True)
+            if len(result.gaps) > 20:
+                click.echo(_("gap: … and {n} more station(s)").format(n=len(result.gaps) - 20),
+                           err=True)
+        click.echo(_(
+            "{added} added, {replaced} replaced by a longer copy, {unchanged} already there, "
+            "{older} older copies skipped, {conflicts} conflicts set aside, {rejected} rejected, "
+            "{unknown} from unknown stations; {minutes} minute lines, {events} events"
+        ).format(**{k: v for k, v in result.as_dict().items() if isinstance(v, int)}))
