@@ -38,7 +38,9 @@ def _write(line: str) -> None:
 
 @click.command("normalize", epilog='Example: echo "UBND xã có 156.000 hộ" | radiocli normalize')
 @click.argument("text", required=False)
-@click.option("--check", is_flag=True, help="Also print warnings about hard-to-speak text to stderr.")
+@click.option(
+    "--check", is_flag=True, help="Also print warnings about hard-to-speak text to stderr."
+)
 @click.option(
     "--abbreviations",
     "abbreviations_file",

@@ -20,7 +20,9 @@ from .urls import speak_addresses
 # --- clean-up of the raw text --------------------------------------------------------
 
 # control characters, line/paragraph separators, surrogates, zero-width and BOM
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffd\u200b-\u200f\u2060\ufeff]")
+_INVISIBLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffd\u200b-\u200f\u2060\ufeff]"
+)
 
 
 def clean(text: str) -> str:
@@ -34,7 +36,8 @@ def clean(text: str) -> str:
 # --- document codes: 16/CT-TTg -> mười sáu ---------------------------------------------
 
 _DOC_CODE = re.compile(
-    r"(?<![\w/.,])([0-9]{1,6})(?:/([0-9]{4}))?/([A-ZĐ][A-Za-zĐđ0-9]*(?:[-–&.][A-Za-zĐđ0-9&]+)*)(?![\w/])"
+    r"(?<![\w/.,])([0-9]{1,6})(?:/([0-9]{4}))?/"
+    r"([A-ZĐ][A-Za-zĐđ0-9]*(?:[-–&.][A-Za-zĐđ0-9&]+)*)(?![\w/])"
 )
 
 

@@ -22,7 +22,8 @@ _ROMAN_WORDS = (
 
 
 def _alternation(words: tuple[str, ...]) -> str:
-    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+    ordered = sorted(words, key=len, reverse=True)
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in ordered)
 
 
 _NUMBERED = re.compile(
@@ -108,8 +109,12 @@ def speak_times(text: str) -> str:
 
 # --- dates ---------------------------------------------------------------------------
 
-_DASHED_DATE = re.compile(r"(?<![\w.,/-])([0-9]{1,2})([.-])([0-9]{1,2})\2([0-9]{4})(?![\w/-]|[.,][0-9])")
-_MONTH_YEAR = re.compile(r"(?<![\w/.,:])(?:(?i:(tháng))\s+)?([0-9]{1,2})\s*/\s*([0-9]{4})(?![\w/]|[.,][0-9])")
+_DASHED_DATE = re.compile(
+    r"(?<![\w.,/-])([0-9]{1,2})([.-])([0-9]{1,2})\2([0-9]{4})(?![\w/-]|[.,][0-9])"
+)
+_MONTH_YEAR = re.compile(
+    r"(?<![\w/.,:])(?:(?i:(tháng))\s+)?([0-9]{1,2})\s*/\s*([0-9]{4})(?![\w/]|[.,][0-9])"
+)
 _DATE = re.compile(
     r"(?<![\w/.,:])(?:([0-9]{1,2})\s+(đến|-)\s+)?([0-9]{1,2})/([0-9]{1,2})"
     r"(?:/([0-9]{4}|[0-9]{2}))?(?![\w/]|[.,][0-9])"

@@ -52,7 +52,9 @@ PER_WORDS = {
     "m2", "m3", "mm", "cm", "giây", "khẩu", "phần", "trăm", "héc",
 }
 #: unit symbols after '/' (km/h, tạ/ha, người/km2)
-PER_UNITS = {"h": "giờ", "s": "giây", "ha": "héc ta", **{k: v for k, v in UNITS.items() if k.isalnum()}}
+PER_UNITS = {
+    "h": "giờ", "s": "giây", "ha": "héc ta", **{k: v for k, v in UNITS.items() if k.isalnum()}
+}
 
 _NUMBER = r"(?:[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?(?![0-9])|[0-9]+(?:[.,][0-9]+)?)"
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
@@ -109,9 +111,13 @@ _FRACTION = re.compile(
     r"(?i:(?<![\w])(chiếm|khoảng|gần|hơn|bằng|còn|giảm|tăng|mất|thêm|dưới|hết|được)\s+)"
     r"([1-9])/([2-9]|10)(?![\w/]|[.,][0-9])"
 )
-_SCORE = re.compile(r"(?i:(?<![\w])(tỷ số|tỉ số|thắng|thua|hòa|hoà)\s+)([0-9]{1,2})\s*[-:–]\s*([0-9]{1,2})(?![\w/.,])")
+_SCORE = re.compile(
+    r"(?i:(?<![\w])(tỷ số|tỉ số|thắng|thua|hòa|hoà)\s+)"
+    r"([0-9]{1,2})\s*[-:–]\s*([0-9]{1,2})(?![\w/.,])"
+)
 _PLATE = re.compile(
-    r"(?<![\w.-])([0-9]{2}[A-Z]{1,2}[0-9]?)\s*[-\s]\s*([0-9]{3}\.[0-9]{2}|[0-9]{4,5})(?![\w.]|\.[0-9])"
+    r"(?<![\w.-])([0-9]{2}[A-Z]{1,2}[0-9]?)\s*[-\s]\s*"
+    r"([0-9]{3}\.[0-9]{2}|[0-9]{4,5})(?![\w.]|\.[0-9])"
 )
 
 
@@ -133,5 +139,7 @@ def speak_special_numbers(text: str) -> str:
     """'chiếm 1/3' -> một phần ba; 'tỷ số 2-1' -> hai một; plate 29B-123.45 digit by digit."""
     if "/" in text:
         text = _FRACTION.sub(_fraction, text)
-    text = _SCORE.sub(lambda m: f"{m.group(1)} {read_numeral(m.group(2))} {read_numeral(m.group(3))}", text)
+    text = _SCORE.sub(
+        lambda m: f"{m.group(1)} {read_numeral(m.group(2))} {read_numeral(m.group(3))}", text
+    )
     return _PLATE.sub(_plate, text)

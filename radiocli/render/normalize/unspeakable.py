@@ -60,13 +60,16 @@ def find_unspeakable(text: str) -> list[str]:
                 and word not in foreign:
             foreign.append(word)
     for script, chars in scripts.items():
-        warnings.append(f"non-Vietnamese script ({script}): {''.join(chars)} may be read badly or skipped")
+        sample = "".join(chars)
+        warnings.append(f"non-Vietnamese script ({script}): {sample} may be read badly or skipped")
     if foreign:
-        warnings.append("not Vietnamese, may be mispronounced: " + ", ".join(foreign[:_MAX_REPORTED]))
+        words = ", ".join(foreign[:_MAX_REPORTED])
+        warnings.append(f"not Vietnamese, may be mispronounced: {words}")
 
     leftover = sorted({
         ch for ch in spoken
-        if not (ch.isalnum() or ch.isspace() or ch in _SPEECH_PUNCTUATION or unicodedata.category(ch).startswith("M"))
+        if not (ch.isalnum() or ch.isspace() or ch in _SPEECH_PUNCTUATION
+                or unicodedata.category(ch).startswith("M"))
     })
     if leftover:
         warnings.append("symbols left in the spoken text: " + " ".join(leftover[:_MAX_REPORTED]))

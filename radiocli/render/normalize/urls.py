@@ -41,7 +41,9 @@ _BARE_URL = re.compile(
     r"(?i)(?<![\w.@/-])(?:www\.)?(?:[a-z0-9-]+\.)+(?:vn|com|net|org|gov|edu|info|io|int|biz)"
     r"(?![\w-])(?:/[^\s<>\"']*)?"
 )
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._+-]*@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![\w])")
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._+-]*@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![\w])"
+)
 _PIECES = re.compile(r"([./\-_@:?=&#])")
 _RUNS = re.compile(r"[0-9]+|[^\W\d_]+")
 _TRAILING = ".,;:!?)]}'\""
