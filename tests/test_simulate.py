@@ -1,0 +1,79 @@
+"""simulate: same planner, rules and writer as live; totals recomputed from raw lines."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+
+def raw_totals(logs: Path) -> tuple[int, int, Counter]:
+    sessions = seconds = 0
+    events: Counter = Counter()
+    for path in sorted(logs.rglob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            obj = json.loads(line)
+            if "minute" in obj:
+                seconds += obj["seconds"]
+            else:
+                events[obj["event"]] += 1
+                sessions += obj["event"] == "start"
+    return sessions, seconds, events
+
+
+def test_simulated_district_day_matches_its_raw_lines(cli, sample_schedules, tmp_path):
+    logs = tmp_path / "logs"
+    result = cli("--schedules", str(sample_schedules), "simulate", "--from", "2021-08-05",
+                 "--to", "2021-08-05", "--district", "009", "--logs", str(logs), "--json")
+    assert result.exit_code == 0, result.output
+    totals = json.loads(result.stdout)
+    sessions, seconds, events = raw_totals(logs)
+    assert totals["sessions"] == sessions == events["start"] == events["end"]
+    assert totals["stations"] == 11  # Thanh Xuân has 11 wards
+    assert events["preempted"] == 2 and events["resumed"] == 2  # the Thanh Xuân emergency
+    assert events["sealed"] == 11
+    assert abs(totals["minutes"] * 60 - seconds) <= 60 * 11
+
+
+def test_simulated_logs_verify(sample_schedules, tmp_path):
+    from radiocli.aslog.verify import verify_tree
+    from radiocli.play.simulate import simulate
+    from radiocli.schedule import load
+    from datetime import date
+
+    schedule = load(sample_schedules)
+    logs = tmp_path / "logs"
+    simulate(schedule, ["00001", "00343"], date(2021, 8, 5), date(2021, 8, 6), logs, workers=1)
+    problems = verify_tree(logs)
+    assert not [p for p in problems if getattr(p, "severity", "error") == "error"], problems
+
+
+def test_faults_give_reconciliation_something_to_find(cli, sample_schedules, tmp_path):
+    logs = tmp_path / "logs"
+    result = cli("--schedules", str(sample_schedules), "simulate", "--from", "2021-08-10",
+                 "--to", "2021-08-11", "--station", "00478", "--station", "00001",
+                 "--offline", "00478:2021-08-10--2021-08-10", "--fail",
+                 "vov-thoi-su-toi", "--late", "0.5", "--logs", str(logs), "--json")
+    assert result.exit_code == 0, result.output
+    totals = json.loads(result.stdout)
+    assert totals["offline"] == 6  # 00478 wrote nothing on the 10th
+    assert totals["failed"] == 3  # the evening relay failed on both days (00478 only the 11th)
+    assert not (logs / "00478" / "2021-08-10.jsonl").read_text().count('"event":"start"')
+    _sessions, _seconds, events = raw_totals(logs)
+    assert events["failed"] == 3
+    late = [json.loads(line) for line in
+            (logs / "00001" / "2021-08-11.jsonl").read_text().splitlines()
+            if '"event":"start"' in line]
+    assert any(e["at"][11:19] != e["scheduled"][11:19] for e in late)
+
+
+def test_backwards_range_and_existing_logs_are_refused(cli, sample_schedules, tmp_path):
+    backwards = cli("--schedules", str(sample_schedules), "simulate", "--from", "2021-08-10",
+                    "--to", "2021-08-01", "--station", "00001")
+    assert backwards.exit_code == 2 and "backwards" in backwards.output
+    logs = tmp_path / "logs"
+    args = ["--schedules", str(sample_schedules), "simulate", "--from", "2021-08-10", "--to",
+            "2021-08-10", "--station", "00001", "--logs", str(logs)]
+    assert cli(*args).exit_code == 0
+    again = cli(*args)
+    assert again.exit_code == 2 and "already exist" in again.output
