@@ -1,0 +1,153 @@
+"""``radiocli run``: the playout daemon."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from radiocli.cli import Env
+from radiocli.cli.common import selection_options, selected_stations
+from radiocli.i18n import _
+
+SINK_HELP = ("null: pace in real time, no output; file: aircheck WAV per session under "
+             "<home>/aircheck; device: ALSA through ffmpeg; stream: Icecast, one mount "
+             "per station")
+
+
+def parse_icecast(text: str | None) -> Any:
+    """icecast://source:PASSWORD@HOST:PORT/PREFIX -> Icecast."""
+    from urllib.parse import urlsplit
+
+    from radiocli.play.sinks import Icecast
+
+    if not text:
+        return None
+    url = urlsplit(text)
+    if url.scheme not in ("icecast", "http") or not url.hostname:
+        raise click.BadParameter("expected icecast://source:PASSWORD@HOST:PORT/PREFIX")
+    return Icecast(host=url.hostname, port=url.port or 8000, password=url.password or "hackme",
+                   user=url.username or "source", mount_prefix=url.path or "/")
+
+
+def parse_when(text: str | None, now: datetime) -> datetime | None:
+    from radiocli.plan.triggers import TZ
+    from radiocli.schedule.values import parse_datetime, parse_time
+
+    if not text:
+        return None
+    try:
+        if " " in text.strip() or "T" in text:
+            return parse_datetime(text, TZ)
+        at = datetime.combine(now.date(), parse_time(text), TZ)
+        return at if at > now else at + timedelta(days=1)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.command(
+    "run",
+    epilog="Example: radiocli run --district 001 --sink file --for 2h",
+)
+@selection_options
+@click.option("--sink", type=click.Choice(["null", "file", "device", "stream"]),
+              help=SINK_HELP + " [default: config run.sink, else null]")
+@click.option("--until", "until", metavar="TIME", help="Stop at this time (HH:MM or date time).")
+@click.option("--for", "for_", metavar="DURATION", help="Stop after this long (90s, 10m, 2h).")
+@click.option("--on-stop", type=click.Choice(["cut", "finish"]),
+              help="On SIGTERM: cut the program on air, or let it finish [default: cut].")
+@click.option("--name", default="main", show_default=True,
+              help="Daemon name (several daemons may share a home).")
+@click.option("--device", help="ALSA device for --sink device [default: default].")
+@click.option("--icecast", metavar="URL",
+              help="icecast://source:PASSWORD@HOST:PORT/PREFIX for --sink stream.")
+@click.option("--no-render", is_flag=True, help="Never render on demand (estimate lengths).")
+@click.option("--allow-past-clock", is_flag=True,
+              help="Start even when the clock looks wrong (tests only).")
+@click.option("--clock", "clock_at", metavar="DATETIME",
+              help="Pretend the clock starts at this local time (tests, rehearsals).")
+@click.pass_obj
+def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...],
+            all_stations: bool, sink: str | None, until: str | None, for_: str | None,
+            on_stop: str | None, name: str, device: str | None, icecast: str | None,
+            no_render: bool, allow_past_clock: bool, clock_at: str | None) -> None:
+    """Run the playout daemon: air programs on time and write the as-run logs.
+
+    Jobs are built from the schedules at start (one per program). SIGHUP or
+    `radiocli reload` re-reads them; SIGTERM stops (cut or finish the program on air).
+    """
+    from radiocli.home import Home
+    from radiocli.play.clock import OffsetClock, SystemClock
+    from radiocli.play.daemon import Config, Daemon
+    from radiocli.plan.triggers import TZ
+    from radiocli.schedule.load import read
+    from radiocli.schedule.values import parse_datetime, parse_duration
+
+    settings = (env.config().get("run") or {})
+    clock: Any = SystemClock()
+    if clock_at:
+        try:
+            clock = OffsetClock(parse_datetime(clock_at, TZ))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--clock") from None
+    now = clock.now()
+    end = parse_when(until, now)
+    if for_:
+        try:
+            end = now + timedelta(seconds=parse_duration(for_))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--for") from None
+    schedule, _problems = read(env.schedules)
+    chosen = None
+    if stations or districts:
+        chosen = selected_stations(schedule, stations, districts, now.date())
+    home: Home = env.home
+    config = Config(
+        home=home, schedules=env.schedules, stations=chosen,
+        sink=sink or settings.get("sink") or "null", name=name,
+        on_stop=on_stop or settings.get("on_stop") or "cut",
+        device=device or settings.get("device") or "default",
+        icecast=parse_icecast(icecast or settings.get("icecast")),
+        until=end, render=not no_render,
+        allow_bad_clock=allow_past_clock or bool(clock_at),
+    )
+    daemon = Daemon(config, clock=clock)
+    setup_logging(daemon.rundir.log_file)
+    daemon.start()
+
+    def on_term(signum: int, _frame: Any) -> None:
+        logging.getLogger("radiocli.play").info("signal %d: stopping", signum)
+        daemon.request_stop()
+
+    def on_hup(_signum: int, _frame: Any) -> None:
+        from radiocli.play import control
+
+        control.submit(daemon.rundir, "reload", {"by": "SIGHUP"}, clock.now())
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    signal.signal(signal.SIGHUP, on_hup)
+    click.echo(f"radiocli: on air ({len(daemon.stations)} stations, sink {daemon.sink.kind}, "
+               f"pid file {daemon.rundir.pid_file})", err=True)
+    try:
+        while not daemon.stop_requested.wait(0.5):
+            pass
+    finally:
+        daemon.stop()
+    click.echo(_("stopped"), err=True)
+
+
+def setup_logging(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    logger = logging.getLogger("radiocli.play")
+    logger.setLevel(logging.INFO)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    for handler in (logging.FileHandler(path, encoding="utf-8"),
+                    logging.StreamHandler(sys.stderr)):
+        handler.setFormatter(fmt)
+        logger.addHandler(handler)

@@ -1,0 +1,574 @@
+"""Where audio goes: ``null`` (paced by the clock, no output), ``file`` (an aircheck
+recording per session), ``device`` (ALSA through ffmpeg) and ``stream`` (Icecast).
+
+Audio path (file, device, stream): a :class:`Feed` plays one piece of one occurrence
+(its parts from an offset, for at most ``limit`` seconds). Each part is decoded by one
+ffmpeg to 22,050 Hz mono PCM; the feed paces the PCM in Python with the daemon's clock
+and hands every 100 ms chunk to its outputs. Stations that start the same occurrence at
+the same offset in the same instant share one feed, so a city bulletin aired by 579
+stations is decoded once; ``stream`` then encodes it once (one MP3 encoder per feed) and
+fans the encoded bytes out to one Icecast source connection per station mount.
+
+``null`` has no feed at all: the daemon ends a program when the clock reaches its end
+(no process per station; one ffmpeg costs 55 MB).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import socket
+import subprocess
+import threading
+import wave
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from radiocli.errors import PlayoutError, ToolMissing
+
+log = logging.getLogger("radiocli.play")
+
+RATE = 22050
+BYTES_PER_S = RATE * 2
+CHUNK = BYTES_PER_S // 10  # 100 ms
+RELAY_PROTOCOLS = "http,https,tcp,tls,rtp,udp,crypto"  # never file, concat, subfile
+SINKS = ("null", "file", "device", "stream")
+
+
+@dataclass(frozen=True)
+class AirPart:
+    """One thing to play: an audio file or a relay URL, ``seconds`` long."""
+
+    kind: str  # "audio" or "relay"
+    seconds: float
+    path: Path | None = None
+    url: str | None = None
+    segment: int = 0  # index of the program segment this part starts with
+
+
+def ffmpeg() -> str:
+    import shutil
+
+    found = shutil.which("ffmpeg")
+    if found is None:
+        raise ToolMissing("ffmpeg")
+    return found
+
+
+def decoder_argv(part: AirPart, offset: float, seconds: float) -> list[str]:
+    argv = [ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error"]
+    if part.kind == "relay":
+        argv += ["-protocol_whitelist", RELAY_PROTOCOLS, "-rw_timeout", "8000000",
+                 "-i", str(part.url)]
+    else:
+        if offset > 0:
+            argv += ["-ss", f"{offset:.3f}"]
+        argv += ["-protocol_whitelist", "file", "-i", f"file:{part.path}"]
+    return argv + ["-t", f"{max(seconds, 0.0):.3f}", "-f", "s16le", "-ac", "1",
+                   "-ar", str(RATE), "pipe:1"]
+
+
+def last_line(data: bytes) -> str:
+    lines = [x for x in data.decode("utf-8", "replace").splitlines() if x.strip()]
+    return lines[-1].strip()[:300] if lines else "no message"
+
+
+class Output(Protocol):
+    def write(self, chunk: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class SinkFault(Exception):
+    """An output cannot take audio any more (device gone, Icecast down, disk full)."""
+
+
+# --- the feed ----------------------------------------------------------------------------
+
+
+class Feed:
+    """Decode and pace one piece of one occurrence; fan PCM out to outputs."""
+
+    def __init__(self, key: tuple[str, float], parts: Sequence[AirPart], offset: float,
+                 limit: float, clock: Any, *, lead: float = 0.0,
+                 on_fault: Callable[[Feed, str], None],
+                 on_done: Callable[[Feed, str], None],
+                 on_output_fault: Callable[[Feed, str, str], None],
+                 fallback: Path | None = None) -> None:
+        self.key = key
+        self.parts = list(parts)
+        self.offset = offset
+        self.limit = limit
+        self.clock = clock
+        self.lead = lead
+        self.on_fault = on_fault
+        self.on_done = on_done
+        self.on_output_fault = on_output_fault
+        self.fallback = fallback
+        self.stations: set[str] = set()
+        self.outputs: dict[str, Output] = {}
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.sent = 0
+        self.started_mono = 0.0
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.thread = threading.Thread(target=self._run, name=f"feed-{key[0]}", daemon=True)
+
+    def position(self) -> float:
+        return self.sent / BYTES_PER_S
+
+    def start(self) -> None:
+        self.started_mono = self.clock.monotonic()
+        self.thread.start()
+
+    def add_output(self, key: str, output: Output) -> None:
+        with self.lock:
+            self.outputs[key] = output
+
+    def remove_output(self, key: str) -> None:
+        with self.lock:
+            out = self.outputs.pop(key, None)
+        if out is not None:
+            _close_quietly(out)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+
+    # --- the thread -----------------------------------------------------------------
+    def _slices(self) -> list[tuple[AirPart, float, float]]:
+        out: list[tuple[AirPart, float, float]] = []
+        skip, budget = self.offset, self.limit
+        for part in self.parts:
+            if budget <= 0.01:
+                break
+            if skip >= part.seconds:
+                skip -= part.seconds
+                continue
+            length = min(part.seconds - skip, budget)
+            out.append((part, skip if part.kind == "audio" else 0.0, length))
+            budget -= length
+            skip = 0.0
+        return out
+
+    def _run(self) -> None:
+        reason = ""
+        try:
+            for part, offset, length in self._slices():
+                if self.stopped.is_set():
+                    break
+                ok, why = self._play(part, offset, length)
+                if not ok and not self.stopped.is_set():
+                    what = f"relay {part.url}" if part.kind == "relay" else f"audio {part.path}"
+                    self.on_fault(self, f"failed: {what}: {why}")
+                    reason = "failed: a part was skipped"
+                    if self.fallback is not None and part.kind == "audio":
+                        chime = AirPart("audio", 10.0, path=self.fallback, segment=part.segment)
+                        self._play(chime, 0.0, 10.0, quiet=True)
+            # the last chunk leaves when its time has come
+            self._wait_until(self.started_mono + self.position())
+        except Exception as exc:  # noqa: BLE001 - a feed must always report its end
+            log.exception("feed %s crashed", self.key)
+            reason = f"failed: playout error: {exc}"
+        finally:
+            with self.lock:
+                outputs = list(self.outputs.items())
+                self.outputs.clear()
+            for _key, out in outputs:
+                _close_quietly(out)
+            self.on_done(self, reason)
+
+    def _wait_until(self, target: float) -> None:
+        while not self.stopped.is_set():
+            delay = target - self.clock.monotonic()
+            if delay <= 0:
+                return
+            self.stopped.wait(min(delay, 0.1))
+
+    def _play(self, part: AirPart, offset: float, length: float, quiet: bool = False
+              ) -> tuple[bool, str]:
+        if part.kind == "audio" and (part.path is None or not part.path.is_file()):
+            return False, "the file is missing"
+        try:
+            proc = subprocess.Popen(decoder_argv(part, offset, length), stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except (OSError, RadioErrorTypes) as exc:
+            return False, str(exc)
+        self.proc = proc
+        got = 0
+        assert proc.stdout is not None and proc.stderr is not None
+        err = bytearray()
+        err_thread = threading.Thread(target=lambda: err.extend(proc.stderr.read()),  # type: ignore[union-attr]
+                                      daemon=True)
+        err_thread.start()
+        try:
+            while not self.stopped.is_set():
+                chunk = proc.stdout.read(CHUNK)
+                if not chunk:
+                    break
+                self._wait_until(self.started_mono + self.position() - self.lead)
+                if self.stopped.is_set():
+                    break
+                self._deliver(chunk)
+                got += len(chunk)
+        finally:
+            if proc.poll() is None and self.stopped.is_set():
+                proc.kill()
+            rc = proc.wait()
+            err_thread.join(timeout=2)
+            self.proc = None
+        if self.stopped.is_set():
+            return True, ""
+        if rc != 0:
+            return False, last_line(bytes(err))
+        if got == 0 and length > 0.2:
+            return False, "no audio could be decoded"
+        return True, ""
+
+    def _deliver(self, chunk: bytes) -> None:
+        with self.lock:
+            outputs = list(self.outputs.items())
+        for key, out in outputs:
+            try:
+                out.write(chunk)
+            except (SinkFault, OSError, ValueError) as exc:
+                self.remove_output(key)
+                self.on_output_fault(self, key, str(exc))
+        self.sent += len(chunk)
+
+
+RadioErrorTypes: tuple[type[Exception], ...] = (ToolMissing,)
+
+
+def _close_quietly(out: Output) -> None:
+    try:
+        out.close()
+    except (OSError, SinkFault, ValueError) as exc:
+        log.warning("closing an output: %s", exc)
+
+
+# --- outputs -----------------------------------------------------------------------------
+
+
+class WavOutput:
+    """An aircheck recording: exactly the PCM that aired, one WAV per session."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.wav = wave.open(str(path), "wb")
+        self.wav.setnchannels(1)
+        self.wav.setsampwidth(2)
+        self.wav.setframerate(RATE)
+
+    def write(self, chunk: bytes) -> None:
+        try:
+            self.wav.writeframesraw(chunk)
+        except OSError as exc:
+            raise SinkFault(f"aircheck {self.path}: {exc.strerror or exc}") from exc
+
+    def close(self) -> None:
+        self.wav.close()
+
+
+class ProcessOutput:
+    """PCM into an ffmpeg process (ALSA device, or an MP3 encoder)."""
+
+    def __init__(self, argv: list[str], what: str, stdout: Any = subprocess.DEVNULL) -> None:
+        self.what = what
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=stdout,
+                                     stderr=subprocess.PIPE)
+
+    def _fault(self) -> SinkFault:
+        try:
+            _out, err = self.proc.communicate(timeout=2)
+        except (subprocess.TimeoutExpired, ValueError, OSError):
+            err = b""
+        return SinkFault(f"{self.what}: {last_line(err or b'')} (ffmpeg exit {self.proc.returncode})")
+
+    def write(self, chunk: bytes) -> None:
+        if self.proc.poll() is not None:
+            raise self._fault()
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(chunk)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            raise self._fault() from None
+
+    def close(self) -> None:
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def alsa_argv(device: str) -> list[str]:
+    return [ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "s16le",
+            "-ar", str(RATE), "-ac", "1", "-i", "pipe:0", "-f", "alsa", device]
+
+
+def probe_device(device: str = "default") -> str | None:
+    """None if ALSA ``device`` takes audio, else what ffmpeg said (no sound card...)."""
+    try:
+        proc = subprocess.run(
+            [ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+             "anullsrc=r=22050:cl=mono", "-t", "0.2", "-f", "alsa", device],
+            capture_output=True, timeout=15, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    return None if proc.returncode == 0 else last_line(proc.stderr)
+
+
+# --- Icecast ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Icecast:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    password: str = "hackme"
+    user: str = "source"
+    mount_prefix: str = "/"
+    bitrate: str = "48k"
+
+    def mount(self, station: str) -> str:
+        return f"{self.mount_prefix.rstrip('/')}/{station}.mp3"
+
+
+class SourceConnection:
+    """One Icecast source (HTTP PUT, Icecast >= 2.4) for one station mount."""
+
+    def __init__(self, icecast: Icecast, station: str, title: str) -> None:
+        self.mount = icecast.mount(station)
+        self.what = f"icecast {icecast.host}:{icecast.port}{self.mount}"
+        try:
+            self.sock = socket.create_connection((icecast.host, icecast.port), timeout=5)
+        except OSError as exc:
+            raise SinkFault(f"{self.what}: {exc.strerror or exc}") from exc
+        auth = base64.b64encode(f"{icecast.user}:{icecast.password}".encode()).decode()
+        head = (f"PUT {self.mount} HTTP/1.1\r\nHost: {icecast.host}:{icecast.port}\r\n"
+                f"Authorization: Basic {auth}\r\nUser-Agent: radiocli\r\n"
+                "Content-Type: audio/mpeg\r\nIce-Public: 0\r\n"
+                f"Ice-Name: {_header_safe(title)}\r\nExpect: 100-continue\r\n\r\n")
+        try:
+            self.sock.sendall(head.encode("utf-8"))
+            reply = self.sock.recv(1024)
+        except OSError as exc:
+            self.sock.close()
+            raise SinkFault(f"{self.what}: {exc}") from exc
+        status = reply.split(b"\r\n", 1)[0].decode("latin-1", "replace")
+        if " 100" not in status and " 200" not in status:
+            self.sock.close()
+            raise SinkFault(f"{self.what}: refused: {status or 'connection closed'}")
+        self.sock.settimeout(10)
+
+    def write(self, data: bytes) -> None:
+        try:
+            self.sock.sendall(data)
+        except OSError as exc:
+            raise SinkFault(f"{self.what}: {exc.strerror or exc}") from exc
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def _header_safe(text: str) -> str:
+    return "".join(ch for ch in text if 32 <= ord(ch) < 127)[:100] or "radiocli"
+
+
+class EncoderFanout:
+    """One MP3 encoder per feed; its bytes go to every station's source connection."""
+
+    def __init__(self, icecast: Icecast, on_fault: Callable[[str, str], None]) -> None:
+        argv = [ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "s16le",
+                "-ar", str(RATE), "-ac", "1", "-i", "pipe:0", "-c:a", "libmp3lame",
+                "-b:a", icecast.bitrate, "-f", "mp3", "-flush_packets", "1", "pipe:1"]
+        self.encoder = ProcessOutput(argv, "mp3 encoder", stdout=subprocess.PIPE)
+        self.on_fault = on_fault
+        self.conns: dict[str, SourceConnection] = {}
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._pump, name="mp3-fanout", daemon=True)
+        self.thread.start()
+
+    def add(self, station: str, conn: SourceConnection) -> None:
+        with self.lock:
+            self.conns[station] = conn
+
+    def remove(self, station: str) -> bool:
+        """Drop a station; True when none is left."""
+        with self.lock:
+            conn = self.conns.pop(station, None)
+            empty = not self.conns
+        if conn is not None:
+            conn.close()
+        return empty
+
+    def write(self, chunk: bytes) -> None:
+        self.encoder.write(chunk)
+
+    def close(self) -> None:
+        self.encoder.close()
+        self.thread.join(timeout=5)
+        with self.lock:
+            conns = list(self.conns.values())
+            self.conns.clear()
+        for conn in conns:
+            conn.close()
+
+    def _pump(self) -> None:
+        out = self.encoder.proc.stdout
+        assert out is not None
+        while True:
+            data = out.read1(4096) if hasattr(out, "read1") else out.read(4096)
+            if not data:
+                return
+            with self.lock:
+                conns = list(self.conns.items())
+            for station, conn in conns:
+                try:
+                    conn.write(data)
+                except SinkFault as exc:
+                    with self.lock:
+                        self.conns.pop(station, None)
+                    conn.close()
+                    self.on_fault(station, str(exc))
+
+
+# --- sinks -------------------------------------------------------------------------------
+
+
+class Sink:
+    """How a station's audio leaves: the daemon calls attach when a piece starts and
+    release when it stops. ``decodes`` False means no feed (null: clock pacing only)."""
+
+    kind = "null"
+    decodes = False
+    lead = 0.0
+
+    def check(self) -> None:
+        """Raise PlayoutError when the sink cannot work at all (no device...)."""
+
+    def attach(self, station: str, feed: Feed, title: str, session: str) -> None:
+        feed.stations.add(station)
+
+    def release(self, station: str, feed: Feed) -> None:
+        feed.stations.discard(station)
+
+    def close(self) -> None:
+        pass
+
+
+class NullSink(Sink):
+    pass
+
+
+class FileSink(Sink):
+    """An aircheck recording per session: ``<aircheck>/<station>/<date>/<time>-<occ>.wav``."""
+
+    kind = "file"
+    decodes = True
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def attach(self, station: str, feed: Feed, title: str, session: str) -> None:
+        day, rest = session.split("/", 1)
+        path = self.root / station / day / f"{rest}.wav"
+        feed.add_output(station, WavOutput(path))
+        feed.stations.add(station)
+
+    def release(self, station: str, feed: Feed) -> None:
+        feed.remove_output(station)
+        feed.stations.discard(station)
+
+
+class DeviceSink(Sink):
+    """The station's sound card through ``ffmpeg -f alsa``: ffmpeg exits 1 without a
+    device, so a missing card is an error (ffplay would exit 0 and stay silent)."""
+
+    kind = "device"
+    decodes = True
+    lead = 0.2
+
+    def __init__(self, device: str = "default") -> None:
+        self.device = device
+
+    def check(self) -> None:
+        problem = probe_device(self.device)
+        if problem is not None:
+            raise PlayoutError(f"the audio device {self.device!r} cannot play: {problem} "
+                               "(check the sound card, `aplay -l`, or use --sink file/null)")
+
+    def attach(self, station: str, feed: Feed, title: str, session: str) -> None:
+        feed.add_output(station, ProcessOutput(alsa_argv(self.device),
+                                               f"audio device {self.device}"))
+        feed.stations.add(station)
+
+    def release(self, station: str, feed: Feed) -> None:
+        feed.remove_output(station)
+        feed.stations.discard(station)
+
+
+class StreamSink(Sink):
+    """Icecast: one MP3 encode per feed, one source connection per station mount."""
+
+    kind = "stream"
+    decodes = True
+
+    def __init__(self, icecast: Icecast, on_fault: Callable[[str, str], None]) -> None:
+        self.icecast = icecast
+        self.on_fault = on_fault
+
+    def check(self) -> None:
+        try:
+            socket.create_connection((self.icecast.host, self.icecast.port), timeout=3).close()
+        except OSError as exc:
+            log.warning("Icecast at %s:%s is not reachable now (%s); programs will be "
+                        "logged failed until it is", self.icecast.host, self.icecast.port, exc)
+
+    def attach(self, station: str, feed: Feed, title: str, session: str) -> None:
+        feed.stations.add(station)
+        with feed.lock:
+            fan = feed.outputs.get("encoder")
+        if fan is None:
+            fan = EncoderFanout(self.icecast, self.on_fault)
+            feed.add_output("encoder", fan)
+        conn = SourceConnection(self.icecast, station, title)  # SinkFault: caller logs
+        assert isinstance(fan, EncoderFanout)
+        fan.add(station, conn)
+
+    def release(self, station: str, feed: Feed) -> None:
+        feed.stations.discard(station)
+        with feed.lock:
+            fan = feed.outputs.get("encoder")
+        if isinstance(fan, EncoderFanout) and fan.remove(station):
+            feed.remove_output("encoder")
+
+
+def make_sink(kind: str, *, aircheck: Path, device: str = "default",
+              icecast: Icecast | None = None,
+              on_fault: Callable[[str, str], None] = lambda s, r: None) -> Sink:
+    if kind == "null":
+        return NullSink()
+    if kind == "file":
+        return FileSink(aircheck)
+    if kind == "device":
+        return DeviceSink(device)
+    if kind == "stream":
+        return StreamSink(icecast or Icecast(), on_fault)
+    raise PlayoutError(f"unknown sink {kind!r}: choose one of {', '.join(SINKS)}")
+
