@@ -313,7 +313,7 @@ def collect(
     staging.mkdir(parents=True, exist_ok=True, mode=0o750)
     ever = registry.ever()
     # 1. what is new
-    pending: list[tuple[Candidate, bytes, str, Path]] = []  # cand, data, sha, staged path
+    pending: list[tuple[Candidate, int, str, Path]] = []  # cand, size, sha, staged path
     for source in sources:
         for cand in candidates(Path(source), result.notes):
             key = f"{cand.station}/{cand.day}"
@@ -338,7 +338,8 @@ def collect(
                       / f"station={cand.station}" / f"date={cand.day}.jsonl")
             staged.parent.mkdir(parents=True, exist_ok=True)
             staged.write_bytes(data)
-            pending.append((cand, data, sha, staged))
+            pending.append((cand, len(data), sha, staged))
+            del data
     # 2. verify the chains (in parallel when there are many files)
     jobs = [(str(p), c.station, str(c.day), today) for c, _d, _s, p in pending]
     if workers != 1 and len(jobs) > 64:
@@ -349,7 +350,7 @@ def collect(
     # 3. place each file
     touched: dict[str, list[str]] = {}  # district -> keys whose rows must be (re)built
     replaced: dict[str, set[str]] = {}  # batch file -> keys to drop from it
-    for (cand, data, sha, staged), check in zip(pending, checks):
+    for (cand, size, sha, staged), check in zip(pending, checks):
         if progress is not None:
             progress(1)
         key = f"{cand.station}/{cand.day}"
@@ -360,7 +361,7 @@ def collect(
             "station": cand.station,
             "date": day,
             "sha256": sha,
-            "bytes": len(data),
+            "bytes": size,
             "lines": check.lines,
             "minutes": check.minutes,
             "events": check.events,
@@ -412,7 +413,7 @@ def collect(
                 old_content = _content(old.read_bytes())
             except OSError:
                 old_content = b""
-            new_content = _content(data)
+            new_content = _content(staged.read_bytes())
             if new_content.startswith(old_content) and len(new_content) > len(old_content):
                 relation = "longer"
             elif old_content.startswith(new_content):

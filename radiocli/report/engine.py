@@ -445,6 +445,15 @@ def compliance(engine: Engine, schedule: Any, start: date, end: date, lang: str 
         FROM aired a LEFT JOIN ev e ON e.station = a.station AND e.occurrence = a.occurrence
         WHERE NOT EXISTS (SELECT 1 FROM planned p WHERE p.station = a.station
                           AND p.occurrence = a.occurrence)
+        UNION ALL
+        SELECT e.station, e.occurrence, '', NULL, '', 0, 0, '',
+               CASE WHEN e.failed > 0 THEN 'failed' WHEN e.missed > 0 THEN 'missed'
+                    ELSE 'partial' END, coalesce(e.reasons, '')
+        FROM ev e
+        WHERE NOT EXISTS (SELECT 1 FROM planned p WHERE p.station = e.station
+                          AND p.occurrence = e.occurrence)
+          AND NOT EXISTS (SELECT 1 FROM aired a WHERE a.station = e.station
+                          AND a.occurrence = e.occurrence)
         """
     )
     violations = policy_violations(engine, schedule, lang)
@@ -452,7 +461,7 @@ def compliance(engine: Engine, schedule: Any, start: date, end: date, lang: str 
     rows = []
     for (st, occ, program, scheduled, priority, planned_m, aired_m, plan_status, status,
          reason) in con.execute(
-            "SELECT * FROM result ORDER BY scheduled, station, occurrence").fetchall():
+            "SELECT * FROM result ORDER BY scheduled NULLS LAST, station, occurrence").fetchall():
         rows.append({
             "station": st, "occurrence": occ, "program": program,
             "scheduled": scheduled.strftime("%Y-%m-%d %H:%M") if scheduled else "",
