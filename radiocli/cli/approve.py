@@ -1,0 +1,65 @@
+"""`radiocli approve`: sign schedule files and their audio into an approved bundle."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from radiocli import TIMEZONE
+from radiocli.cli import Env
+from radiocli.i18n import _
+
+TZ = ZoneInfo(TIMEZONE)
+DEFAULT_DAYS = 31
+
+
+def parse_moment(text: str, end_of_day: bool) -> datetime:
+    """YYYY-MM-DD (start of the day, or the end of it for --valid-to) or an ISO 8601
+    date and time; without an offset it is Hanoi time."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(_("must be YYYY-MM-DD or YYYY-MM-DDTHH:MM[+07:00]") +
+                                 f', got "{text[:40]}"') from None
+    if len(text.strip()) == 10 and end_of_day:
+        moment += timedelta(days=1)
+    return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
+
+
+@click.command("approve")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--key", "key_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help=_("Private key (NAME.key from radiocli keys generate)."))
+@click.option("--valid-from", default=None, metavar="DATE",
+              help=_("Start of validity, YYYY-MM-DD or ISO 8601 [default: now]."))
+@click.option("--valid-to", default=None, metavar="DATE",
+              help=_("End of validity (a date includes that whole day) [default: 31 days]."))
+@click.option("--approver", default=None, metavar="NAME",
+              help=_("Who approves, as recorded in the bundle [default: $USER]."))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=_("Bundle file [default: approved.json in the schedules folder]."))
+@click.pass_obj
+def command(env: Env, paths: tuple[Path, ...], key_path: Path, valid_from: str | None,
+            valid_to: str | None, approver: str | None, out: Path | None) -> None:
+    """Sign schedule files and every audio file they play (play:, chime:) into an
+    approved bundle: SHA-256 of each file, who approved, when, valid from/to, and an
+    Ed25519 signature. PATHS are schedule folders or files.
+
+    Example: radiocli approve schedules --key keys/city-hanoi.key --valid-to 2021-09-30
+    """
+    from radiocli.trust import approve
+
+    now = datetime.now(TZ).replace(microsecond=0)
+    start = parse_moment(valid_from, False) if valid_from else now
+    end = parse_moment(valid_to, True) if valid_to else start + timedelta(days=DEFAULT_DAYS)
+    root = None
+    if any(p.is_file() for p in paths) or len(paths) > 1:
+        dirs = [p for p in paths if p.is_dir()]
+        root = dirs[0] if len(dirs) == 1 else env.schedules
+    bundle = approve(paths, key_path, start, end, approver or os.environ.get("USER", ""),
+                     now=now, root=root, out=out)
+    click.echo(str(bundle))

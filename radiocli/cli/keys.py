@@ -1,0 +1,48 @@
+"""`radiocli keys`: create signing keys for schedule approval and emergency alerts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from radiocli.i18n import _
+
+ROLE_CHOICES = ("city", "district", "station", "emergency")
+
+
+@click.group(name="keys")
+def command() -> None:
+    """Create signing keys for schedule approval and emergency alerts.
+
+    Example: radiocli keys generate --out keys --name district-001 --role district --district 001
+    """
+
+
+@command.command(name="generate")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help=_("Folder for NAME.key (private, mode 0600) and NAME.pub."))
+@click.option("--name", default=None, metavar="NAME",
+              help=_("Key name, e.g. district-001 [default: radiocli-<first role>]."))
+@click.option("--role", "roles", multiple=True, type=click.Choice(ROLE_CHOICES),
+              help=_("What the key may sign (repeatable) [default: station]."))
+@click.option("--district", "districts", multiple=True, metavar="CODE",
+              help=_("District this key covers (repeatable; district role)."))
+@click.option("--station", "stations", multiple=True, metavar="CODE",
+              help=_("Station this key covers (repeatable; station role)."))
+def keys_generate(out_dir: Path, name: str | None, roles: tuple[str, ...],
+                  districts: tuple[str, ...], stations: tuple[str, ...]) -> None:
+    """Make an Ed25519 key pair: NAME.key stays with its holder, NAME.pub goes into
+    each station's trusted keys folder.
+
+    Example: radiocli keys generate --out ~/keys --name city-hanoi --role city --role emergency
+    """
+    from radiocli.trust import generate_key, read_public
+
+    roles = roles or ("station",)
+    name = name or f"radiocli-{roles[0]}"
+    key_path, pub_path = generate_key(out_dir, name, roles, districts, stations)
+    public = read_public(pub_path)
+    click.echo(f"{key_path}\t{_('private key (keep it secret, mode 0600)')}", err=True)
+    click.echo(f"{pub_path}\t{_('public key (copy into the trusted keys folder)')}", err=True)
+    click.echo(f"{public.name} {public.fingerprint} {','.join(sorted(public.roles))}")
