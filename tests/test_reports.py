@@ -37,7 +37,7 @@ def make_logs(root: Path) -> None:
                              "normal")
                 book.event(st, "end", s + timedelta(minutes=minutes), s, "vov", occ, "normal")
             s = datetime(day.year, day.month, day.day, 11, tzinfo=TZ)
-            book.event(st, "missed", s, s, "tin", f"tin@{day}T11:00", "normal",
+            book.event(st, "missed", s, s, "=tin", f"=tin@{day}T11:00", "normal",
                        "offline: " + EVIL)
         book.seal_before(day + timedelta(days=1))
     book.close()
@@ -109,9 +109,11 @@ def test_csv_and_xlsx_neutralize_formulas(home, tmp_path):
     assert rows[0][0] == "Đài"
     cells = [c for row in rows for c in row]
     assert not any(c.startswith("=") for c in cells)
+    assert "'=tin@2021-08-02T11:00" in cells
     wb = load_workbook(tmp_path / "c.xlsx")
     values = [c.value for ws in wb for row in ws.iter_rows() for c in row if c.value]
     assert not any(isinstance(v, str) and v.startswith("=") for v in values)
+    assert "'=tin@2021-08-02T11:00" in values
     assert any(isinstance(v, str) and v.startswith("offline: =HYPERLINK") for v in values)
     summary = run(home, "report", "summary", "--from", "2021-08-02", "--to", "2021-08-04",
                   "--xlsx", str(tmp_path / "s.xlsx"))
