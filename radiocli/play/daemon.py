@@ -880,6 +880,8 @@ class Daemon:
                 control.write_json_atomic(self.rundir.replies / f"{data.get('id')}.json",
                                           reply, fsync=False)
                 path.unlink(missing_ok=True)
+            elif kind == "alert" and not self.threaded:
+                self._alert(path, data)
             elif kind == "alert":
                 threading.Thread(target=self._alert, args=(path, data), name="alert",
                                  daemon=True).start()
@@ -891,10 +893,10 @@ class Daemon:
         if data.get("all"):
             return list(self.stations)
         current = self.schedule.registry.as_of(self.clock.now().date())
-        if data.get("district"):
-            return [c for c, s in current.items()
-                    if s.district == data["district"] and c in self.stations]
-        return [c for c in data.get("stations") or [] if c in self.stations]
+        districts = set(data.get("districts") or ())
+        wanted = set(data.get("stations") or ())
+        return [c for c, s in current.items()
+                if c in self.stations and (c in wanted or s.district in districts)]
 
     def _alert(self, path: Path, data: dict[str, Any]) -> None:
         """An emergency: render it (or use its file), then preempt at every station."""
@@ -902,6 +904,8 @@ class Daemon:
         codes = self._alert_targets(data)
         reply_path = self.rundir.replies / f"alert-{alert_id}.json"
         if not codes:
+            control.write_json_atomic(reply_path, {"ok": True, "stations": []}, fsync=False)
+            path.replace(self.rundir.done / path.name)
             return
         created = datetime.fromisoformat(data["created"]).astimezone(TZ)
         program_id = f"alert-{alert_id}"

@@ -1,0 +1,264 @@
+"""The playout daemon's core on a fake clock: priorities, minute lines, restart, reload,
+alerts. No threads, no sleeping: the test moves the clock and calls tick()."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from radiocli.errors import PlayoutError
+from radiocli.home import Home
+from radiocli.play import control
+from radiocli.play.clock import FakeClock
+from radiocli.play.daemon import Config, Daemon
+from radiocli.plan.triggers import TZ
+
+REPO = Path(__file__).resolve().parent.parent
+T0 = datetime(2030, 1, 1, 10, 0, 0, tzinfo=TZ)
+
+
+def make_schedule(root: Path, programs: str) -> Path:
+    (root / "registry").mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "schedules" / "registry" / "units.yaml", root / "registry")
+    (root / "programs.yaml").write_text("programs:\n" + programs, encoding="utf-8")
+    return root
+
+
+def program(pid: str, at: datetime, seconds: float, stations=("00001",), priority="normal",
+            extra: str = "") -> str:
+    codes = ", ".join(f'"{c}"' for c in stations)
+    return (f"  {pid}:\n    title: {pid}\n    priority: {priority}\n"
+            f"    targets:\n      stations: [{codes}]\n"
+            f"    when:\n      once: [\"{at:%Y-%m-%d %H:%M:%S}\"]\n"
+            f"    segments:\n      - silence: {seconds:g}s\n{extra}")
+
+
+def lines(home: Path, station: str = "00001") -> list[dict]:
+    out = []
+    for path in sorted((home / "logs" / station).glob("*.jsonl")):
+        out += [json.loads(x) for x in path.read_text().splitlines()]
+    return out
+
+
+def events(home: Path, station: str = "00001") -> list[tuple[str, str, str]]:
+    return [(x["event"], x["program"], x["reason"]) for x in lines(home, station)
+            if "event" in x and x["event"] not in ("sealed", "recovered")]
+
+
+def minutes(home: Path, station: str = "00001") -> dict[str, int]:
+    totals: Counter[str] = Counter()
+    for x in lines(home, station):
+        if "minute" in x:
+            totals[x["program"]] += x["seconds"]
+    return dict(totals)
+
+
+def run(daemon: Daemon, clock: FakeClock, seconds: float, step: float = 1.0) -> None:
+    t = 0.0
+    while t < seconds:
+        clock.advance(step)
+        daemon.tick()
+        t += step
+
+
+def daemon_for(tmp_path: Path, programs: str, clock: FakeClock, **kw) -> Daemon:
+    schedules = make_schedule(tmp_path / "schedules", programs)
+    config = Config(Home(tmp_path / "home"), schedules, stations=kw.pop("stations", ["00001"]),
+                    **kw)
+    d = Daemon(config, clock=clock)
+    d.start(threads=False)
+    return d
+
+
+def test_programs_air_and_minute_lines_add_up(tmp_path):
+    clock = FakeClock(T0)
+    d = daemon_for(tmp_path, program("a", T0 + timedelta(seconds=5), 90, ("00001", "00004")),
+                   clock, stations=["00001", "00004"])
+    run(d, clock, 200)
+    d.stop()
+    home = tmp_path / "home"
+    for code in ("00001", "00004"):
+        assert events(home, code) == [("start", "a", ""), ("end", "a", "")]
+        assert minutes(home, code) == {"a": 90}
+        starts = [x for x in lines(home, code) if x.get("event") == "start"]
+        assert starts[0]["at"] == "2030-01-01T10:00:05.000+07:00"
+
+
+def test_emergency_preempts_and_the_program_resumes(tmp_path):
+    clock = FakeClock(T0)
+    progs = (program("a", T0 + timedelta(seconds=5), 90)
+             + program("em", T0 + timedelta(seconds=30), 20, priority="emergency"))
+    d = daemon_for(tmp_path, progs, clock)
+    run(d, clock, 200)
+    d.stop()
+    home = tmp_path / "home"
+    assert events(home) == [
+        ("start", "a", ""), ("preempted", "a", "preempted-by: em@2030-01-01T10:00"),
+        ("start", "em", ""), ("end", "em", ""), ("resumed", "a", ""), ("end", "a", "")]
+    assert minutes(home) == {"a": 90, "em": 20}
+    keys = [(x["minute"], x["occurrence"]) for x in lines(home) if "minute" in x]
+    assert len(keys) == len(set(keys)), "a minute of an occurrence logged twice"
+
+
+def test_priority_goes_first_and_normal_is_missed_after_max_delay(tmp_path):
+    clock = FakeClock(T0)
+    progs = (program("long", T0 + timedelta(seconds=1), 120)
+             + program("n", T0 + timedelta(seconds=10), 10, extra="    max_delay: 1m\n")
+             + program("p", T0 + timedelta(seconds=20), 10, priority="priority"))
+    d = daemon_for(tmp_path, progs, clock)
+    run(d, clock, 300)
+    d.stop()
+    ev = events(tmp_path / "home")
+    assert ev[0][:2] == ("start", "long")
+    assert ("start", "p") in [e[:2] for e in ev]
+    missed = [e for e in ev if e[0] == "missed"]
+    assert missed and missed[0][1] == "n" and missed[0][2].startswith("collision:")
+
+
+def test_refuses_a_clock_that_is_obviously_wrong(tmp_path):
+    clock = FakeClock(datetime(2021, 8, 2, 6, 0, tzinfo=TZ))
+    with pytest.raises(PlayoutError, match="cannot be right"):
+        daemon_for(tmp_path, program("a", T0, 5), clock)
+    d = daemon_for(tmp_path, program("a", T0, 5), clock, allow_bad_clock=True)
+    d.stop()
+
+
+def test_a_second_daemon_with_the_same_name_refuses(tmp_path):
+    clock = FakeClock(T0)
+    d = daemon_for(tmp_path, program("a", T0, 5), clock)
+    with pytest.raises(PlayoutError, match="already running"):
+        daemon_for(tmp_path, program("a", T0, 5), clock)
+    assert control.alive(d.rundir.pid_file)
+    d.stop()
+    assert control.alive(d.rundir.pid_file) is None
+
+
+def crash(d: Daemon) -> None:
+    """What kill -9 leaves: lines written so far, no end lines, no partial minute."""
+    d._drain_log()
+    d.logbook.close()
+    d.pidfile.release()
+
+
+def test_restart_resumes_the_remainder_and_airs_nothing_twice(tmp_path):
+    clock = FakeClock(T0)
+    progs = program("a", T0 + timedelta(seconds=5), 300)
+    d = daemon_for(tmp_path, progs, clock)
+    run(d, clock, 150)  # 10:02:30: minutes 10:00 and 10:01 logged, 10:02 in progress
+    crash(d)
+    clock.advance(20)  # down 20 s
+    d2 = daemon_for(tmp_path, progs, clock)
+    run(d2, clock, 400)
+    d2.stop()
+    home = tmp_path / "home"
+    ev = events(home)
+    assert [e[0] for e in ev] == ["start", "resumed", "end"]
+    assert ev[1][2].startswith("restart: resumed at")
+    keys = [(x["minute"], x["occurrence"]) for x in lines(home) if "minute" in x]
+    assert len(keys) == len(set(keys))
+    # aired at worst: 145 s before the crash were counted (115 logged + up to the restart),
+    # so the total logged is at most the program's length
+    assert minutes(home)["a"] <= 300
+
+
+def test_restart_after_the_grace_logs_missed(tmp_path):
+    clock = FakeClock(T0)
+    progs = program("a", T0 + timedelta(seconds=5), 600, extra="    max_delay: 1m\n")
+    d = daemon_for(tmp_path, progs, clock)
+    run(d, clock, 100)
+    crash(d)
+    clock.advance(300)
+    d2 = daemon_for(tmp_path, progs, clock)
+    d2.stop()
+    ev = events(tmp_path / "home")
+    assert ev[-1][0] == "missed" and ev[-1][2].startswith("offline: the daemon was down")
+
+
+def test_slots_while_no_daemon_ran_are_missed_or_late(tmp_path):
+    clock = FakeClock(T0 + timedelta(minutes=10))
+    progs = (program("old", T0, 5, extra="    max_delay: 2m\n")
+             + program("recent", T0 + timedelta(minutes=9), 5))
+    d = daemon_for(tmp_path, progs, clock)
+    run(d, clock, 10)
+    d.stop()
+    ev = events(tmp_path / "home")
+    assert ("missed", "old") in [e[:2] for e in ev]
+    start = [e for e in ev if e[:2] == ("start", "recent")]
+    assert start and start[0][2].startswith("late: the daemon started")
+
+
+def test_reload_replaces_jobs_and_refuses_bad_edits(tmp_path):
+    clock = FakeClock(T0)
+    d = daemon_for(tmp_path, program("a", T0 + timedelta(seconds=5), 60), clock)
+    run(d, clock, 10)
+    path = tmp_path / "schedules" / "programs.yaml"
+    path.write_text(path.read_text() + "  broken:\n    when: {at: 6h}\n", encoding="utf-8")
+    ok, problems = d.reload()
+    assert not ok and any("broken" in str(p) or "6h" in str(p) for p in problems)
+    path.write_text("programs:\n" + program("a", T0 + timedelta(seconds=5), 60)
+                    + program("b", T0 + timedelta(seconds=120), 5), encoding="utf-8")
+    ok, _ = d.reload()
+    assert ok
+    run(d, clock, 200)
+    d.stop()
+    ev = events(tmp_path / "home")
+    # a was on air during both reloads and was neither cut nor aired twice
+    assert [e[:2] for e in ev] == [("start", "a"), ("end", "a"), ("start", "b"), ("end", "b")]
+    assert minutes(tmp_path / "home") == {"a": 60, "b": 5}
+
+
+def test_alert_from_the_spool_preempts_and_is_done_after_airing(tmp_path):
+    clock = FakeClock(T0)
+    d = daemon_for(tmp_path, program("a", T0 + timedelta(seconds=2), 120), clock)
+    run(d, clock, 10)
+    control.submit(d.rundir, "alert", {"stations": ["00001"], "text": "Bão số 5 sắp đổ bộ."},
+                   clock.now())
+    run(d, clock, 200, step=0.5)
+    d.stop()
+    ev = events(tmp_path / "home")
+    kinds = [(e[0], e[1].split("-")[0]) for e in ev]
+    assert kinds[:5] == [("start", "a"), ("preempted", "a"), ("start", "alert"),
+                         ("end", "alert"), ("resumed", "a")]
+    assert not list(d.rundir.spool.glob("alert-*.json"))
+    assert list(d.rundir.done.glob("alert-*.json"))
+
+
+def test_pending_alert_airs_after_a_restart(tmp_path):
+    clock = FakeClock(T0)
+    d = daemon_for(tmp_path, program("a", T0 + timedelta(hours=5), 5), clock)
+    crash(d)
+    control.submit(d.rundir, "alert", {"all": True, "text": "Thông báo khẩn."}, clock.now())
+    clock.advance(30)
+    d2 = daemon_for(tmp_path, program("a", T0 + timedelta(hours=5), 5), clock)
+    run(d2, clock, 60)
+    d2.stop()
+    ev = events(tmp_path / "home")
+    assert [e[0] for e in ev] == ["start", "end"] and ev[0][1].startswith("alert-")
+
+
+def test_stop_cut_writes_end_lines_and_drops_waiting(tmp_path):
+    clock = FakeClock(T0)
+    progs = (program("a", T0 + timedelta(seconds=1), 100)
+             + program("b", T0 + timedelta(seconds=5), 10))
+    d = daemon_for(tmp_path, progs, clock)
+    run(d, clock, 30)
+    d.stop()
+    ev = events(tmp_path / "home")
+    assert ("missed", "b", "shutdown: daemon stopped") in ev
+    assert ("end", "a", "shutdown: cut") in ev
+    assert minutes(tmp_path / "home") == {"a": 29}  # 10:00:01 .. 10:00:30
+
+
+def test_core_never_imports_click_or_rich():
+    code = ("import sys, radiocli.play.daemon, radiocli.play.sinks, radiocli.play.control;"
+            "print(sorted(m for m in ('click', 'rich') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
