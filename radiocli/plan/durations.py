@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from radiocli.schedule.audiofiles import audio_duration, chime_path, resolve_audio
-from radiocli.schedule.model import Chime, Program, Recording, Relay, Schedule, Silence, Speech
+from radiocli.schedule.model import (
+    DEFAULT_RATE, Chime, Program, Recording, Relay, Schedule, Silence, Speech,
+)
 
-DEFAULT_RATE = 140  # words a minute: eSpeak Vietnamese is understood better than at 175
 SPEECH_PAUSE_S = 0.6  # lead-in and trailing pause the engine adds
 
 

@@ -36,10 +36,9 @@ from typing import Any, Protocol
 from radiocli.errors import RenderError, ToolMissing
 from radiocli.render.tools import disk_error, last_line, which
 from radiocli.render.worker import check_wav, plausible_seconds
+from radiocli.schedule.model import DEFAULT_RATE, DEFAULT_VOICE
 
 DEFAULT_ENGINE = "pyttsx3"
-DEFAULT_VOICE = "vi"
-DEFAULT_RATE = 140  # words a minute; see the module docstring
 MAX_CHUNK = 800  # characters per engine call; long texts are split at sentence ends
 ENGINES = ("pyttsx3", "espeak-ng", "piper")
 

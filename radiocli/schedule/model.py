@@ -47,6 +47,11 @@ class Priority(enum.IntEnum):
 
 # --- segments -------------------------------------------------------------------------
 
+# Words a minute when a say: segment gives no rate. A deliberate choice: eSpeak NG's
+# Vietnamese is understood markedly better at 140 than at its default 175.
+DEFAULT_RATE = 140
+DEFAULT_VOICE = "vi"  # eSpeak NG's Northern Vietnamese voice
+
 
 @dataclass(frozen=True)
 class Speech:
