@@ -162,3 +162,23 @@ def test_schema_is_valid_json_schema_and_accepts_the_sample(cli, sample_schedule
                                      default=str))
         errors = list(validator.iter_errors(data))
         assert not errors, (path, errors[0].message)
+
+
+def test_render_settings_are_read_and_checked(project):
+    from radiocli.render.programs import RenderSettings
+    from radiocli.schedule import read
+
+    settings = project / "schedules" / "radiocli.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text + "  render:\n    engine: espeak-ng\n    rate: 150\n"
+                        "    format: mp3\n    loudness: -18\n", encoding="utf-8")
+    schedule, problems = read(project / "schedules")
+    assert not problems
+    render = RenderSettings.from_schedule(schedule)
+    assert (render.engine, render.rate, render.audio.format, render.audio.loudness) == \
+        ("espeak-ng", 150, "mp3", -18.0)
+    settings.write_text(text + "  render:\n    engine: festival\n    rate: 20\n",
+                        encoding="utf-8")
+    _schedule, problems = read(project / "schedules")
+    assert {p.code for p in problems} == {"format", "range"}
+    assert all(p.file.endswith("radiocli.yaml") and p.line for p in problems)

@@ -382,6 +382,35 @@ class Reader:
             raw = self.text(fields["audio"][1], "audio")
             if raw:
                 schedule.audio_dir = (path.parent / raw).resolve()
+        if "render" in fields:
+            schedule.settings["render"] = self.render_settings(fields["render"][1], path)
+
+    def render_settings(self, node: Node, path: Path) -> dict[str, object]:
+        fields = self.mapping(node, "render", "settings render")
+        out: dict[str, object] = {}
+        for key, (_k, value) in fields.items():
+            raw = self.text(value, key)
+            if raw is None:
+                continue
+            if key == "engine" and raw not in ("pyttsx3", "espeak-ng", "piper"):
+                self.problem(value, f'engine must be pyttsx3, espeak-ng or piper, got "{raw}"',
+                             code="format")
+            elif key == "format" and raw not in ("wav", "mp3"):
+                self.problem(value, f'format must be wav or mp3, got "{raw}"', code="format")
+            elif key == "rate":
+                rate = self.integer(value, "rate", 80, 300)
+                if rate is not None:
+                    out[key] = rate
+            elif key in ("loudness", "true_peak", "crossfade"):
+                try:
+                    out[key] = float(raw)
+                except ValueError:
+                    self.problem(value, f"'{key}' must be a number, got \"{raw}\"", code="type")
+            elif key == "piper_model":
+                out[key] = str((path.parent / raw).resolve())
+            else:
+                out[key] = raw
+        return out
 
     def program(self, program_id: str, key_node: Node, node: Node, registry: Registry,
                 scope: str, abbreviations: tuple[tuple[str, str], ...]) -> Program | None:

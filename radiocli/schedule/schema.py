@@ -27,6 +27,22 @@ DEFS: dict[str, dict[str, Any]] = {
         "properties": {
             "policy": {"type": "string", "description": "name of the policy profile in force"},
             "audio": {"type": "string", "description": "audio folder, relative to this file"},
+            "render": {"$ref": "#/$defs/render"},
+        },
+    },
+    "render": {
+        "type": "object",
+        "description": "How speech and program audio are made (the same for every station).",
+        "properties": {
+            "engine": {"enum": ["pyttsx3", "espeak-ng", "piper"]},
+            "voice": {"type": "string", "description": "vi, vi-vn-x-central, vi-vn-x-south"},
+            "rate": {"type": "integer", "minimum": 80, "maximum": 300},
+            "format": {"enum": ["wav", "mp3"]},
+            "bitrate": {"type": "string", "description": 'MP3 only, e.g. "48k"'},
+            "loudness": {"type": "number", "description": "LUFS integrated, default -16"},
+            "true_peak": {"type": "number", "description": "dBTP ceiling, default -1"},
+            "crossfade": {"type": "number", "description": "seconds between parts, default 0"},
+            "piper_model": {"type": "string", "description": "Piper voice file (.onnx)"},
         },
     },
     "program": {
