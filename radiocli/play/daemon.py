@@ -641,7 +641,7 @@ class Daemon:
         for key in done:
             seconds, segment, occ = st.acc.pop(key)
             minute = key[1]
-            if seconds < 0.001:
+            if seconds < 0.5:  # nothing really aired (a piece that failed at once)
                 continue
             end = minute + timedelta(seconds=min(seconds, 60.0))
             self._write(lambda c=st.code, m=minute, e=end, o=occ, s=segment: self.logbook.minutes(

@@ -396,7 +396,8 @@ class EncoderFanout:
     def __init__(self, icecast: Icecast, on_fault: Callable[[str, str], None]) -> None:
         argv = [ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "s16le",
                 "-ar", str(RATE), "-ac", "1", "-i", "pipe:0", "-c:a", "libmp3lame",
-                "-b:a", icecast.bitrate, "-f", "mp3", "-flush_packets", "1", "pipe:1"]
+                "-b:a", icecast.bitrate, "-id3v2_version", "0", "-write_xing", "0",
+                "-f", "mp3", "-flush_packets", "1", "pipe:1"]
         self.encoder = ProcessOutput(argv, "mp3 encoder", stdout=subprocess.PIPE)
         self.on_fault = on_fault
         self.conns: dict[str, SourceConnection] = {}
