@@ -262,3 +262,45 @@ def test_core_never_imports_click_or_rich():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_doctor_reports_each_check_and_fails_on_a_broken_schedule(tmp_path):
+    from click.testing import CliRunner
+
+    from radiocli.cli import cli as group
+
+    good = make_schedule(tmp_path / "good", program("a", T0, 5))
+    result = CliRunner().invoke(group, ["--home", str(tmp_path / "h"), "-s", str(good),
+                                        "doctor", "--json"])
+    checks = {c["check"]: c for c in json.loads(result.output)}
+    assert set(checks) >= {"espeak-ng", "ffmpeg", "audio device", "clock", "disk", "schedule"}
+    assert checks["schedule"]["result"] == "OK"
+    assert result.exit_code == (1 if any(c["result"] == "FAIL" for c in checks.values()) else 0)
+    bad = make_schedule(tmp_path / "bad", program("a", T0, 5) + "  x:\n    when: {at: 6h}\n")
+    result = CliRunner().invoke(group, ["--home", str(tmp_path / "h"), "-s", str(bad),
+                                        "doctor", "--json"])
+    assert result.exit_code == 1
+    checks = {c["check"]: c for c in json.loads(result.output)}
+    assert checks["schedule"]["result"] == "FAIL" and "radiocli validate" in checks["schedule"]["fix"]
+
+
+def test_status_exits_3_when_no_daemon_runs(tmp_path):
+    from click.testing import CliRunner
+
+    from radiocli.cli import cli as group
+
+    result = CliRunner().invoke(group, ["--home", str(tmp_path / "h"), "status", "--json"])
+    assert result.exit_code == 3
+    assert json.loads(result.output) == {"running": False, "daemons": []}
+    result = CliRunner().invoke(group, ["--home", str(tmp_path / "h"), "alert", "--all", "x"])
+    assert result.exit_code == 3 and "no playout daemon" in result.output
+
+
+def test_every_play_command_has_help_with_an_example():
+    from click.testing import CliRunner
+
+    from radiocli.cli import cli as group
+
+    for name in ("run", "alert", "reload", "status", "doctor"):
+        result = CliRunner().invoke(group, [name, "--help"])
+        assert result.exit_code == 0 and "Example: radiocli " + name in result.output

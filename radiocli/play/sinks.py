@@ -71,8 +71,12 @@ def decoder_argv(part: AirPart, offset: float, seconds: float) -> list[str]:
 
 
 def last_line(data: bytes) -> str:
-    lines = [x for x in data.decode("utf-8", "replace").splitlines() if x.strip()]
-    return lines[-1].strip()[:300] if lines else "no message"
+    """The line of ffmpeg's stderr that says what went wrong."""
+    lines = [x.strip() for x in data.decode("utf-8", "replace").splitlines() if x.strip()]
+    for line in lines:  # ffmpeg names the cause before its generic last words
+        if "cannot open" in line or "Failed to resolve" in line or "Connection refused" in line:
+            return line.split("] ", 1)[-1][:300]
+    return lines[-1][:300] if lines else "no message"
 
 
 class Output(Protocol):
