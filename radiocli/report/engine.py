@@ -358,8 +358,44 @@ def compliance(engine: Engine, schedule: Any, start: date, end: date, lang: str 
     cond, params = engine.scope(district, station)
     t0 = datetime.combine(start, time(0), TZ)
     t1 = datetime.combine(end + timedelta(days=1), time(0), TZ)
-    occurrences = plan(schedule, t0, t1, stations=codes)
     con = engine.con
+    cache = _plan_cache(engine, schedule, start, end, codes)
+    if cache is not None and cache.exists():
+        con.execute(f"CREATE OR REPLACE TEMP TABLE planned AS SELECT * FROM read_parquet({lit(cache)})")
+    else:
+        _plan_table(con, plan(schedule, t0, t1, stations=codes), TZ)
+        if cache is not None:
+            try:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                tmp_cache = cache.with_suffix(".tmp")
+                con.execute(f"COPY planned TO {lit(tmp_cache)} (FORMAT parquet)")
+                os.replace(tmp_cache, cache)
+            except (OSError, RuntimeError):
+                pass
+    _compare(engine, cond)
+    return _compliance_report(engine, schedule, start, end, lang, codes)
+
+
+def _plan_cache(engine: Engine, schedule: Any, start: date, end: date,
+                codes: list[str]) -> Path | None:
+    """Where the plan for this schedule, period and scope is kept (planning 59 days for
+    579 stations takes longer than the whole report); None when it cannot be keyed."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{start}:{end}:".encode())
+    digest.update(",".join(sorted(codes)).encode())
+    try:
+        for path in sorted(getattr(schedule, "files", []) or []):
+            digest.update(str(path).encode())
+            digest.update(Path(path).read_bytes())
+    except OSError:
+        return None
+    if not getattr(schedule, "files", None):
+        return None
+    return engine.store.root / ".plans" / f"{digest.hexdigest()[:32]}.parquet"
+
+
+def _plan_table(con: Any, occurrences: list[Any], TZ: Any) -> None:
     fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="radiocli-plan-")
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
@@ -369,11 +405,9 @@ def compliance(engine: Engine, schedule: Any, start: date, end: date, lang: str 
             for o in occurrences:
                 st = o.start or o.scheduled
                 en = o.end or (st + timedelta(seconds=o.duration_s))
-                w.writerow([o.station, o.occurrence_id, o.program,
-                            o.scheduled.astimezone(TZ).strftime("%Y-%m-%d %H:%M:%S"),
-                            st.astimezone(TZ).strftime("%Y-%m-%d %H:%M:%S"),
-                            en.astimezone(TZ).strftime("%Y-%m-%d %H:%M:%S"),
-                            round(o.duration_s, 1), o.priority.label, o.status])
+                w.writerow([o.station, o.occurrence_id, o.program, _wall(o.scheduled, TZ),
+                            _wall(st, TZ), _wall(en, TZ), round(o.duration_s, 1),
+                            o.priority.label, o.status])
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE planned AS SELECT * FROM read_csv({lit(tmp)}, "
             "header=true, columns={'station':'VARCHAR','occurrence':'VARCHAR',"
@@ -383,6 +417,10 @@ def compliance(engine: Engine, schedule: Any, start: date, end: date, lang: str 
         )
     finally:
         os.unlink(tmp)
+
+
+def _compare(engine: Engine, cond: str) -> None:
+    con = engine.con
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE aired AS
@@ -408,14 +446,26 @@ def compliance(engine: Engine, schedule: Any, start: date, end: date, lang: str 
         """,
         [],
     )
-    # station activity per minute bucket, to tell "offline" from "missed"
+    # planned occurrences with some line from their station around their time; the
+    # others are "offline". Minute lines are taken as the spans of their occurrences.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE activity AS
-        SELECT station, "at" AS t FROM events WHERE {cond}
-        UNION ALL SELECT station, minute AS t FROM minutes WHERE {cond}
-        """,
-        [],
+        SELECT station, day, first_minute AS t0, last_minute + INTERVAL 1 MINUTE AS t1
+        FROM aired
+        UNION ALL SELECT station, day, "at", "at" FROM events WHERE {cond}
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE online AS
+        SELECT DISTINCT p.station, p.occurrence
+        FROM planned p JOIN activity x
+          ON x.station = p.station
+         AND x.day = CAST(p.planned_start AS DATE)
+         AND x.t1 >= p.planned_start - INTERVAL 1 MINUTE
+         AND x.t0 <= p.planned_end + INTERVAL 1 MINUTE
+        """
     )
     con.execute(
         """
@@ -430,15 +480,14 @@ def compliance(engine: Engine, schedule: Any, start: date, end: date, lang: str 
                  WHEN coalesce(a.seconds, 0) >= 0.9 * p.planned_seconds - 60 THEN 'aired'
                  WHEN coalesce(e.preempted, 0) > coalesce(e.resumed, 0) THEN 'preempted'
                  WHEN coalesce(a.seconds, 0) > 0 OR coalesce(e.starts, 0) > 0 THEN 'partial'
-                 WHEN NOT EXISTS (SELECT 1 FROM activity x WHERE x.station = p.station
-                        AND x.t >= p.planned_start - INTERVAL 1 MINUTE
-                        AND x.t <= p.planned_end + INTERVAL 1 MINUTE) THEN 'offline'
+                 WHEN o.station IS NULL THEN 'offline'
                  ELSE 'missed'
                END AS status,
                coalesce(e.reasons, '') AS reason
         FROM planned p
         LEFT JOIN aired a ON a.station = p.station AND a.occurrence = p.occurrence
         LEFT JOIN ev e ON e.station = p.station AND e.occurrence = p.occurrence
+        LEFT JOIN online o ON o.station = p.station AND o.occurrence = p.occurrence
         UNION ALL
         SELECT a.station, a.occurrence, a.program, a.first_minute, a.priority, 0,
                round(a.seconds / 60, 1), '', 'unplanned', coalesce(e.reasons, '')
@@ -456,19 +505,23 @@ def compliance(engine: Engine, schedule: Any, start: date, end: date, lang: str 
                           AND a.occurrence = e.occurrence)
         """
     )
+
+
+def _compliance_report(engine: Engine, schedule: Any, start: date, end: date, lang: str,
+                       codes: list[str]) -> Report:
+    con = engine.con
     violations = policy_violations(engine, schedule, lang)
     counts = dict(con.execute("SELECT status, count(*) FROM result GROUP BY status").fetchall())
     rows = []
-    for (st, occ, program, scheduled, priority, planned_m, aired_m, plan_status, status,
-         reason) in con.execute(
-            "SELECT * FROM result ORDER BY scheduled NULLS LAST, station, occurrence").fetchall():
-        rows.append({
-            "station": st, "occurrence": occ, "program": program,
-            "scheduled": scheduled.strftime("%Y-%m-%d %H:%M") if scheduled else "",
-            "priority": priority, "planned_minutes": planned_m, "aired_minutes": aired_m,
-            "status": status if lang != "vi" else STATUS_VI.get(status, status),
-            "code": status, "reason": reason,
-        })
+    status_text = "status" if lang != "vi" else "CASE status " + " ".join(
+        f"WHEN {lit(k)} THEN {lit(v)}" for k, v in STATUS_VI.items()) + " ELSE status END"
+    keys = ("station", "occurrence", "program", "scheduled", "priority", "planned_minutes",
+            "aired_minutes", "status", "code", "reason")
+    rows = [dict(zip(keys, row)) for row in con.execute(
+        "SELECT station, occurrence, program, "
+        "coalesce(strftime(scheduled, '%Y-%m-%d %H:%M'), '') AS scheduled, priority, "
+        f"planned_minutes, aired_minutes, {status_text}, status AS code, reason "
+        "FROM result ORDER BY result.scheduled NULLS LAST, station, occurrence").fetchall()]
     planned_n = sum(v for k, v in counts.items() if k != "unplanned")
     totals = {
         "planned": int(planned_n),
@@ -594,6 +647,13 @@ def _label(priority: Any) -> str:
         return Priority(int(priority)).label
     except (ValueError, TypeError):
         return str(priority)
+
+
+def _wall(moment: datetime, tz: Any) -> str:
+    """Hanoi wall time 'YYYY-MM-DD HH:MM:SS' (DuckDB TIMESTAMP text)."""
+    if moment.tzinfo is not tz:
+        moment = moment.astimezone(tz)
+    return moment.isoformat(" ", "seconds")[:19]
 
 
 def lit(value: Any) -> str:
