@@ -37,7 +37,10 @@ def today_in_hanoi() -> date:
 
 @click.group(name="logs")
 def command() -> None:
-    """As-run logs: verify, tail, collect."""
+    """As-run logs: verify, tail, collect.
+
+    Example: radiocli logs verify && radiocli logs collect station-logs/ --into store
+    """
 
 
 @command.command(name="verify")

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from radiocli.i18n import _
+from radiocli.report.cells import safe_cell
 
 
 def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -33,12 +34,6 @@ def console(stderr: bool = False) -> Any:
 
     return Console(stderr=stderr, no_color="NO_COLOR" in os.environ, highlight=False)
 
-
-def safe_cell(value: object) -> object:
-    """Neutralize text that a spreadsheet would run as a formula (=, +, -, @, tab, CR)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def print_rows(

@@ -102,7 +102,10 @@ def _emit(report: Any, fmt: str | None, xlsx: Path | None, html_file: Path | Non
 
 @click.group(name="report")
 def command() -> None:
-    """District reports: summary, station, compliance."""
+    """District reports: summary, station, compliance.
+
+    Example: radiocli report summary --from 2021-07-24 --to 2021-09-20 --xlsx tong-hop.xlsx
+    """
 
 
 @command.command(name="summary")

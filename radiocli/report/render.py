@@ -12,15 +12,10 @@ import io
 from pathlib import Path
 from typing import Any
 
+from radiocli.report.cells import safe_cell
 from radiocli.report.engine import H, Report
 from radiocli.report.numbers import fmt_num
 
-
-def safe_cell(value: object) -> object:
-    """Neutralize text a spreadsheet would run as a formula (=, +, -, @, tab, CR)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _cell(value: Any) -> Any:
