@@ -312,13 +312,15 @@ def collect(
         shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True, exist_ok=True, mode=0o750)
     ever = registry.ever()
+    remembered_before = len(store.sources)
     # 1. what is new
     pending: list[tuple[Candidate, int, str, Path]] = []  # cand, size, sha, staged path
     for source in sources:
-        for cand in candidates(Path(source), result.notes):
+        # resolved once: the walk below it then yields real paths (links are skipped)
+        for cand in candidates(Path(source).resolve(), result.notes):
             key = f"{cand.station}/{cand.day}"
             if cand.path is not None:
-                seen = store.sources.get(str(cand.path.resolve()))
+                seen = store.sources.get(str(cand.path))
                 if seen == [cand.size, cand.mtime_ns]:
                     result.unchanged += 1
                     continue
@@ -469,7 +471,8 @@ def collect(
     # 4. the columnar copy
     if touched or replaced:
         _build_columns(store, touched, replaced)
-    store.save()
+    if pending or remembered_before != len(store.sources):
+        store.save()
     shutil.rmtree(staging, ignore_errors=True)
     result.gaps = gaps(store)
     return result
@@ -477,7 +480,7 @@ def collect(
 
 def _remember(store: Store, cand: Candidate) -> None:
     if cand.path is not None:
-        store.sources[str(cand.path.resolve())] = [cand.size, cand.mtime_ns]
+        store.sources[str(cand.path)] = [cand.size, cand.mtime_ns]
 
 
 def gaps(store: Store) -> dict[str, list[str]]:
