@@ -93,10 +93,11 @@ def _emit(report: Any, fmt: str | None, xlsx: Path | None, html_file: Path | Non
     from radiocli.report.numbers import fmt_num
 
     click.echo(report.headline)
+    rows = report.rows
+    if report.kind == "compliance":  # the table shows what needs attention
+        rows = [row for row in rows if row.get("code") != "aired"]
     shown = [{k: fmt_num(v, report.lang) if isinstance(v, (int, float)) and k not in (
-        "district", "station") else v for k, v in row.items()} for row in report.rows]
-    if report.kind == "compliance":
-        shown = [r for r, raw in zip(shown, report.rows) if raw.get("code") != "aired"]
+        "district", "station") else v for k, v in row.items()} for row in rows]
     print_rows(shown, report.columns, None, title=report.title)
 
 
