@@ -85,3 +85,13 @@ def test_python_dash_m_works():
     result = subprocess.run([sys.executable, "-m", "radiocli", "--version"],
                             capture_output=True, text=True)
     assert result.returncode == 0 and "radiocli" in result.stdout
+
+
+def test_cli_reference_is_up_to_date():
+    """docs/cli.md is generated from --help; regenerate with scripts/cli_reference.py."""
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "cli_reference.py"
+    result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
