@@ -2,7 +2,7 @@
 # radiocli in one command: install everything, then run the main job on the bundled
 # sample (Hanoi, 2021 distancing): validate the schedules, plan a day, render its audio,
 # air a rehearsal of one station's afternoon (an emergency preempts the district program)
-# to aircheck files, verify the as-run log, simulate a day for all 579 stations and
+# to aircheck files, verify the as-run log, simulate a week for all 579 stations and
 # print the district summary.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,13 +12,20 @@ rc=.venv/bin/radiocli
 echo "== radiocli validate"; $rc validate
 echo "== radiocli plan --date 2021-08-05 --station 00343"; $rc plan --date 2021-08-05 --station 00343
 echo "== radiocli render --date 2021-08-05 --all"; $rc render --date 2021-08-05 --all
-if $rc run --help | grep -q -- '--as-if'; then
-  echo "== radiocli run (rehearsal of 2021-08-05 17:09:50, 60 s, file sink)"
-  $rc run --station 00343 --sink file --as-if "2021-08-05 17:09:50" --for 60s
-  $rc logs verify
+echo "== radiocli run: rehearsal of 2021-08-05 17:09:40-17:11:10 at station 00343 (file sink)"
+# --clock starts the daemon's clock at a chosen moment; an emergency preempts the district
+# program at 17:10 and the program resumes. Aircheck recordings go to $RADIOCLI_HOME/aircheck.
+$rc run --station 00343 --sink file --clock "2021-08-05 17:09:40" --for 90s
+$rc logs verify
+$rc logs tail --station 00343 -n 8
+# the simulation gets a home of its own, so the rehearsal's log stays apart
+simulation="$RADIOCLI_HOME/simulation"
+echo "== radiocli simulate --from 2021-08-02 --to 2021-08-08 --all (home $simulation)"
+if [ -d "$simulation/logs/00001" ]; then
+  echo "(kept from an earlier run of setup.sh)"
+else
+  $rc --home "$simulation" simulate --from 2021-08-02 --to 2021-08-08 --all
 fi
-echo "== radiocli simulate --from 2021-08-05 --to 2021-08-05 --all"
-$rc simulate --from 2021-08-05 --to 2021-08-05 --all
-echo "== radiocli report summary --from 2021-08-05 --to 2021-08-05"
-$rc report summary --from 2021-08-05 --to 2021-08-05
+echo "== radiocli report summary --from 2021-08-02 --to 2021-08-08"
+$rc --home "$simulation" report summary --from 2021-08-02 --to 2021-08-08
 echo "radiocli is ready: . .venv/bin/activate && radiocli --help   (home: $RADIOCLI_HOME)"
