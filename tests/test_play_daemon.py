@@ -304,3 +304,31 @@ def test_every_play_command_has_help_with_an_example():
     for name in ("run", "alert", "reload", "status", "doctor"):
         result = CliRunner().invoke(group, [name, "--help"])
         assert result.exit_code == 0 and "Example: radiocli " + name in result.output
+
+
+def test_a_wall_clock_jump_is_logged(tmp_path, caplog):
+    clock = FakeClock(T0)
+    d = daemon_for(tmp_path, program("a", T0 + timedelta(hours=1), 5), clock)
+    run(d, clock, 6)
+    with caplog.at_level("WARNING", logger="radiocli.play"):
+        clock.set(T0 + timedelta(minutes=30), monotonic_too=False)
+        clock.advance(6)
+        d.tick()
+    d.stop()
+    assert any("wall clock jumped" in r.getMessage() for r in caplog.records)
+
+
+def test_an_unwritable_log_folder_is_reported_and_playout_goes_on(tmp_path):
+    clock = FakeClock(T0)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "logs").write_text("not a folder")  # every log write fails (like EROFS/ENOSPC)
+    progs = program("a", T0 + timedelta(seconds=2), 5) + program("b", T0 + timedelta(seconds=10), 5)
+    d = daemon_for(tmp_path, progs, clock)
+    run(d, clock, 30)
+    assert d.log_errors and "as-run log" in d.log_errors[-1]
+    assert [st.air for st in d.stations.values()] == [None]
+    assert d.logbook.pending() > 0 or d.log_errors  # lines are kept in memory
+    status = json.loads(d.rundir.status_file.read_text())
+    assert status["log_errors"]
+    d.stop()

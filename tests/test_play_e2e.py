@@ -170,17 +170,22 @@ def test_kill_9_during_a_broadcast_then_restart_airs_nothing_twice(tmp_path):
     assert kinds.count("start") == 1 and kinds.count("end") == 1
 
 
-def test_relay_that_does_not_resolve_is_logged_failed_and_playout_goes_on(tmp_path):
+def test_failed_relay_and_missing_recording_are_logged_and_playout_goes_on(tmp_path):
     home = tmp_path / "home"
     segments = ("      - relay: http://relay.invalid:8000/hanoi-radio\n        for: 20s\n"
                 "      - silence: 2s\n")
     sched = schedule(tmp_path / "schedules",
-                     prog("r", soon(4), segments) + prog("b", soon(14), "      - silence: 2s\n"))
+                     prog("r", soon(4), segments)
+                     + prog("m", soon(9), "      - play: jingles/missing.wav\n")
+                     + prog("b", soon(14), "      - silence: 2s\n"))
     proc = start(home, sched, "--station", "00001", "--sink", "file")
     try:
         failed = wait_for(event(home, "failed", "r"), 30, "the relay failure")
         assert failed["reason"].startswith("failed: relay http://relay.invalid")
         wait_for(event(home, "end", "r"), 30, "r to end")
+        failed = wait_for(event(home, "failed", "m"), 30, "the missing recording")
+        assert "missing.wav" in failed["reason"] and "chime airs instead" in failed["reason"]
+        wait_for(event(home, "end", "m"), 30, "m (its chime) to end")
         wait_for(event(home, "end", "b"), 30, "the next program to air")
     finally:
         assert stop(proc) == 0

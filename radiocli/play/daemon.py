@@ -144,6 +144,7 @@ class Daemon:
         self.schedule: Schedule | None = None
         self.durations: dict[str, float] = {}
         self.playlists: dict[str, list[AirPart] | None] = {}
+        self.render_errors: dict[str, str] = {}
         self.targets_cache: dict[tuple[str, date], list[str]] = {}
         self.triggers: dict[str, Any] = {}
         self.virtual_next: dict[str, datetime | None] = {}
@@ -403,6 +404,7 @@ class Daemon:
                          for i, p in enumerate(playlist.parts)]
         except Exception as exc:  # noqa: BLE001 - a render failure is a logged fault
             log.warning("program %s could not be rendered: %s", program.id, exc)
+            self.render_errors[program.id] = str(exc).splitlines()[0][:300]
             self.playlists[program.id] = None
             return None
         self.playlists[program.id] = parts
@@ -451,8 +453,9 @@ class Daemon:
                 st.known.add(occ.occurrence_id)
                 st.parts[occ.occurrence_id] = parts or self._estimated_parts(program)
                 if parts is None and self.sink.decodes:
+                    why = self.render_errors.get(program_id, "no playlist")
                     self._fault(code, occ, self.clock.now(),
-                                "failed: not rendered and rendering failed; chime instead")
+                                f"failed: cannot render: {why}; the alert chime airs instead")
                     st.parts[occ.occurrence_id] = self._chime_parts()
                     occ.duration_s = sum(p.seconds for p in st.parts[occ.occurrence_id])
                 self._apply(st, st.timeline.arrive(occ, self.clock.now()))
