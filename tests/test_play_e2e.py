@@ -287,3 +287,14 @@ def test_stream_sink_one_encode_fanned_out_to_station_mounts(tmp_path, icecast):
     finally:
         assert stop(proc) == 0
     assert not [x for x in log_lines(home) if x.get("event") == "failed"]
+
+
+def test_sigterm_with_on_stop_finish_lets_the_program_finish(tmp_path):
+    home = tmp_path / "home"
+    sched = schedule(tmp_path / "schedules", prog("a", soon(3), "      - silence: 4s\n"))
+    proc = start(home, sched, "--station", "00001", "--sink", "null", "--on-stop", "finish")
+    wait_for(event(home, "start", "a"), 20, "a to start")
+    assert stop(proc) == 0
+    end = event(home, "end", "a")()
+    assert end and end["reason"] == ""
+    assert 4 <= no_duplicate_minutes(home)["a"] <= 5  # two minutes may each round up

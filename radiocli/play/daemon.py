@@ -24,6 +24,7 @@ import collections
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime, timedelta
@@ -203,6 +204,8 @@ class Daemon:
                 self._recover(now)
             self.threaded = threads
             if threads:
+                if self.sink.decodes and self.config.render:
+                    self._spawn(self._prerender, "prerender")
                 self._spawn(self._log_writer, "aslog-writer")
                 if getattr(self.clock, "live", False):
                     self._start_scheduler()
@@ -244,8 +247,9 @@ class Daemon:
             for st in self.stations.values():
                 self._apply(st, st.timeline.drop_waiting(now, reason))
         if self.config.on_stop == "finish":
-            deadline = self.clock.monotonic() + self.config.stop_timeout
-            while self.clock.monotonic() < deadline and any(
+            # an operational limit in real seconds (systemd's TimeoutStopSec is real too)
+            deadline = time.monotonic() + self.config.stop_timeout
+            while time.monotonic() < deadline and any(
                     st.air for st in self.stations.values()):
                 self.tick(allow_arrivals=False)
                 self.wake.clear()
@@ -379,6 +383,8 @@ class Daemon:
             return False, [str(exc)]
         log.info("reloaded: %d programs for %d stations", len(self.triggers),
                  len(self.stations))
+        if self.threaded and self.sink.decodes and self.config.render:
+            threading.Thread(target=self._prerender, name="prerender", daemon=True).start()
         return True, problems
 
     # --- what airs ------------------------------------------------------------------------
@@ -409,6 +415,21 @@ class Daemon:
             return None
         self.playlists[program.id] = parts
         return parts
+
+    def _prerender(self) -> None:
+        """Render what airs in the next 24 hours, so jobs find it in the cache."""
+        schedule = self.schedule
+        if schedule is None:
+            return
+        now = self.clock.now()
+        soon = now + timedelta(hours=24)
+        for pid, trigger in sorted(self.triggers.items()):
+            if self.stopping or schedule is not self.schedule:
+                return
+            nxt = trigger.get_next_fire_time(None, now)
+            program = schedule.programs.get(pid)
+            if nxt is not None and nxt <= soon and program is not None:
+                self._parts(program)
 
     def _estimated_parts(self, program: Program) -> list[AirPart]:
         assert self.schedule is not None
