@@ -332,3 +332,39 @@ def test_an_unwritable_log_folder_is_reported_and_playout_goes_on(tmp_path):
     status = json.loads(d.rundir.status_file.read_text())
     assert status["log_errors"]
     d.stop()
+
+
+def test_live_scheduler_has_one_job_per_program_with_explicit_defaults(tmp_path):
+    from radiocli.play.clock import SystemClock
+
+    later = datetime.now(TZ) + timedelta(hours=2)
+    progs = (program("a", later, 5, ("00001", "00004"))
+             + program("b", later + timedelta(minutes=1), 5, ("00004",)))
+    schedules = make_schedule(tmp_path / "schedules", progs)
+    d = Daemon(Config(Home(tmp_path / "home"), schedules, stations=["00001", "00004"],
+                      misfire_grace=900), clock=SystemClock())
+    d.start(threads=True)
+    try:
+        jobs = {job.id: job for job in d.scheduler.get_jobs()}
+        assert set(jobs) == {"program:a", "program:b"}  # per program, not per station
+        for job in jobs.values():
+            assert job.misfire_grace_time == 900 and job.coalesce and job.max_instances == 1
+            assert str(job.next_run_time.tzinfo) == "Asia/Ho_Chi_Minh"
+    finally:
+        d.stop()
+
+
+def test_alert_with_an_audio_file(tmp_path):
+    import wave
+
+    audio = tmp_path / "notice.wav"
+    with wave.open(str(audio), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(22050)
+        w.writeframes(b"\0\0" * 22050 * 7)
+    clock = FakeClock(T0)
+    d = daemon_for(tmp_path, program("a", T0 + timedelta(hours=1), 5), clock)
+    control.submit(d.rundir, "alert", {"stations": ["00001"], "file": str(audio)}, clock.now())
+    run(d, clock, 20)
+    d.stop()
+    assert [e[0] for e in events(tmp_path / "home")] == ["start", "end"]
+    assert list(minutes(tmp_path / "home").values()) == [7]
