@@ -259,24 +259,29 @@ def _close_quietly(out: Output) -> None:
 
 
 class WavOutput:
-    """An aircheck recording: exactly the PCM that aired, one WAV per session."""
+    """An aircheck recording: exactly the PCM that aired, one WAV per session. The file
+    is created by the first write (in the feed's thread), so starting 579 stations does
+    not wait for 579 file creations."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.wav = wave.open(str(path), "wb")
-        self.wav.setnchannels(1)
-        self.wav.setsampwidth(2)
-        self.wav.setframerate(RATE)
+        self.wav: wave.Wave_write | None = None
 
     def write(self, chunk: bytes) -> None:
         try:
+            if self.wav is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.wav = wave.open(str(self.path), "wb")
+                self.wav.setnchannels(1)
+                self.wav.setsampwidth(2)
+                self.wav.setframerate(RATE)
             self.wav.writeframesraw(chunk)
         except OSError as exc:
             raise SinkFault(f"aircheck {self.path}: {exc.strerror or exc}") from exc
 
     def close(self) -> None:
-        self.wav.close()
+        if self.wav is not None:
+            self.wav.close()
 
 
 class ProcessOutput:
