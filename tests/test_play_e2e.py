@@ -178,7 +178,8 @@ def test_failed_relay_and_missing_recording_are_logged_and_playout_goes_on(tmp_p
                      prog("r", soon(4), segments)
                      + prog("m", soon(9), "      - play: jingles/missing.wav\n")
                      + prog("b", soon(14), "      - silence: 2s\n"))
-    proc = start(home, sched, "--station", "00001", "--sink", "file")
+    proc = start(home, sched, "--station", "00001", "--sink", "file",
+                 "--relay-fallback", str(tmp_path / "audio" / "chimes" / "start.wav"))
     try:
         failed = wait_for(event(home, "failed", "r"), 30, "the relay failure")
         assert failed["reason"].startswith("failed: relay http://relay.invalid")
@@ -189,6 +190,10 @@ def test_failed_relay_and_missing_recording_are_logged_and_playout_goes_on(tmp_p
         wait_for(event(home, "end", "b"), 30, "the next program to air")
     finally:
         assert stop(proc) == 0
+    # the local recording (3 s) aired in the relay's place, then the 2 s of silence
+    aired = sum(x["seconds"] for x in log_lines(home) if x.get("program") == "r"
+                and "minute" in x)
+    assert 4 <= aired <= 7
 
 
 def test_device_sink_fails_loudly_without_a_sound_card(tmp_path):

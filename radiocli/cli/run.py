@@ -66,6 +66,8 @@ def parse_when(text: str | None, now: datetime) -> datetime | None:
 @click.option("--device", help="ALSA device for --sink device [default: default].")
 @click.option("--icecast", metavar="URL",
               help="icecast://source:PASSWORD@HOST:PORT/PREFIX for --sink stream.")
+@click.option("--relay-fallback", type=click.Path(dir_okay=False, path_type=Path),
+              help="A local recording to air when a relay fails [default: skip the relay].")
 @click.option("--no-render", is_flag=True, help="Never render on demand (estimate lengths).")
 @click.option("--allow-past-clock", is_flag=True,
               help="Start even when the clock looks wrong (tests only).")
@@ -75,7 +77,7 @@ def parse_when(text: str | None, now: datetime) -> datetime | None:
 def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...],
             all_stations: bool, sink: str | None, until: str | None, for_: str | None,
             on_stop: str | None, name: str, device: str | None, icecast: str | None,
-            no_render: bool, allow_past_clock: bool, clock_at: str | None) -> None:
+            relay_fallback: Path | None, no_render: bool, allow_past_clock: bool, clock_at: str | None) -> None:
     """Run the playout daemon: air programs on time and write the as-run logs.
 
     Jobs are built from the schedules at start (one per program). SIGHUP or
@@ -114,6 +116,8 @@ def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...],
         device=device or settings.get("device") or "default",
         icecast=parse_icecast(icecast or settings.get("icecast")),
         until=end, render=not no_render,
+        relay_fallback=relay_fallback or (Path(str(settings["relay_fallback"]))
+                                          if settings.get("relay_fallback") else None),
         allow_bad_clock=allow_past_clock or bool(clock_at),
     )
     daemon = Daemon(config, clock=clock)

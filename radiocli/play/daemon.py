@@ -72,6 +72,7 @@ class Config:
     allow_bad_clock: bool = False
     misfire_grace: float = 1800.0
     stop_timeout: float = 60.0
+    relay_fallback: Path | None = None  # a local recording to air when a relay fails
 
 
 @dataclass
@@ -544,7 +545,7 @@ class Daemon:
             feed = Feed(key, parts, occ.played_s, occ.remaining_s, self.clock,
                         lead=self.sink.lead, on_fault=self._feed_fault,
                         on_done=self._feed_done, on_output_fault=self._output_fault,
-                        fallback=fallback)
+                        fallback=fallback, relay_fallback=self.config.relay_fallback)
             self.feeds[key] = feed
             fresh = True
         else:

@@ -100,7 +100,7 @@ class Feed:
                  on_fault: Callable[[Feed, str], None],
                  on_done: Callable[[Feed, str], None],
                  on_output_fault: Callable[[Feed, str, str], None],
-                 fallback: Path | None = None) -> None:
+                 fallback: Path | None = None, relay_fallback: Path | None = None) -> None:
         self.key = key
         self.parts = list(parts)
         self.offset = offset
@@ -111,6 +111,7 @@ class Feed:
         self.on_done = on_done
         self.on_output_fault = on_output_fault
         self.fallback = fallback
+        self.relay_fallback = relay_fallback
         self.stations: set[str] = set()
         self.outputs: dict[str, Output] = {}
         self.lock = threading.Lock()
@@ -172,7 +173,12 @@ class Feed:
                     reason = "failed: a part was skipped"
                     if self.fallback is not None and part.kind == "audio":
                         chime = AirPart("audio", 10.0, path=self.fallback, segment=part.segment)
-                        self._play(chime, 0.0, 10.0, quiet=True)
+                        self._play(chime, 0.0, 10.0)
+                    elif self.relay_fallback is not None and part.kind == "relay":
+                        # a local recording in the relay's place, for at most its time
+                        local = AirPart("audio", length, path=self.relay_fallback,
+                                        segment=part.segment)
+                        self._play(local, 0.0, length)
             # the last chunk leaves when its time has come
             self._wait_until(self.started_mono + self.position())
         except Exception as exc:  # noqa: BLE001 - a feed must always report its end
@@ -193,8 +199,7 @@ class Feed:
                 return
             self.stopped.wait(min(delay, 0.1))
 
-    def _play(self, part: AirPart, offset: float, length: float, quiet: bool = False
-              ) -> tuple[bool, str]:
+    def _play(self, part: AirPart, offset: float, length: float) -> tuple[bool, str]:
         if part.kind == "audio" and (part.path is None or not part.path.is_file()):
             return False, "the file is missing"
         try:
