@@ -18,7 +18,7 @@ import pytest
 
 from radiocli.aslog import LogBook, LogWriteError, genesis
 from radiocli.aslog.reader import read_lines
-from radiocli.aslog.verify import check_file, verify_file, verify_tree
+from radiocli.aslog.verify import verify_file, verify_tree
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY = date(2021, 8, 2)

@@ -27,7 +27,7 @@ import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -352,7 +352,7 @@ def collect(
     # 3. place each file
     touched: dict[str, list[str]] = {}  # district -> keys whose rows must be (re)built
     replaced: dict[str, set[str]] = {}  # batch file -> keys to drop from it
-    for (cand, size, sha, staged), check in zip(pending, checks):
+    for (cand, size, sha, staged), check in zip(pending, checks, strict=True):
         if progress is not None:
             progress(1)
         key = f"{cand.station}/{cand.day}"
@@ -370,7 +370,7 @@ def collect(
             "sealed": check.sealed,
             "torn": check.torn,
             "source": cand.origin,
-            "collected": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "collected": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         if tampered:
             target = store.aside("rejected", cand.station, day)

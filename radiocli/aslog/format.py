@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date, timedelta, timezone, tzinfo
+from datetime import date, timedelta, tzinfo, UTC
 from zoneinfo import ZoneInfo
 
 FORMAT = 1
@@ -74,4 +74,4 @@ def offset_text(offset: timedelta | None) -> str:
     return f"{sign}{total // 3600:02d}:{total % 3600 // 60:02d}"
 
 
-UTC = timezone.utc
+UTC = UTC

@@ -16,7 +16,8 @@ def _read_abbreviations(path: Path) -> dict[str, str]:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise click.BadParameter(f"{path}: {exc.strerror or exc}", param_hint="--abbreviations")
+        raise click.BadParameter(f"{path}: {exc.strerror or exc}",
+                                 param_hint="--abbreviations") from None
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):

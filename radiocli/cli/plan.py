@@ -52,7 +52,7 @@ def command(env: Env, day: date | None, days: int, stations: tuple[str, ...],
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    for row, occ in zip(rows, occurrences):
+    for row, occ in zip(rows, occurrences, strict=True):
         row["when"] = (occ.start or occ.scheduled).strftime("%Y-%m-%d %H:%M:%S")
         row["until"] = (occ.end or occ.scheduled).strftime("%H:%M:%S")
         row["minutes"] = f"{occ.duration_s / 60:.1f}"

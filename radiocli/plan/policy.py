@@ -95,28 +95,30 @@ def check(policy: Policy, registry: Registry, sessions: Iterable[Session]) -> li
             groups[key] = matched
         minutes = (s.end - s.start).total_seconds() / 60
         for rule, codes in matched:
-            def violation(code: str, message: str, which: tuple[str, ...] = codes) -> None:
-                out.append(Violation(rule.name, code, which, s.program, day_text, message))
-
+            found: list[tuple[str, str, tuple[str, ...]]] = []
             if rule.emergency_only:
-                violation("emergency-only", "only emergencies may air here")
-                continue
-            if rule.max_session_minutes is not None and minutes > rule.max_session_minutes + 0.5:
-                violation("max-minutes", f"a {minutes:.0f}-minute session; at most "
-                          f"{rule.max_session_minutes:g} minutes")
-            if rule.days is not None and local.weekday() not in rule.days:
-                violation("day", f"airs on a {local:%A}; allowed only on listed days")
-            if rule.windows and not _within(s.start, s.end, rule.windows):
-                spans = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in rule.windows)
-                violation("window", f"airs at {local:%H:%M}, outside {spans}")
-            if rule.max_sessions_per_day is not None:
-                over = []
-                for code in codes:
-                    counter_key = (rule.name, code, day_text)
-                    per_day[counter_key] += 1
-                    if per_day[counter_key] == rule.max_sessions_per_day + 1:
-                        over.append(code)
-                if over:
-                    violation("max-sessions", f"more than {rule.max_sessions_per_day} "
-                              "sessions in a day", tuple(over))
+                found.append(("emergency-only", "only emergencies may air here", codes))
+            else:
+                if rule.max_session_minutes is not None and \
+                        minutes > rule.max_session_minutes + 0.5:
+                    found.append(("max-minutes", f"a {minutes:.0f}-minute session; at most "
+                                  f"{rule.max_session_minutes:g} minutes", codes))
+                if rule.days is not None and local.weekday() not in rule.days:
+                    found.append(("day", f"airs on a {local:%A}; allowed only on listed days",
+                                  codes))
+                if rule.windows and not _within(s.start, s.end, rule.windows):
+                    spans = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in rule.windows)
+                    found.append(("window", f"airs at {local:%H:%M}, outside {spans}", codes))
+                if rule.max_sessions_per_day is not None:
+                    over = []
+                    for code in codes:
+                        counter_key = (rule.name, code, day_text)
+                        per_day[counter_key] += 1
+                        if per_day[counter_key] == rule.max_sessions_per_day + 1:
+                            over.append(code)
+                    if over:
+                        found.append(("max-sessions", f"more than {rule.max_sessions_per_day} "
+                                      "sessions in a day", tuple(over)))
+            out.extend(Violation(rule.name, code, which, s.program, day_text, message)
+                       for code, message, which in found)
     return out

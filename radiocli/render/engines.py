@@ -29,14 +29,14 @@ import tempfile
 import time
 import wave
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
 from radiocli.errors import RenderError, ToolMissing
 from radiocli.render.tools import disk_error, last_line, which
 from radiocli.render.worker import check_wav, plausible_seconds
-from radiocli.schedule.model import DEFAULT_RATE, DEFAULT_VOICE
+from radiocli.schedule.model import DEFAULT_RATE, DEFAULT_VOICE  # noqa: F401 - re-exported
 
 DEFAULT_ENGINE = "pyttsx3"
 MAX_CHUNK = 800  # characters per engine call; long texts are split at sentence ends
@@ -73,7 +73,7 @@ class Engine(Protocol):
 # --- eSpeak NG command line ----------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def espeak_version() -> str:
     exe = which("espeak-ng")
     out = subprocess.run([exe, "--version"], capture_output=True, check=False).stdout
@@ -81,7 +81,7 @@ def espeak_version() -> str:
     return f"espeak-ng {match.group(1).decode() if match else 'unknown'}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def espeak_voices() -> tuple[tuple[str, str, str], ...]:
     """(language, voice name, file) of every Vietnamese eSpeak NG voice."""
     exe = which("espeak-ng")
@@ -301,7 +301,7 @@ def piper_missing() -> ToolMissing:
     return exc
 
 
-@lru_cache(maxsize=None)
+@cache
 def _file_digest(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:

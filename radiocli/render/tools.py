@@ -10,14 +10,14 @@ import errno
 import shutil
 import subprocess
 from pathlib import Path
-from functools import lru_cache
+from functools import cache
 
 from radiocli.errors import RenderError, ToolMissing
 
 PACKAGES = {"espeak-ng": "espeak-ng", "ffmpeg": "ffmpeg", "ffprobe": "ffmpeg"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def which(tool: str) -> str:
     """The full path of ``tool``, or ToolMissing naming the package to install."""
     path = shutil.which(tool)
@@ -39,8 +39,7 @@ def run(
         proc = subprocess.run(
             [exe, *argv[1:]],
             input=input,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             timeout=timeout,
             check=False,
         )

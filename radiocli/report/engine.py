@@ -517,7 +517,7 @@ def _compliance_report(engine: Engine, schedule: Any, start: date, end: date, la
         f"WHEN {lit(k)} THEN {lit(v)}" for k, v in STATUS_VI.items()) + " ELSE status END"
     keys = ("station", "occurrence", "program", "scheduled", "priority", "planned_minutes",
             "aired_minutes", "status", "code", "reason")
-    rows = [dict(zip(keys, row)) for row in con.execute(
+    rows = [dict(zip(keys, row, strict=True)) for row in con.execute(
         "SELECT station, occurrence, program, "
         "coalesce(strftime(scheduled, '%Y-%m-%d %H:%M'), '') AS scheduled, priority, "
         f"planned_minutes, aired_minutes, {status_text}, status AS code, reason "

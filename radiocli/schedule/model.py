@@ -11,7 +11,6 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Union
 
 from radiocli.schedule.registry import Registry
 
@@ -94,7 +93,7 @@ class Relay:
     where: Where = Where("")
 
 
-Segment = Union[Speech, Recording, Silence, Chime, Relay]
+Segment = Speech | Recording | Silence | Chime | Relay
 
 
 def segment_kind(segment: Segment) -> str:
