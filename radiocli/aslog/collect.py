@@ -517,12 +517,12 @@ def _build_columns(store: Store, touched: dict[str, list[str]],
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order=false")
     # drop superseded rows from older batches
-    for batch, keys in replaced.items():
+    for batch, dropped in replaced.items():
         for table in ("minutes", "events"):
             path = store.root / table / batch
             if not path.exists():
                 continue
-            pairs = [tuple(k.split("/")) for k in keys]
+            pairs = [tuple(k.split("/")) for k in dropped]
             con.execute("CREATE OR REPLACE TEMP TABLE drop_keys (station VARCHAR, day DATE)")
             con.executemany("INSERT INTO drop_keys VALUES (?, ?)", pairs)
             tmp = path.with_suffix(".tmp")

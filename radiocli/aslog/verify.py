@@ -261,7 +261,7 @@ def _explain(line: Line, n: int, problem) -> tuple[str | None, str, bytes, bytes
     prev = prev if isinstance(prev, str) else None
     if "minute" in data:
         kind = "minute"
-        expected = MINUTE_KEYS
+        expected: tuple[str, ...] = MINUTE_KEYS
         when = data.get("minute")
     elif "event" in data:
         kind = str(data.get("event"))

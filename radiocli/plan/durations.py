@@ -29,8 +29,8 @@ def segment_seconds(schedule: Schedule, segment: object) -> float:
             return 0.0
         return audio_duration(path) or 0.0
     if isinstance(segment, Chime):
-        path = chime_path(schedule.audio_dir, segment.name)
-        return (audio_duration(path) or 0.0) if path else 0.0
+        chime = chime_path(schedule.audio_dir, segment.name)
+        return (audio_duration(chime) or 0.0) if chime else 0.0
     return 0.0
 
 

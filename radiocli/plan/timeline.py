@@ -17,6 +17,7 @@ Every decision is an :class:`Action`; the caller logs it (and, live, acts on it)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -78,7 +79,8 @@ class Action(NamedTuple):
 class Timeline:
     """The on-air state of one station and its waiting programs."""
 
-    def __init__(self, station: str, blackouts: list[tuple[datetime, datetime, str]] = ()):
+    def __init__(self, station: str,
+                 blackouts: Sequence[tuple[datetime, datetime, str]] = ()) -> None:
         self.station = station
         self.on_air: Occurrence | None = None
         self.on_air_since: datetime | None = None

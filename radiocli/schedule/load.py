@@ -365,11 +365,11 @@ class Reader:
                                      "duplicate")
                         continue
                     schedule.programs[program_id] = program
-        name = schedule.settings.get("policy")
-        if isinstance(name, str) and name not in schedule.policies:
+        in_force = schedule.settings.get("policy")
+        if isinstance(in_force, str) and in_force not in schedule.policies:
             self.file = str(schedule.settings.get("_file", ""))
-            self.problem(None, f'settings name policy "{name}" but no file defines it'
-                         f"{did_you_mean(name, schedule.policies)}", code="unknown-policy")
+            self.problem(None, f'settings name policy "{in_force}" but no file defines it'
+                         f"{did_you_mean(in_force, schedule.policies)}", code="unknown-policy")
 
     def settings(self, node: Node, path: Path, schedule: Schedule) -> None:
         if schedule.settings:
@@ -612,10 +612,10 @@ class Reader:
                 return None
             start = between[0].hour * 3600 + between[0].minute * 60
             stop = between[1].hour * 3600 + between[1].minute * 60
-            t = start
-            while t <= stop:
-                times.append(time(t // 3600, (t % 3600) // 60, t % 60))
-                t += int(every)
+            second = start
+            while second <= stop:
+                times.append(time(second // 3600, (second % 3600) // 60, second % 60))
+                second += int(every)
         once: list[datetime] = []
         if "once" in fields:
             for item, _raw in self.texts(fields["once"][1], "once"):

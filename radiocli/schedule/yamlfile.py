@@ -12,6 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from yaml import MappingNode, Node, ScalarNode, SequenceNode
+
+__all__ = ["MappingNode", "Node", "ScalarNode", "SequenceNode", "YamlProblem", "parse",
+           "read_text", "where"]
 
 from radiocli.errors import Problem
 
@@ -24,10 +28,6 @@ try:  # libyaml is much faster; PyYAML wheels ship it
 except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader
 
-Node = yaml.Node
-ScalarNode = yaml.ScalarNode
-MappingNode = yaml.MappingNode
-SequenceNode = yaml.SequenceNode
 
 
 class YamlProblem(Exception):

@@ -46,7 +46,8 @@ def verify_alert(signed: dict, trusted_dir: Path, *, now: datetime,
         raise TrustError(f'not a signed alert (format must be "{ALERT_FORMAT}")')
     if not signed.get("signature"):
         raise TrustError("the alert has no signature; sign it with an emergency key")
-    key_info = signed.get("key") if isinstance(signed.get("key"), dict) else {}
+    key_info = signed.get("key")
+    key_info = key_info if isinstance(key_info, dict) else {}
     key = find_trusted(str(key_info.get("fingerprint", "")), str(key_info.get("name", "?")),
                        Path(trusted_dir))
     key = check_alert_key(key, trusted_dir)

@@ -305,7 +305,8 @@ def verify_bundle(bundle: Path, trusted_dir: Path, root: Path | None = None, *,
     manifest, signature = read_bundle(bundle)
     if manifest.get("format") != BUNDLE_FORMAT:
         raise TrustError(f'{bundle}: unknown bundle format (expected "{BUNDLE_FORMAT}")')
-    by = manifest.get("approved_by") if isinstance(manifest.get("approved_by"), dict) else {}
+    by = manifest.get("approved_by")
+    by = by if isinstance(by, dict) else {}
     fp, name = str(by.get("fingerprint", "")), str(by.get("key", "?"))
     key = find_trusted(fp, name, Path(trusted_dir))
     if not key.verify(signature, canonical(manifest)):
