@@ -78,7 +78,7 @@ def case(tmp: Path, sink: str, stations: list[str]) -> None:
                 day = datetime.fromisoformat(rec["at"]).strftime("%Y-%m-%d")
                 folder = home / "aircheck" / stations[0] / day
 
-                def recorded(program=rec["program"]):
+                def recorded(program=rec["program"], folder=folder):
                     return any(p.stat().st_size > 44 for p in folder.glob(f"*{program}.wav"))
 
                 wait_for(recorded, 10)
