@@ -368,3 +368,13 @@ def test_alert_with_an_audio_file(tmp_path):
     d.stop()
     assert [e[0] for e in events(tmp_path / "home")] == ["start", "end"]
     assert list(minutes(tmp_path / "home").values()) == [7]
+
+
+def test_a_rehearsal_of_a_past_day_seals_its_logs_at_stop(tmp_path):
+    past = datetime(2024, 3, 1, 10, 0, tzinfo=TZ)
+    clock = FakeClock(past)
+    d = daemon_for(tmp_path, program("a", past + timedelta(seconds=2), 5), clock)
+    run(d, clock, 10)
+    d.stop()
+    last = lines(tmp_path / "home")[-1]
+    assert last["event"] == "sealed" and last["lines"] == len(lines(tmp_path / "home")) - 1

@@ -267,6 +267,7 @@ class Daemon:
             if thread.name == "aslog-writer":
                 thread.join(timeout=60)
         self._drain_log()
+        self._seal_replayed_day()
         try:
             self.logbook.close()
         except Exception as exc:  # noqa: BLE001
@@ -278,6 +279,18 @@ class Daemon:
         self.pidfile.release()
         self.stopped.set()
         log.info("stopped")
+
+    def _seal_replayed_day(self) -> None:
+        """A rehearsal of a past day (``--clock``) seals that day's logs when it stops:
+        no restart will continue a day that is over, and verify expects the seal."""
+        if getattr(self.clock, "live", False):
+            return
+        day = self.clock.now().date()
+        if day >= SystemClock().now().date():
+            return
+        for code in self.stations:
+            if (self.config.home.logs / code / f"{day.isoformat()}.jsonl").is_file():
+                self._run_log(lambda c=code: self.logbook.seal(c, day))
 
     # --- schedule ------------------------------------------------------------------------
     def _load(self) -> Schedule:
