@@ -465,11 +465,33 @@ class Daemon:
 
     # --- jobs -----------------------------------------------------------------------------
     def fire(self, program_id: str, scheduled: datetime | None = None) -> None:
-        """The job: a program's slot has come. Hand it to each station's Timeline."""
+        """The job: a program's slot has come. Hand it, and every other program due at
+        the same instant, to each station's Timeline in priority order (as plan and
+        simulate do), so the order APScheduler happens to run same-second jobs in never
+        decides which program goes first. A sibling's own job then finds its
+        occurrences known and does nothing."""
         if scheduled is None:  # called by hand
             scheduled = self.clock.now()
         if self.stopping:
             return
+        for pid in self._due_at(program_id, scheduled):
+            self._fire_one(pid, scheduled)
+
+    def _due_at(self, program_id: str, scheduled: datetime) -> list[str]:
+        """This program and the others whose triggers fire at exactly ``scheduled``,
+        highest priority first, then by id."""
+        schedule = self.schedule
+        if schedule is None:
+            return [program_id]
+        due = {program_id}
+        for pid, trigger in self.triggers.items():
+            if pid != program_id and pid in schedule.programs and \
+                    trigger.get_next_fire_time(None, scheduled) == scheduled:
+                due.add(pid)
+        return sorted(due, key=lambda pid: (
+            -int(schedule.programs[pid].priority) if pid in schedule.programs else 0, pid))
+
+    def _fire_one(self, program_id: str, scheduled: datetime) -> None:
         schedule = self.schedule
         program = schedule.programs.get(program_id) if schedule else None
         if program is None:
