@@ -77,3 +77,72 @@ def test_backwards_range_and_existing_logs_are_refused(cli, sample_schedules, tm
     assert cli(*args).exit_code == 0
     again = cli(*args)
     assert again.exit_code == 2 and "already exist" in again.output
+
+
+def _program(pid: str, at, seconds: float, priority: str = "normal") -> str:
+    return (f"  {pid}:\n    priority: {priority}\n    targets:\n"
+            f'      stations: ["00001", "00004"]\n'
+            f'    when:\n      once: ["{at:%Y-%m-%d %H:%M:%S}"]\n'
+            f"    segments:\n      - silence: {seconds:g}s\n")
+
+
+def _comparable(logs: Path) -> tuple[list[tuple], dict[tuple, int]]:
+    events, minutes = [], {}
+    for path in sorted(logs.rglob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            obj = json.loads(line)
+            if "minute" in obj:
+                minutes[(obj["station"], obj["minute"], obj["occurrence"], obj["segment"],
+                         obj["priority"])] = obj["seconds"]
+            elif obj["event"] not in ("sealed", "recovered"):
+                events.append((obj["station"], obj["event"], obj["program"], obj["occurrence"],
+                               obj["scheduled"], obj["priority"], obj["reason"]))
+    return events, minutes
+
+
+def test_live_run_and_simulation_write_the_same_logs(tmp_path):
+    """The real daemon (APScheduler, wall clock, null sink) and simulate, over the same
+    short window: the same lines apart from actual-start jitter (at, seconds +-1)."""
+    import shutil
+    import subprocess
+    import sys
+    from datetime import datetime, timedelta
+
+    from radiocli.plan.triggers import TZ
+
+    repo = Path(__file__).resolve().parent.parent
+    schedules = tmp_path / "schedules"
+    (schedules / "registry").mkdir(parents=True)
+    shutil.copy(repo / "schedules" / "registry" / "units.yaml", schedules / "registry")
+    t0 = datetime.now(TZ).replace(microsecond=0) + timedelta(seconds=6)
+    (schedules / "window.yaml").write_text("programs:\n" + "".join([
+        _program("a", t0, 6),
+        _program("em", t0 + timedelta(seconds=2), 2, "emergency"),   # preempts a
+        _program("b", t0 + timedelta(seconds=10), 3),
+        _program("p", t0 + timedelta(seconds=10), 2, "priority"),    # goes before b
+    ]), encoding="utf-8")
+    radiocli = [sys.executable, "-m", "radiocli"]
+    live_home = tmp_path / "live"
+    run = subprocess.run(
+        [*radiocli, "--home", str(live_home), "--schedules", str(schedules), "run",
+         "--station", "00001", "--station", "00004", "--sink", "null", "--no-render",
+         "--until", f"{t0 + timedelta(seconds=19):%Y-%m-%d %H:%M:%S}"],
+        capture_output=True, text=True, timeout=90)
+    assert run.returncode == 0, run.stderr
+    sim_logs = tmp_path / "simulated"
+    sim = subprocess.run(
+        [*radiocli, "--home", str(tmp_path / "sim"), "--schedules", str(schedules),
+         "simulate", "--from", f"{t0:%Y-%m-%d}", "--to", f"{t0:%Y-%m-%d}",
+         "--station", "00001", "--station", "00004", "--logs", str(sim_logs)],
+        capture_output=True, text=True, timeout=90)
+    assert sim.returncode == 0, sim.stderr
+    live_events, live_minutes = _comparable(live_home / "logs")
+    sim_events, sim_minutes = _comparable(sim_logs)
+    assert [e[1:3] for e in live_events if e[0] == "00001"] == [
+        ("start", "a"), ("preempted", "a"), ("start", "em"), ("end", "em"),
+        ("resumed", "a"), ("end", "a"), ("start", "p"), ("end", "p"), ("start", "b"),
+        ("end", "b")]
+    assert live_events == sim_events
+    assert live_minutes.keys() == sim_minutes.keys()
+    for key, seconds in live_minutes.items():
+        assert abs(seconds - sim_minutes[key]) <= 1, (key, live_minutes, sim_minutes)

@@ -138,6 +138,7 @@ def run_station(timeline: Timeline, occs: list[Occurrence], book: LogBook,
             at = at + timedelta(seconds=rng.uniform(1.0, faults.late_seconds))
         arrivals_at.append((at, occ))
     arrivals_at.sort(key=lambda pair: (pair[0], -int(pair[1].priority), pair[1].program))
+    carried: Carried = {}
     i, n = 0, len(arrivals_at)
     while i < n or timeline.on_air is not None:
         finish = timeline.expected_finish()
@@ -154,9 +155,9 @@ def run_station(timeline: Timeline, occs: list[Occurrence], book: LogBook,
                     rng.random() < failing[action.occurrence.program]:
                 actions_after = fail_now(timeline, action, book, totals)
                 for follow in actions_after:
-                    log_action(book, follow, offsets, totals)
+                    log_action(book, follow, offsets, totals, carried)
                 continue
-            log_action(book, action, offsets, totals)
+            log_action(book, action, offsets, totals, carried)
     for occ in timeline.waiting:  # pragma: no cover - the loop drains the queue
         book.event(station, "missed", occ.scheduled, occ.scheduled, occ.program,
                    occ.occurrence_id, occ.priority, "shutdown: end of simulation")
@@ -175,8 +176,17 @@ def fail_now(timeline: Timeline, action: Action, book: LogBook, totals: Totals
     return timeline.next(action.at)
 
 
+Carried = dict[tuple[str, str], tuple[datetime, float, int]]
+
+
 def log_action(book: LogBook, action: Action, offsets: dict[str, list[float]],
-               totals: Totals) -> None:
+               totals: Totals, carried: Carried) -> None:
+    """Write an action's event line, and the minute lines of the piece it ends.
+
+    Live playout adds up the seconds of every piece of an occurrence within a minute
+    into one minute line; so does the simulation: a preempted occurrence's unfinished
+    minute (minute, seconds, segment) is ``carried`` to the piece that resumes it.
+    """
     occ = action.occurrence
     station = occ.station
     kind = action.kind
@@ -184,9 +194,29 @@ def log_action(book: LogBook, action: Action, offsets: dict[str, list[float]],
         a, b = occ.pieces[-1]
         played_before = occ.played_s - (b - a).total_seconds()
         points = segment_points(offsets.get(occ.program, [0.0]), played_before, a, b)
-        totals.minute_lines += book.minutes(station, a, b, occ.program, occ.occurrence_id,
-                                            occ.priority, points)
         totals.seconds += (b - a).total_seconds()
+        key = (station, occ.occurrence_id)
+        carry = carried.pop(key, None)
+        if carry is not None:
+            minute, seconds, segment = carry
+            if a < minute + timedelta(minutes=1):  # the resumed piece shares that minute
+                first_end = min(b, minute + timedelta(minutes=1))
+                seconds += (first_end - a).total_seconds()
+                a = first_end
+                points = [(p, i) for p, i in points if p >= a] or [(a, points[-1][1])]
+            totals.minute_lines += book.minutes(
+                station, minute, minute + timedelta(seconds=min(seconds, 60.0)), occ.program,
+                occ.occurrence_id, occ.priority, ((minute, segment),))
+        if kind == "preempted" and b.second + b.microsecond and occ.remaining_s > 0.5:
+            cut = b.replace(second=0, microsecond=0)
+            if cut > a:
+                totals.minute_lines += book.minutes(station, a, cut, occ.program,
+                                                    occ.occurrence_id, occ.priority, points)
+            last_segment = [i for p, i in points if p <= max(a, cut)][-1]
+            carried[key] = (cut, (b - max(a, cut)).total_seconds(), last_segment)
+        elif b > a:
+            totals.minute_lines += book.minutes(station, a, b, occ.program, occ.occurrence_id,
+                                                occ.priority, points)
     if kind == "start":
         totals.sessions += 1
     elif kind == "missed":
