@@ -36,6 +36,11 @@ class Home:
         return self.root / "run"
 
     @property
+    def approved(self) -> Path:
+        """Private copies of approved bundles the daemon airs (``run --trust``)."""
+        return self.root / "approved"
+
+    @property
     def aircheck(self) -> Path:
         """Recordings made by the ``file`` sink, the proof of broadcast."""
         return self.root / "aircheck"

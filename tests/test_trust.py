@@ -87,11 +87,13 @@ def test_happy_path(site: dict[str, Path]) -> None:
     assert bundle == site["schedules"] / "approved.json"
     manifest = json.loads(bundle.read_text())["manifest"]
     assert [e["path"] for e in manifest["schedules"]] == ["city.yaml", "registry/units.yaml"]
-    assert [e["path"] for e in manifest["audio"]] == ["chimes/start.wav", "jingles/intro.wav"]
+    # the daemon's own alert and end chimes are approved with what the programs play
+    assert [e["path"] for e in manifest["audio"]] == [
+        "chimes/alert.wav", "chimes/end.wav", "chimes/start.wav", "jingles/intro.wav"]
     assert manifest["approved_at"] == "2021-08-02T09:00:00+07:00"
     result = verify_bundle(bundle, site["trusted"], now=NOW + timedelta(days=1))
     assert result.key.name == "city-hanoi" and result.approver == "Nguyễn Văn A"
-    assert "OK: 2 schedule files and 2 audio files" in result.summary()
+    assert "OK: 2 schedule files and 4 audio files" in result.summary()
 
 
 def test_changed_yaml_byte_names_the_file(site: dict[str, Path]) -> None:

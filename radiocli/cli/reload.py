@@ -15,7 +15,9 @@ from radiocli.cli import Env, fail
 def command(env: Env, name: str | None, timeout: float) -> None:
     """Make the running daemon(s) re-read the schedules (like SIGHUP). Jobs are replaced
     without touching what is on air. An edit with errors is refused: the problems are
-    printed (and written to the daemon's log) and the old schedule keeps running."""
+    printed (and written to the daemon's log) and the old schedule keeps running. A
+    daemon run with --trust also refuses schedules that do not verify against their
+    approved bundle, with the reason, and keeps airing the previous approved ones."""
     from datetime import datetime
 
     from radiocli.play import control
@@ -44,7 +46,7 @@ def command(env: Env, name: str | None, timeout: float) -> None:
             if problem.get("line"):
                 where += f":{problem['line']}:{problem.get('column') or 1}"
             hint = f" ({problem['hint']})" if problem.get("hint") else ""
-            click.echo(f"  {where}: {problem.get('severity', 'error')}: "
+            click.echo(f"  {where + ': ' if where else ''}{problem.get('severity', 'error')}: "
                        f"{problem.get('message')}{hint}", err=True)
     if refused:
         raise click.exceptions.Exit(1)

@@ -68,6 +68,10 @@ def parse_when(text: str | None, now: datetime) -> datetime | None:
               help="icecast://source:PASSWORD@HOST:PORT/PREFIX for --sink stream.")
 @click.option("--relay-fallback", type=click.Path(dir_okay=False, path_type=Path),
               help="A local recording to air when a relay fails [default: skip the relay].")
+@click.option("--trust", "trusted", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of trusted .pub keys: air only schedules that verify against "
+                   "<schedules>/approved.json (from a private copy under <home>/approved) "
+                   "and only signed alerts [default: config run.trust, else off].")
 @click.option("--no-render", is_flag=True, help="Never render on demand (estimate lengths).")
 @click.option("--allow-past-clock", is_flag=True,
               help="Start even when the clock looks wrong (tests only).")
@@ -77,11 +81,14 @@ def parse_when(text: str | None, now: datetime) -> datetime | None:
 def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...],
             all_stations: bool, sink: str | None, until: str | None, for_: str | None,
             on_stop: str | None, name: str, device: str | None, icecast: str | None,
-            relay_fallback: Path | None, no_render: bool, allow_past_clock: bool, clock_at: str | None) -> None:
+            relay_fallback: Path | None, trusted: Path | None, no_render: bool,
+            allow_past_clock: bool, clock_at: str | None) -> None:
     """Run the playout daemon: air programs on time and write the as-run logs.
 
     Jobs are built from the schedules at start (one per program). SIGHUP or
     `radiocli reload` re-reads them; SIGTERM stops (cut or finish the program on air).
+    With --trust, the schedules and their audio must verify against their approved
+    bundle at start and at every reload; what is refused does not air.
     """
     from radiocli.home import Home
     from radiocli.play.clock import OffsetClock, SystemClock
@@ -119,6 +126,8 @@ def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...],
         relay_fallback=relay_fallback or (Path(str(settings["relay_fallback"]))
                                           if settings.get("relay_fallback") else None),
         allow_bad_clock=allow_past_clock or bool(clock_at),
+        trust=trusted or (Path(str(settings["trust"])).expanduser()
+                          if settings.get("trust") else None),
     )
     daemon = Daemon(config, clock=clock)
     setup_logging(daemon.rundir.log_file)

@@ -3,7 +3,8 @@
 Under ``<home>/run``: ``<name>.pid`` (pid file, locked with flock while the daemon
 lives), and a folder ``<name>/`` with ``spool/`` (requests: alerts and reloads, each a
 JSON file written to a temporary name, fsynced, then renamed, so a restart cannot
-lose one), ``replies/`` (the daemon's answers), ``done/`` (alerts that aired),
+lose one), ``replies/`` (the daemon's answers), ``done/`` (alerts that aired), ``rejected/`` (alerts refused under
+trust),
 ``status.json`` (what is on air, rewritten every second) and ``daemon.log``.
 The daemon polls ``spool/`` every 100 ms (no inotify needed).
 """
@@ -76,6 +77,11 @@ class RunDir:
     @property
     def done(self) -> Path:
         return self.folder / "done"
+
+    @property
+    def rejected(self) -> Path:
+        """Alerts refused under trust (unsigned, bad signature, too old): never aired."""
+        return self.folder / "rejected"
 
     @property
     def status_file(self) -> Path:

@@ -31,13 +31,14 @@ from datetime import date, datetime, time as dtime, timedelta
 from pathlib import Path
 from typing import Any
 
-from radiocli.errors import PlayoutError, ScheduleError
+from radiocli.errors import PlayoutError, Problem, ScheduleError, TrustError
 from radiocli.home import Home
 from radiocli.plan.durations import program_seconds, segment_seconds
 from radiocli.plan.planner import arrivals, blackouts_for
 from radiocli.plan.timeline import Action, Occurrence, Timeline
 from radiocli.plan.triggers import TZ, program_trigger
 from radiocli.play import control
+from radiocli.play.approved import Approved, last_approved, load_approved
 from radiocli.play.clock import SystemClock, plausible
 from radiocli.play.recovery import Day, read_day
 from radiocli.play.sinks import AirPart, Feed, Icecast, Sink, SinkFault, make_sink
@@ -73,6 +74,7 @@ class Config:
     misfire_grace: float = 1800.0
     stop_timeout: float = 60.0
     relay_fallback: Path | None = None  # a local recording to air when a relay fails
+    trust: Path | None = None  # trusted keys: air only approved schedules, signed alerts
 
 
 @dataclass
@@ -170,6 +172,13 @@ class Daemon:
         self.heartbeat: tuple[datetime, float] | None = None
         self.day: date | None = None
         self.log_errors: collections.deque[str] = collections.deque(maxlen=5)
+        self.log_failing = False
+        self.log_retry_at = 0.0
+        self.last_log_error: tuple[str, float] = ("", -1e9)
+        self.approved: Approved | None = None
+        self.expired = False
+        self.notes: list[str] = []  # said at start, shown in status once stations exist
+        self.seen_alerts: set[str] = set()  # signatures of signed alerts taken (replays)
         self.started_at: datetime | None = None
         self.log_lag: list[float] = []
         self._threads: list[threading.Thread] = []
@@ -185,14 +194,19 @@ class Daemon:
                 f"the clock says {now.isoformat(timespec='seconds')}, which cannot be right "
                 "(before 2024 or after 2100): set the time (timedatectl, chrony) and start "
                 "again, or pass --allow-past-clock / --clock for a test")
-        schedule = self._load()
+        schedule = self._load(starting=True)
         self.rundir.make()
         self.sink.check()
         self.pidfile.acquire({"name": self.config.name, "started": now.isoformat(),
-                              "sink": self.sink.kind})
+                              "sink": self.sink.kind,
+                              "trust": str(self.config.trust) if self.config.trust else None})
         try:
             self.logbook = LogBook(self.config.home.logs, durable=True)
             self._install(schedule, now)
+            for note in self.notes:
+                self._note(now, note)
+            if self.config.trust is not None:
+                self._remember_alerts(now)
             self.day = now.date()
             for code in self.stations:
                 try:
@@ -293,11 +307,43 @@ class Daemon:
                 self._run_log(lambda c=code: self.logbook.seal(c, day))
 
     # --- schedule ------------------------------------------------------------------------
-    def _load(self) -> Schedule:
+    def _load(self, starting: bool = False) -> Schedule:
+        if self.config.trust is not None:
+            self.approved = self._load_approved(starting)
+            return self.approved.schedule
         schedule, problems = read_schedule(self.config.schedules)
         if any(p.severity == "error" for p in problems):
             raise ScheduleError(problems)
         return schedule
+
+    def _load_approved(self, starting: bool) -> Approved:
+        """Verify the working folders' bundle and load its private copy. At start, when
+        it is refused, the last approved copy airs while it is still valid."""
+        assert self.config.trust is not None
+        now = self.clock.now()
+        root = self.config.home.approved
+        try:
+            approved = load_approved(self.config.schedules, self.config.trust, root, now=now)
+        except (TrustError, ScheduleError) as exc:
+            if not starting:
+                raise
+            try:
+                previous = last_approved(self.config.trust, root, now=now)
+            except TrustError as why:
+                raise TrustError(f"{exc}\nnothing airs: no earlier approved schedule is "
+                                 f"still valid ({why})") from None
+            note = (f"schedules refused: {str(exc).splitlines()[0]}; airing the last "
+                    f"{previous.describe()}")
+            log.error("%s", note)
+            self.notes.append(note)
+            return previous
+        log.info("airing %s", approved.describe())
+        return approved
+
+    def _note(self, at: datetime, reason: str) -> None:
+        """A daemon-wide refusal: in every station's last errors (no as-run line)."""
+        for st in self.stations.values():
+            st.errors.append({"at": at.isoformat(timespec="seconds"), "reason": reason})
 
     def _select(self, schedule: Schedule, day: date) -> list[str]:
         current = schedule.registry.as_of(day)
@@ -383,18 +429,39 @@ class Daemon:
         return codes
 
     def reload(self) -> tuple[bool, list[Any]]:
-        """Re-read the schedules; on errors keep the old one. Nothing on air is touched."""
-        schedule, problems = read_schedule(self.config.schedules)
-        errors = [p for p in problems if p.severity == "error"]
-        if errors:
-            for problem in errors:
-                log.error("reload refused: %s", problem)
-            return False, problems
+        """Re-read the schedules; on errors keep the old one. Nothing on air is touched.
+        With trust, the schedules must verify against their approved bundle."""
+        approved: Approved | None = None
+        if self.config.trust is not None:
+            try:
+                approved = self._load_approved(starting=False)
+            except ScheduleError as exc:
+                for problem in exc.problems:
+                    log.error("reload refused: %s", problem)
+                return False, list(exc.problems)
+            except TrustError as exc:
+                still = self.approved.describe() if self.approved else "nothing"
+                reason = f"reload refused: {exc}; still airing {still}"
+                log.error("%s", reason)
+                self._note(self.clock.now(), reason)
+                return False, [Problem("", message=f"{exc}; the previous approved schedule "
+                                                   "keeps airing", code="untrusted")]
+            schedule, problems = approved.schedule, []
+        else:
+            schedule, problems = read_schedule(self.config.schedules)
+            errors = [p for p in problems if p.severity == "error"]
+            if errors:
+                for problem in errors:
+                    log.error("reload refused: %s", problem)
+                return False, problems
         try:
             self._install(schedule, self.clock.now())
         except PlayoutError as exc:
             log.error("reload refused: %s", exc)
             return False, [str(exc)]
+        if approved is not None:
+            self.approved = approved
+            self.expired = False
         log.info("reloaded: %d programs for %d stations", len(self.triggers),
                  len(self.stations))
         if self.threaded and self.sink.decodes and self.config.render:
@@ -508,6 +575,10 @@ class Daemon:
                 if occ.occurrence_id in st.known:
                     continue
                 st.known.add(occ.occurrence_id)
+                if self.expired and occ.priority < Priority.EMERGENCY:
+                    occ.status = "skipped"
+                    self._log_event(code, "missed", self.clock.now(), occ, self._expiry())
+                    continue
                 st.parts[occ.occurrence_id] = parts or self._estimated_parts(program)
                 if parts is None and self.sink.decodes:
                     why = self.render_errors.get(program_id, "no playlist")
@@ -725,14 +796,33 @@ class Daemon:
         try:
             fn()
         except LogWriteError as exc:
-            self._log_error(f"as-run log: {exc} ({exc.pending} lines kept in memory)")
+            self.log_failing = True
+            self._log_error(f"as-run log: {exc}", same_as=str(exc.errno))
+            return
         except Exception as exc:  # noqa: BLE001 - logging must never stop playout
             self._log_error(f"as-run log: {type(exc).__name__}: {exc}")
+            return
+        if self.log_failing and not self.logbook.pending():
+            # every line kept in memory has landed, in order and chained
+            self.log_failing = False
+            message = ("as-run log: writable again; the lines kept in memory are written "
+                       f"(at {self.clock.now().isoformat(timespec='seconds')})")
+            log.warning("%s", message)
+            self.log_errors.append(message)
 
-    def _log_error(self, message: str) -> None:
-        if not self.log_errors or self.log_errors[-1] != message:
+    def _log_error(self, message: str, same_as: str | None = None) -> None:
+        """Keep the error for status; write it to the daemon log when it is new, or at
+        most once a minute while the same fault goes on (a full disk fails every line)."""
+        key = same_as or message
+        mono = self.clock.monotonic()
+        last_key, last_at = self.last_log_error
+        if key != last_key or mono - last_at >= 60:
             log.error("%s", message)
-        self.log_errors.append(message)
+            self.last_log_error = (key, mono)
+        if self.log_errors and self.log_errors[-1].split(";")[0] == message.split(";")[0]:
+            self.log_errors[-1] = message  # the same fault: keep the newest count
+        else:
+            self.log_errors.append(message)
 
     def _log_writer(self) -> None:
         retry_at = 0.0
@@ -798,6 +888,11 @@ class Daemon:
                         self._account(st, air, air.logged_until, boundary)
                         air.logged_until = boundary
                     self._flush_minutes(st, boundary)
+        if self.approved is not None and not self.expired and now >= self.approved.valid_to:
+            self._expire(now)
+        if not self.threaded and self.log_failing and mono >= self.log_retry_at:
+            self.log_retry_at = mono + 5
+            self._run_log(self.logbook.flush_pending)
         if mono - self.last_poll >= POLL_S:
             self.last_poll = mono
             self._poll_control()
@@ -809,6 +904,32 @@ class Daemon:
         if self.config.until is not None and now >= self.config.until:
             self.request_stop()
         return self._sleep_for(now)
+
+    def _expiry(self) -> str:
+        assert self.approved is not None
+        return (f"expired: the approval of the schedules ended at "
+                f"{self.approved.valid_to.isoformat(timespec='minutes')}; approve them "
+                "again and reload")
+
+    def _expire(self, now: datetime) -> None:
+        """The approved bundle ran out: no more programs from it (the one on air ends
+        normally; emergencies, and signed alerts, still air)."""
+        self.expired = True
+        reason = self._expiry()
+        log.error("%s: no program from %s starts any more (emergency alerts still air)",
+                  reason, self.approved.describe() if self.approved else "it")
+        self._note(now, reason)
+        with self.lock:
+            for st in self.stations.values():
+                keep = []
+                for occ in st.timeline.waiting:
+                    if occ.priority < Priority.EMERGENCY and not occ.program.startswith("alert-"):
+                        occ.status = "skipped"
+                        self._log_event(st.code, "missed", now, occ, reason)
+                        st.parts.pop(occ.occurrence_id, None)
+                    else:
+                        keep.append(occ)
+                st.timeline.waiting[:] = keep
 
     def _sleep_for(self, now: datetime) -> float:
         timeout = POLL_S
@@ -960,6 +1081,11 @@ class Daemon:
 
     def _alert(self, path: Path, data: dict[str, Any]) -> None:
         """An emergency: render it (or use its file), then preempt at every station."""
+        if self.config.trust is not None:
+            checked = self._checked_alert(path, data)
+            if checked is None:
+                return
+            data = checked
         alert_id = str(data.get("id"))
         codes = self._alert_targets(data)
         reply_path = self.rundir.replies / f"alert-{alert_id}.json"
@@ -1035,6 +1161,67 @@ class Daemon:
                                                "on_air": now.isoformat(), "reason": failure},
                                   fsync=False)
         self.wake.set()
+
+    def _checked_alert(self, path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
+        """With trust: the alert as signed (where, what, when), or None when it is
+        refused; a refused alert is logged and moved to ``rejected/``, never aired."""
+        from radiocli.trust import verify_alert
+        from radiocli.trust.bundle import sha256_file
+
+        assert self.config.trust is not None
+        signed = data.get("signed")
+        try:
+            if not isinstance(signed, dict):
+                raise TrustError("the alert is not signed; this daemon airs only alerts "
+                                 "signed with an emergency key (radiocli alert --key KEY)")
+            alert = verify_alert(signed, self.config.trust, now=self.clock.now())
+            signature = str(signed.get("signature"))
+            with self.lock:
+                if signature in self.seen_alerts:
+                    raise TrustError("this signed alert was already received (a replay)")
+                self.seen_alerts.add(signature)
+            checked: dict[str, Any] = {
+                "id": data.get("id"), "kind": "alert", "created": signed["issued_at"],
+                **{k: alert.get(k) for k in ("stations", "districts", "all", "title", "text",
+                                              "max_delay")}}
+            if alert.get("sha256") or data.get("file"):
+                audio = Path(str(data.get("file") or ""))
+                if not alert.get("sha256") or not audio.is_file() or \
+                        sha256_file(audio) != alert["sha256"]:
+                    raise TrustError(f"alert audio {audio} is not the recording that was "
+                                     "signed (SHA-256 differs)")
+                checked["file"] = str(audio)
+            return checked
+        except TrustError as exc:
+            reason = f"alert refused: {exc}"
+            log.error("%s (%s)", reason, path.name)
+            self._note(self.clock.now(), reason)
+            control.write_json_atomic(self.rundir.replies / f"alert-{data.get('id')}.json",
+                                      {"ok": False, "stations": [], "reason": reason},
+                                      fsync=False)
+            try:
+                self.rundir.rejected.mkdir(parents=True, exist_ok=True, mode=0o750)
+                path.replace(self.rundir.rejected / path.name)
+            except OSError as err:
+                log.warning("cannot move %s to rejected: %s", path, err)
+            return None
+
+    def _remember_alerts(self, now: datetime) -> None:
+        """Signatures of the signed alerts done in the last minutes: a copy put back in
+        the spool is a replay."""
+        try:
+            done = list(self.rundir.done.glob("alert-*.json"))
+        except OSError:
+            return
+        for path in done:
+            try:
+                if now.timestamp() - path.stat().st_mtime > 3600:
+                    continue
+            except OSError:
+                continue
+            signed = (control.read_json(path) or {}).get("signed")
+            if isinstance(signed, dict) and signed.get("signature"):
+                self.seen_alerts.add(str(signed["signature"]))
 
     def _render_alert(self, program: Program) -> list[AirPart]:
         from radiocli.render.programs import RenderSettings, render_program

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -26,6 +26,10 @@ from radiocli.trust.keys import (
 BUNDLE_FORMAT = "radiocli-approval/1"
 BUNDLE_NAME = "approved.json"
 APPROVING_ROLES = ("city", "district", "station")
+# chimes the playout daemon airs by itself: around emergency alerts, and in place of a
+# program that cannot be played. Approved with the schedules when they exist, so a
+# daemon that only airs approved audio (run --trust) has them.
+SYSTEM_CHIMES = ("alert", "end")
 MAX_BUNDLE_BYTES = 16 * 1024 * 1024
 
 
@@ -96,6 +100,19 @@ def referenced_audio(schedule) -> dict[str, tuple[Path, str]]:  # noqa: ANN001
             else:
                 continue
             found.setdefault(_rel(path, audio_dir), (path, where))
+    return found
+
+
+def system_chimes(audio_dir: Path) -> dict[str, tuple[Path, str]]:
+    """The daemon's own chimes (alert, end) that exist in the audio folder."""
+    from radiocli.schedule.audiofiles import chime_path
+
+    found: dict[str, tuple[Path, str]] = {}
+    for name in SYSTEM_CHIMES:
+        chime = chime_path(audio_dir, name)
+        if chime is not None:
+            path = chime.resolve()
+            found[_rel(path, audio_dir)] = (path, f"the daemon's {name} chime")
     return found
 
 
@@ -184,7 +201,7 @@ def approve(paths: Iterable[Path], key_path: Path, valid_from: datetime, valid_t
         name = public.name
     schedule = _load(root)
     chosen = {f.resolve() for f in files}
-    audio = referenced_audio(_only(schedule, chosen))
+    audio = {**system_chimes(schedule.audio_dir), **referenced_audio(_only(schedule, chosen))}
     manifest = {
         "format": BUNDLE_FORMAT,
         "approved_by": {"key": name, "fingerprint": fingerprint(raw), "approver": approver},
@@ -237,6 +254,8 @@ class VerifiedBundle:
     valid_to: datetime
     schedules: tuple[str, ...]
     audio: tuple[str, ...]
+    audio_dir: Path | None = None  # where the approved audio was checked
+    manifest: dict | None = field(default=None, compare=False, repr=False)
 
     def summary(self) -> str:
         who = f"{self.key.name} ({self.key.fingerprint[:23]}…)"
@@ -297,9 +316,11 @@ def _time(manifest: dict, key: str, bundle: Path) -> datetime:
 
 
 def verify_bundle(bundle: Path, trusted_dir: Path, root: Path | None = None, *,
-                  now: datetime) -> VerifiedBundle:
+                  now: datetime, audio_dir: Path | None = None) -> VerifiedBundle:
     """Check a bundle against the trusted keys and the files on disk; TrustError on the
-    first refusal, with its reason. ``root``: the schedules folder [bundle's folder]."""
+    first refusal, with its reason. ``root``: the schedules folder [bundle's folder];
+    ``audio_dir``: the audio folder [the one the schedules name] (a private copy of
+    approved files puts it elsewhere)."""
     bundle = Path(bundle)
     now = _aware(now, "now")
     manifest, signature = read_bundle(bundle)
@@ -325,12 +346,14 @@ def verify_bundle(bundle: Path, trusted_dir: Path, root: Path | None = None, *,
     audio = _entries(manifest, "audio", bundle)
     _check_schedule_files(root, schedules)
     schedule = _load(root)
+    if audio_dir is not None:
+        schedule.audio_dir = Path(audio_dir)
     files = [root / rel for rel in schedules]
     check_scope(key, schedule, files)
     _check_audio(schedule, audio)
     return VerifiedBundle(bundle, root, key, str(by.get("approver", "")),
                           _time(manifest, "approved_at", bundle), valid_from, valid_to,
-                          tuple(schedules), tuple(audio))
+                          tuple(schedules), tuple(audio), Path(schedule.audio_dir), manifest)
 
 
 def _check_schedule_files(root: Path, approved: dict[str, str]) -> None:

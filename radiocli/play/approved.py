@@ -1,0 +1,221 @@
+"""Only approved content airs: the daemon's private copy of an approved bundle.
+
+With ``run --trust DIR`` the daemon verifies ``<schedules>/approved.json`` at start and
+at every reload, then copies the approved schedule files and the audio they play into
+``<home>/approved/<SHA-256 of the bundle>/`` (``approved.json``, ``schedules/``,
+``audio/``; files 0640) and loads the schedule from that copy. Each copied file's
+SHA-256 is checked again against the bundle while it is copied, and the finished copy
+is verified as a whole, so a file swapped between the check and the copy is caught and
+later edits of the working folders cannot reach the air until they are approved again.
+
+``current.json`` names the copy in use, so a daemon that restarts while the working
+folders do not verify can air the last approved schedule while it is still valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from radiocli.errors import ScheduleError, TrustError
+from radiocli.schedule.model import Schedule
+from radiocli.trust.bundle import VerifiedBundle
+
+BUNDLE = "approved.json"
+CURRENT = "current.json"
+KEEP = 3  # copies kept besides the one in use
+
+
+@dataclass(frozen=True)
+class Approved:
+    """An approved schedule the daemon may air, loaded from its private copy."""
+
+    sha256: str
+    folder: Path
+    valid_from: datetime
+    valid_to: datetime
+    key: str
+    approver: str
+    schedule: Schedule
+
+    def describe(self) -> str:
+        who = self.approver or self.key
+        return (f"approved bundle {self.sha256[:12]} (by {who}, valid to "
+                f"{self.valid_to.isoformat()})")
+
+
+def load_approved(schedules: Path, trusted: Path, root: Path, *, now: datetime) -> Approved:
+    """Verify ``<schedules>/approved.json`` against the working folders, copy what it
+    approves into ``root/<sha256>/`` and load the schedule from the copy. TrustError
+    with the reason otherwise (nothing is copied then)."""
+    from radiocli.trust import verify_bundle
+
+    bundle = schedules / BUNDLE
+    try:
+        data = bundle.read_bytes()
+    except FileNotFoundError:
+        raise TrustError(f"{bundle}: no approved bundle (approve the schedules with "
+                         "radiocli approve)") from None
+    except OSError as exc:
+        raise TrustError(f"{bundle}: cannot read the approved bundle: "
+                         f"{exc.strerror or exc}") from exc
+    sha = hashlib.sha256(data).hexdigest()
+    verified = verify_bundle(bundle, trusted, schedules, now=now)
+    folder = root / sha
+    try:
+        approved = _open_copy(folder, trusted, now)
+    except TrustError:
+        approved = _make_copy(data, bundle, schedules, verified, folder, trusted, now)
+    os.utime(folder)
+    _set_current(root, approved, now)
+    _prune(root, sha)
+    return approved
+
+
+def _make_copy(data: bytes, bundle: Path, schedules: Path, verified: VerifiedBundle,
+               folder: Path, trusted: Path, now: datetime) -> Approved:
+    root = folder.parent
+    assert verified.audio_dir is not None
+    manifest = _manifest(data, bundle)
+    root.mkdir(parents=True, exist_ok=True, mode=0o750)
+    tmp = root / f".tmp-{folder.name[:16]}-{os.getpid()}-{secrets.token_hex(3)}"
+    try:
+        tmp.mkdir(mode=0o750)
+        _write(tmp / BUNDLE, data)
+        for item in manifest.get("schedules") or []:
+            _copy(schedules / item["path"], tmp / "schedules" / item["path"], item["sha256"],
+                  "schedule")
+        for item in manifest.get("audio") or []:
+            _copy(verified.audio_dir / item["path"], tmp / "audio" / item["path"],
+                  item["sha256"], "audio")
+        approved = _open_copy(tmp, trusted, now)
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    except OSError as exc:
+        raise TrustError(f"{folder}: cannot make the private copy of the approved "
+                         f"schedules: {exc.strerror or exc}") from exc
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return Approved(approved.sha256, folder, approved.valid_from, approved.valid_to,
+                    approved.key, approved.approver, _read(folder))
+
+
+def last_approved(trusted: Path, root: Path, *, now: datetime) -> Approved:
+    """The copy named by ``current.json``, verified again (trusted key, signature,
+    validity at ``now``, every file's SHA-256). TrustError when there is none or it
+    does not verify any more."""
+    try:
+        current = json.loads((root / CURRENT).read_text(encoding="utf-8"))
+        sha = str(current["sha256"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise TrustError(f"no earlier approved schedule in {root}") from None
+    if len(sha) != 64 or not all(c in "0123456789abcdef" for c in sha):
+        raise TrustError(f"{root / CURRENT}: not a bundle's SHA-256")
+    return _open_copy(root / sha, trusted, now)
+
+
+def _open_copy(folder: Path, trusted: Path, now: datetime) -> Approved:
+    from radiocli.trust import verify_bundle
+
+    bundle = folder / BUNDLE
+    if not bundle.is_file():
+        raise TrustError(f"{folder}: no approved copy there")
+    verified = verify_bundle(bundle, trusted, folder / "schedules", now=now,
+                             audio_dir=folder / "audio")
+    sha = hashlib.sha256(bundle.read_bytes()).hexdigest()
+    return Approved(sha, folder, verified.valid_from, verified.valid_to, verified.key.name,
+                    verified.approver, _read(folder))
+
+
+def _read(folder: Path) -> Schedule:
+    from radiocli.schedule.load import read
+
+    schedule, problems = read(folder / "schedules")
+    if any(p.severity == "error" for p in problems):
+        raise ScheduleError(problems)
+    schedule.audio_dir = folder / "audio"  # only the approved copies, whatever settings say
+    return schedule
+
+
+def _manifest(data: bytes, bundle: Path) -> dict:
+    try:
+        manifest = json.loads(data.decode("utf-8"))["manifest"]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise TrustError(f"{bundle}: changed while it was being read ({exc})") from exc
+    for key in ("schedules", "audio"):
+        for item in manifest.get(key) or []:
+            rel = Path(str(item.get("path", "")))
+            if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+                raise TrustError(f'{bundle}: manifest lists an unsafe path "{rel}"')
+    return manifest
+
+
+def _write(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    try:
+        os.fchmod(fd, 0o640)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _copy(source: Path, target: Path, expected: str, kind: str) -> None:
+    """Copy ``source`` to ``target`` (0640), hashing the bytes copied; TrustError when
+    they are not the approved ones (the file changed after it was checked)."""
+    digest = hashlib.sha256()
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+    try:
+        src = open(source, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise TrustError(f"{source}: {kind} file vanished while it was being copied: "
+                         f"{exc.strerror or exc}") from exc
+    with src:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        try:
+            os.fchmod(fd, 0o640)
+            for block in iter(lambda: src.read(1 << 20), b""):
+                digest.update(block)
+                view = memoryview(block)
+                while view:
+                    view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    if digest.hexdigest() != expected:
+        raise TrustError(f"{source}: {kind} file changed while it was being copied "
+                         "(SHA-256 differs from the approved bundle); approve it again")
+
+
+def _set_current(root: Path, approved: Approved, now: datetime) -> None:
+    data = {"sha256": approved.sha256, "valid_from": approved.valid_from.isoformat(),
+            "valid_to": approved.valid_to.isoformat(), "key": approved.key,
+            "approver": approved.approver, "since": now.isoformat(timespec="seconds")}
+    tmp = root / f".{CURRENT}.{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    _write(tmp, (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode())
+    os.replace(tmp, root / CURRENT)
+
+
+def _prune(root: Path, keep: str) -> None:
+    """Keep the copy in use and the KEEP most recent others (a fallback after a bad
+    approval); delete older copies."""
+    try:
+        copies = [p for p in root.iterdir()
+                  if p.is_dir() and len(p.name) == 64 and p.name != keep]
+    except OSError:
+        return
+    copies.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in copies[KEEP:]:
+        shutil.rmtree(old, ignore_errors=True)
