@@ -74,24 +74,24 @@ def parse(text: str, shown: str) -> Node | None:
         depth = nodes = documents = 0
         for event in yaml.parse(text, Loader=_Loader):
             if isinstance(event, yaml.AliasEvent):
-                m = event.start_mark
+                line, col = _position(event)
                 raise YamlProblem(Problem(
-                    shown, m.line + 1, m.column + 1,
+                    shown, line, col,
                     "YAML aliases (*name) are not allowed in schedules",
                     "write the value out in full", "alias"))
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    m = event.start_mark
+                    line, col = _position(event)
                     raise YamlProblem(Problem(
-                        shown, m.line + 1, m.column + 1,
+                        shown, line, col,
                         f"nesting is deeper than {MAX_DEPTH} levels",
                         "a schedule never needs this; check the indentation", "too-deep"))
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
             elif isinstance(event, yaml.DocumentStartEvent) and documents:
-                m = event.start_mark
-                raise YamlProblem(Problem(shown, m.line + 1, m.column + 1,
+                line, col = _position(event)
+                raise YamlProblem(Problem(shown, line, col,
                                           "more than one YAML document ('---') in one file",
                                           "put each document in its own file", "multi-doc"))
             if isinstance(event, yaml.DocumentStartEvent):
@@ -115,6 +115,12 @@ def parse(text: str, shown: str) -> Node | None:
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         raise YamlProblem(Problem(shown, message=f"YAML syntax: {exc}",
                                   hint="check the file", code="syntax")) from exc
+
+
+def _position(event: yaml.Event) -> tuple[int, int]:
+    """1-based line and column of an event (0, 0 when the parser gave none)."""
+    mark = event.start_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
 
 
 def where(node: Node, shown: str) -> tuple[str, int, int]:
