@@ -29,6 +29,22 @@ def test_say_writes_a_wav(tmp_path: Path) -> None:
         assert wav.getframerate() == 22050 and wav.getnframes() > 22050
 
 
+def test_say_of_the_sample_bulletin_is_at_the_target_loudness(tmp_path: Path) -> None:
+    from radiocli.schedule import load
+
+    from tests.test_assemble import ebur128
+
+    bulletin = load(ROOT / "schedules").programs["ban-tin-covid-thanh-pho"].segments[2].text
+    out = tmp_path / "bulletin.wav"
+    result = invoke(tmp_path, "say", bulletin, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    loudness, peak = ebur128(out)
+    assert abs(loudness - -16.0) <= 1.0 and peak <= -1.0 + 0.1, (loudness, peak)
+    quieter = tmp_path / "quieter.wav"
+    assert invoke(tmp_path, "say", bulletin, "-o", str(quieter), "--loudness", "-23").exit_code == 0
+    assert abs(ebur128(quieter)[0] - -23.0) <= 1.0
+
+
 def test_say_bad_input_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     for args, message in [
         (["", "-o", "x.wav"], "empty"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import tempfile
 from pathlib import Path
 
 import click
@@ -25,9 +25,14 @@ from radiocli.i18n import _
 @click.option("--engine", "-e", type=click.Choice(["pyttsx3", "espeak-ng", "piper"]),
               help=_("Speech engine [default: pyttsx3]."))
 @click.option("--raw", is_flag=True, help=_("Do not normalize the text (digits are read badly)."))
+@click.option("--loudness", type=click.FloatRange(-40, -5), default=-16.0, show_default=True,
+              help=_("Target loudness of the WAV in LUFS (integrated)."))
+@click.option("--true-peak", type=click.FloatRange(-10, 0), default=-1.0, show_default=True,
+              help=_("True-peak ceiling in dBTP."))
 @click.pass_obj
 def command(env: Env, text: str | None, text_file: object, output: Path | None, play: bool,
-            voice: str | None, rate: int | None, engine: str | None, raw: bool) -> None:
+            voice: str | None, rate: int | None, engine: str | None, raw: bool, loudness: float,
+            true_peak: float) -> None:
     """Speak a Vietnamese text: normalize it, synthesize it, write a WAV or play it.
 
     The speech goes through the same cache as `radiocli render`, so saying a text twice
@@ -35,9 +40,8 @@ def command(env: Env, text: str | None, text_file: object, output: Path | None, 
 
     Example: radiocli say "UBND xã thông báo: 7h30 ngày 2/8 tiêm vắc xin" -o thong-bao.wav
     """
-    from radiocli.errors import RenderError
     from radiocli.render.engines import DEFAULT_ENGINE, DEFAULT_RATE, DEFAULT_VOICE
-    from radiocli.render.speech import say_to_file
+    from radiocli.render.speech import say_to_file, write_normalized_wav
 
     if text_file is not None:
         text = text_file.read()  # type: ignore[attr-defined]
@@ -56,14 +60,19 @@ def command(env: Env, text: str | None, text_file: object, output: Path | None, 
     for warning in result.warnings:
         click.echo(f"radiocli: warning: {warning}", err=True)
     if output is not None:
-        try:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(result.path, output)
-        except OSError as exc:
-            raise RenderError(f"{output}: cannot write: {exc.strerror or exc}") from exc
-        click.echo(_("wrote {path} ({seconds:.1f} s)").format(path=output,
-                                                            seconds=result.seconds), err=True)
+        measured = write_normalized_wav(result.path, output, loudness=loudness,
+                                        true_peak=true_peak)
+        click.echo(_("wrote {path} ({seconds:.1f} s, {lufs:.1f} LUFS, true peak {tp:.1f} dBTP)"
+                     ).format(path=output, seconds=measured.seconds, lufs=measured.loudness,
+                              tp=measured.true_peak), err=True)
     if play:
         from radiocli.render.tools import play_file
 
-        play_file(result.path)
+        if output is not None:
+            play_file(output)
+        else:
+            with tempfile.TemporaryDirectory(prefix="radiocli-say-") as folder:
+                loud = Path(folder) / "say.wav"
+                write_normalized_wav(result.path, loud, loudness=loudness,
+                                     true_peak=true_peak)
+                play_file(loud)
