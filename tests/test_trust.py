@@ -37,7 +37,9 @@ programs:
 @pytest.fixture
 def site(tmp_path: Path) -> dict[str, Path]:
     """A small project (registry, one city file, chimes, a jingle), a city key trusted."""
-    shutil.copytree(REPO / "schedules" / "registry", tmp_path / "schedules" / "registry")
+    (tmp_path / "schedules" / "registry").mkdir(parents=True)
+    shutil.copy(REPO / "schedules" / "registry" / "units.yaml",
+                tmp_path / "schedules" / "registry")
     shutil.copytree(REPO / "audio" / "chimes", tmp_path / "audio" / "chimes")
     (tmp_path / "audio" / "jingles").mkdir()
     (tmp_path / "audio" / "jingles" / "intro.wav").write_bytes(b"RIFF-jingle-v1")
