@@ -15,9 +15,12 @@ echo "== radiocli render --date 2021-08-05 --all"; $rc render --date 2021-08-05 
 echo "== radiocli run: rehearsal of 2021-08-05 17:09:40-17:11:10 at station 00343 (file sink)"
 # --clock starts the daemon's clock at a chosen moment; an emergency preempts the district
 # program at 17:10 and the program resumes. Aircheck recordings go to $RADIOCLI_HOME/aircheck.
-$rc run --station 00343 --sink file --clock "2021-08-05 17:09:40" --for 90s
+# The sample's relay receiver (relay.local) does not exist here: the relay fails, the
+# failure is logged, and the jingle airs in its place (--relay-fallback).
+$rc run --station 00343 --sink file --clock "2021-08-05 17:09:40" --for 90s \
+  --relay-fallback audio/jingles/intro.ogg
 $rc logs verify
-$rc logs tail --station 00343 -n 8
+$rc logs tail --station 00343 -n 12
 # the simulation gets a home of its own, so the rehearsal's log stays apart
 simulation="$RADIOCLI_HOME/simulation"
 echo "== radiocli simulate --from 2021-08-02 --to 2021-08-08 --all (home $simulation)"
