@@ -182,3 +182,18 @@ def test_render_settings_are_read_and_checked(project):
     _schedule, problems = read(project / "schedules")
     assert {p.code for p in problems} == {"format", "range"}
     assert all(p.file.endswith("radiocli.yaml") and p.line for p in problems)
+
+
+def test_a_whole_disk_as_schedules_folder_is_refused_at_once(cli, tmp_path):
+    deep = tmp_path / "big"
+    for i in range(30):
+        (deep / f"d{i}").mkdir(parents=True)
+    folder = deep
+    for level in range(12):
+        folder = folder / f"l{level}"
+    folder.mkdir(parents=True)
+    result = cli("--schedules", str(deep), "validate", "--json")
+    assert result.exit_code == 1
+    problems = json.loads(result.stdout)["problems"]
+    assert [p["code"] for p in problems] == ["too-large"]
+    assert "does not look like a schedules folder" in problems[0]["message"]

@@ -14,7 +14,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from radiocli import TIMEZONE
-from radiocli.errors import Problem, ScheduleError
+from radiocli.errors import Problem, RadioError, ScheduleError
 from radiocli.schedule import schema, values
 from radiocli.schedule.model import (
     Blackout, Chime, Exemption, Holiday, Policy, PolicyRule, Priority, Program, Recording,
@@ -29,7 +29,9 @@ from radiocli.schedule.yamlfile import (
 )
 
 TZ = ZoneInfo(TIMEZONE)
-MAX_FILES = 5000
+MAX_FILES = 5000  # schedule files in one folder tree (579 stations + districts + city)
+MAX_FOLDERS = 2000
+MAX_DEPTH = 8
 RELAY_SCHEMES = ("http://", "https://", "rtp://", "udp://")
 T = TypeVar("T")
 
@@ -42,18 +44,35 @@ def load(root: Path, files: Iterable[Path] | None = None) -> Schedule:
     return schedule
 
 
+class TooBig(RadioError):
+    """The folder given as the schedules folder is far larger than any schedules folder."""
+
+    def __init__(self, root: Path, detail: str) -> None:
+        super().__init__(f"{root}: this does not look like a schedules folder ({detail}); "
+                         "pass the project's schedules folder with --schedules DIR")
+        self.detail = detail
+
+
 def schedule_files(root: Path) -> list[Path]:
-    """Every *.yaml / *.yml under root, sorted, not following links out of it."""
+    """Every *.yaml / *.yml under root, sorted, not following links out of it.
+
+    Raises TooBig past MAX_FOLDERS folders, MAX_DEPTH levels or MAX_FILES files, so a
+    mistaken `--schedules /` costs a moment, not a walk of the whole disk."""
     if root.is_file():
         return [root]
     found: list[Path] = []
+    base_depth = len(root.parts)
+    folders = 0
     for dirpath, dirnames, filenames in os.walk(root):
+        folders += 1
+        if folders > MAX_FOLDERS or len(Path(dirpath).parts) - base_depth > MAX_DEPTH:
+            raise TooBig(root, f"more than {MAX_FOLDERS} folders or {MAX_DEPTH} levels")
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             if name.endswith((".yaml", ".yml")) and not name.startswith("."):
                 found.append(Path(dirpath) / name)
                 if len(found) > MAX_FILES:
-                    return found
+                    raise TooBig(root, f"more than {MAX_FILES} YAML files")
     return found
 
 
@@ -67,7 +86,17 @@ def shown_path(path: Path) -> str:
 def read(root: Path, files: Iterable[Path] | None = None) -> tuple[Schedule, list[Problem]]:
     """Read the schedules under ``root`` (plus ``files``, which replace same-named ones)."""
     problems: list[Problem] = []
-    paths = schedule_files(root) if root.exists() else []
+    try:
+        paths = schedule_files(root) if root.exists() else []
+    except TooBig as exc:
+        paths = []
+        problems.append(Problem(shown_path(root), message="this does not look like a schedules "
+                                f"folder ({exc.detail})", hint="pass the project's schedules "
+                                "folder with --schedules DIR", code="too-large"))
+    except OSError as exc:
+        paths = []
+        problems.append(Problem(shown_path(root), message=f"cannot read the folder: "
+                                f"{exc.strerror or exc}", code="unreadable"))
     if not root.exists():
         problems.append(Problem(shown_path(root), message="no such schedules folder",
                                 hint="pass --schedules DIR or run radiocli in the project folder",
