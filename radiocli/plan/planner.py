@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 
 from radiocli.plan.durations import program_seconds
-from radiocli.plan.timeline import Action, Occurrence, Timeline, run_static
+from radiocli.plan.timeline import Action, Occurrence, Timeline, occurrence_id, run_static
 from radiocli.plan.triggers import TZ, fire_times, program_trigger
 from radiocli.schedule.model import Program, Schedule
 
@@ -47,12 +47,13 @@ def arrivals(
         if program.id not in seconds:
             seconds[program.id] = program_seconds(schedule, program, durations)
         duration, cut = seconds[program.id]
+        key = occurrence_id(program.id, fire)
         for code in codes:
             if wanted is not None and code not in wanted:
                 continue
             by_station.setdefault(code, []).append(
                 Occurrence(code, program.id, fire, duration, program.priority,
-                           program.max_delay, cut)
+                           program.max_delay, cut, key=key)
             )
     for occs in by_station.values():
         occs.sort(key=lambda o: (o.scheduled, -int(o.priority), o.program))

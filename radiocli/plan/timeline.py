@@ -42,10 +42,11 @@ class Occurrence:
     reason: str = ""
     pieces: list[tuple[datetime, datetime]] = field(default_factory=list)
     played_s: float = 0.0
+    key: str = ""  # the occurrence id when the caller computed it once for many stations
 
     @property
     def occurrence_id(self) -> str:
-        return f"{self.program}@{self.scheduled:%Y-%m-%dT%H:%M}"
+        return self.key or occurrence_id(self.program, self.scheduled)
 
     @property
     def remaining_s(self) -> float:
@@ -65,6 +66,12 @@ class Occurrence:
             "reason": self.reason,
             "pieces": [[a.isoformat(), b.isoformat()] for a, b in self.pieces],
         }
+
+
+def occurrence_id(program: str, scheduled: datetime) -> str:
+    """``<program>@<YYYY-MM-DDTHH:MM>`` of the scheduled start: the same in the plan,
+    the live log and the simulated log."""
+    return f"{program}@{scheduled:%Y-%m-%dT%H:%M}"
 
 
 class Action(NamedTuple):

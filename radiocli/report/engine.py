@@ -406,13 +406,22 @@ def _plan_table(con: Any, occurrences: list[Any], TZ: Any) -> None:
             w = csv.writer(fh)
             w.writerow(["station", "occurrence", "program", "scheduled", "planned_start",
                         "planned_end", "planned_seconds", "priority", "plan_status"])
+            wall: dict[datetime, int] = {}  # most times are shared by many stations
+
+            def epoch(moment: datetime) -> int:
+                found = wall.get(moment)
+                if found is None:
+                    offset = moment.utcoffset()
+                    found = wall[moment] = int(moment.timestamp() + (
+                        offset.total_seconds() if offset is not None else 0))
+                return found
+
             for o in occurrences:
-                offset = o.scheduled.utcoffset().total_seconds()
-                scheduled = o.scheduled.timestamp() + offset
-                st = o.start.timestamp() + offset if o.start else scheduled
-                en = o.end.timestamp() + offset if o.end else st + o.duration_s
-                w.writerow([o.station, o.occurrence_id, o.program, int(scheduled), int(st),
-                            int(en), round(o.duration_s, 1), o.priority.label, o.status])
+                scheduled = epoch(o.scheduled)
+                st = epoch(o.start) if o.start else scheduled
+                en = epoch(o.end) if o.end else int(st + o.duration_s)
+                w.writerow([o.station, o.occurrence_id, o.program, scheduled, st, en,
+                            round(o.duration_s, 1), o.priority.label, o.status])
         con.execute(
             "CREATE OR REPLACE TEMP TABLE planned AS SELECT station, occurrence, program, "
             "make_timestamp(scheduled * 1000000) AS scheduled, "
