@@ -115,23 +115,9 @@ class EspeakEngine:
 
     def synthesize(self, text: str, out: Path, voice: str, rate: int) -> float:
         language = resolve_espeak_voice(self.name, voice)
-        argv = [which("espeak-ng"), "-b", "1", "-v", language, "-s", str(rate), "-w", str(out)]
-        try:
-            proc = subprocess.run(
-                [*argv, "--stdin"],
-                input=text.encode("utf-8"),
-                capture_output=True,
-                timeout=60 + len(text) / 50,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise RenderError("espeak-ng did not finish in time") from exc
-        if proc.returncode != 0:
-            raise RenderError(f"espeak-ng failed: {last_line(proc.stderr)}")
-        try:
-            return check_wav(out)
-        except (OSError, ValueError, EOFError, wave.Error) as exc:
-            raise RenderError(f"espeak-ng wrote no usable audio ({exc})") from exc
+        argv = [which("espeak-ng"), "-b", "1", "-v", language, "-s", str(rate), "-w", str(out),
+                "--stdin"]
+        return run_command_engine("espeak-ng", argv, text, out, 60 + len(text) / 50)
 
     def close(self) -> None:
         pass
@@ -353,26 +339,29 @@ class PiperEngine:
             raise piper_missing()
         model = self._model(voice)
         length_scale = f"{DEFAULT_RATE / max(rate, 1):.3f}"
-        try:
-            proc = subprocess.run(
-                [exe, "--model", str(model), "--output_file", str(out),
-                 "--length_scale", length_scale],
-                input=text.encode("utf-8"),
-                capture_output=True,
-                timeout=120 + len(text) / 20,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise RenderError("piper did not finish in time") from exc
-        if proc.returncode != 0:
-            raise RenderError(f"piper failed: {last_line(proc.stderr)}")
-        try:
-            return check_wav(out)
-        except (OSError, ValueError, EOFError, wave.Error) as exc:
-            raise RenderError(f"piper wrote no usable audio ({exc})") from exc
+        argv = [exe, "--model", str(model), "--output_file", str(out),
+                "--length_scale", length_scale]
+        return run_command_engine("piper", argv, text, out, 120 + len(text) / 20)
 
     def close(self) -> None:
         pass
+
+
+def run_command_engine(name: str, argv: list[str], text: str, out: Path, timeout: float
+                       ) -> float:
+    """Run a command-line engine that reads the text on stdin (never as an argument, so
+    a text starting with '-' stays text) and check the WAV it wrote; its seconds."""
+    try:
+        proc = subprocess.run(argv, input=text.encode("utf-8"), capture_output=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise RenderError(f"{name} did not finish in time") from exc
+    if proc.returncode != 0:
+        raise RenderError(f"{name} failed: {last_line(proc.stderr)}")
+    try:
+        return check_wav(out)
+    except (OSError, ValueError, EOFError, wave.Error) as exc:
+        raise RenderError(f"{name} wrote no usable audio ({exc})") from exc
 
 
 def get_engine(name: str = DEFAULT_ENGINE, *, piper_model: Path | None = None) -> Engine:
