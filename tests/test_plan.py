@@ -73,6 +73,19 @@ def test_emergency_preempts_and_the_program_resumes(sample_schedules):
     assert abs(district.played_s - district.duration_s) < 1e-6
 
 
+def test_a_program_preempted_longer_than_its_max_delay_is_cut_not_resumed():
+    base = at("2021-08-02T17:00")
+    normal = Occurrence("00001", "district", base, 1800.0, Priority.NORMAL, 1800.0)
+    long_alert = Occurrence("00001", "storm", base + timedelta(minutes=10), 3600.0,
+                            Priority.EMERGENCY, 0.0)
+    actions = run_static(Timeline("00001"), [normal, long_alert])
+    assert [(a.kind, a.occurrence.program) for a in actions] == [
+        ("start", "district"), ("preempted", "district"), ("start", "storm"),
+        ("end", "storm"), ("end", "district")]
+    assert normal.status == "cut" and normal.played_s == 600.0
+    assert actions[-1].reason.startswith("cut: preempted for 60 min")
+
+
 def test_blackout_misses_normal_programs(sample_schedules):
     schedule = load(sample_schedules)
     occs = plan(schedule, *day_window(date(2021, 8, 14)), stations=["00001"])
@@ -147,6 +160,8 @@ def test_a_station_never_airs_two_programs_at_once(case):
     for occ in occs:
         if occ.status == "skipped":
             assert not occ.pieces
+        elif occ.status == "cut":  # preempted for longer than its max_delay
+            assert occ.played_s < occ.duration_s and occ.end is not None
         else:  # whatever started airs completely, in one or more pieces
             assert abs(occ.played_s - occ.duration_s) < 1e-3
     kinds = [a.kind for a in actions]
@@ -156,6 +171,7 @@ def test_a_station_never_airs_two_programs_at_once(case):
     for occ in occs:
         if len(occ.pieces) > 1:
             assert id(occ) in resumed
+    assert kinds.count("end") == sum(1 for o in occs if o.status != "skipped")
 
 
 @settings(max_examples=100, deadline=None)

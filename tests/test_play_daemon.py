@@ -378,3 +378,20 @@ def test_a_rehearsal_of_a_past_day_seals_its_logs_at_stop(tmp_path):
     d.stop()
     last = lines(tmp_path / "home")[-1]
     assert last["event"] == "sealed" and last["lines"] == len(lines(tmp_path / "home")) - 1
+
+
+def test_a_long_emergency_cuts_the_preempted_program_live(tmp_path):
+    """The same Timeline rule as plan and simulate: preempted longer than its max_delay,
+    the program ends cut instead of resuming."""
+    clock = FakeClock(T0)
+    progs = (program("a", T0 + timedelta(seconds=5), 300, extra="    max_delay: 1m\n")
+             + program("em", T0 + timedelta(seconds=30), 120, priority="emergency"))
+    d = daemon_for(tmp_path, progs, clock)
+    run(d, clock, 400)
+    d.stop()
+    home = tmp_path / "home"
+    ev = events(home)
+    assert [e[:2] for e in ev] == [("start", "a"), ("preempted", "a"), ("start", "em"),
+                                   ("end", "em"), ("end", "a")]
+    assert ev[-1][2].startswith("cut: preempted for 2 min")
+    assert minutes(home) == {"a": 25, "em": 120}

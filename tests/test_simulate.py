@@ -146,3 +146,39 @@ def test_live_run_and_simulation_write_the_same_logs(tmp_path):
     assert live_minutes.keys() == sim_minutes.keys()
     for key, seconds in live_minutes.items():
         assert abs(seconds - sim_minutes[key]) <= 1, (key, live_minutes, sim_minutes)
+
+
+def test_a_long_emergency_cuts_the_preempted_program_in_simulation(tmp_path):
+    """Preempted for longer than its max_delay, a program ends cut: its minutes are
+    logged once, nothing more airs."""
+    import shutil
+
+    from radiocli.aslog.verify import verify_tree
+    from radiocli.play.simulate import simulate
+    from radiocli.schedule import load
+
+    repo = Path(__file__).resolve().parent.parent
+    schedules = tmp_path / "schedules"
+    (schedules / "registry").mkdir(parents=True)
+    shutil.copy(repo / "schedules" / "registry" / "units.yaml", schedules / "registry")
+    (schedules / "p.yaml").write_text(
+        "programs:\n"
+        "  district:\n    targets: {stations: ['00001']}\n"
+        "    when: {once: '2021-08-02 17:00:00'}\n    max_delay: 10m\n"
+        "    segments: [{silence: 30m}]\n"
+        "  storm:\n    priority: emergency\n    targets: {stations: ['00001']}\n"
+        "    when: {once: '2021-08-02 17:10:30'}\n    segments: [{silence: 20m}]\n",
+        encoding="utf-8")
+    from datetime import date
+
+    logs = tmp_path / "logs"
+    totals = simulate(load(schedules), ["00001"], date(2021, 8, 2), date(2021, 8, 2), logs,
+                      workers=1)
+    _sessions, seconds, events = raw_totals(logs)
+    assert events["end"] == 2 and events["resumed"] == 0
+    assert seconds == 10 * 60 + 30 + 20 * 60  # district's 10.5 min, then the storm
+    assert totals.seconds == seconds
+    keys = [(x["minute"], x["occurrence"]) for x in map(json.loads, (logs / "00001" /
+            "2021-08-02.jsonl").read_text().splitlines()) if "minute" in x]
+    assert len(keys) == len(set(keys))
+    assert not [p for p in verify_tree(logs) if getattr(p, "severity", "error") == "error"]

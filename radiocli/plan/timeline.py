@@ -6,7 +6,8 @@ daemon feeds it the real ones. Rules (Circular 39/2020/TT-BTTTT):
 
 - a program arriving at a free station starts at once;
 - an emergency arriving while a lower priority is on air preempts it; the preempted
-  program resumes where it stopped when the station is free again;
+  program resumes where it stopped when the station is free again, unless it was off
+  the air longer than its ``max_delay``: then it ends there, cut;
 - anything else waits; when the station frees, the highest priority waiting goes first
   (resumed programs before new ones of the same priority, then the earliest scheduled);
 - a waiting program that would start more than its ``max_delay`` after its slot is
@@ -36,7 +37,7 @@ class Occurrence:
     priority: Priority
     max_delay: float = 1800.0
     cut: bool = False  # duration was capped at the program's max_duration
-    status: str = "planned"  # planned, delayed, skipped (missed); set by the timeline
+    status: str = "planned"  # planned, delayed, skipped (missed), cut; set by the timeline
     start: datetime | None = None
     end: datetime | None = None
     reason: str = ""
@@ -140,7 +141,14 @@ class Timeline:
         while self.on_air is None and self.waiting:
             self.waiting.sort(key=_queue_key)
             occ = self.waiting.pop(0)
-            if occ.played_s > 0:  # a preempted program resumes
+            if occ.played_s > 0:  # a preempted program resumes, unless it waited too long
+                paused = (at - occ.pieces[-1][1]).total_seconds() if occ.pieces else 0.0
+                if paused > occ.max_delay:
+                    occ.end, occ.status = at, "cut"
+                    actions.append(Action("end", occ, at, f"cut: preempted for {paused / 60:.0f} "
+                                          f"min (more than max_delay {occ.max_delay / 60:.0f} "
+                                          "min), the rest does not air"))
+                    continue
                 actions += self._start(occ, at, resumed=True)
                 break
             late = (at - occ.scheduled).total_seconds()

@@ -190,7 +190,14 @@ def log_action(book: LogBook, action: Action, offsets: dict[str, list[float]],
     occ = action.occurrence
     station = occ.station
     kind = action.kind
-    if kind in ("end", "preempted") and occ.pieces:
+    if kind == "end" and occ.status == "cut":  # ended while preempted: its pieces are out
+        carry = carried.pop((station, occ.occurrence_id), None)
+        if carry is not None:
+            minute, seconds, segment = carry
+            totals.minute_lines += book.minutes(
+                station, minute, minute + timedelta(seconds=min(seconds, 60.0)), occ.program,
+                occ.occurrence_id, occ.priority, ((minute, segment),))
+    elif kind in ("end", "preempted") and occ.pieces:
         a, b = occ.pieces[-1]
         played_before = occ.played_s - (b - a).total_seconds()
         points = segment_points(offsets.get(occ.program, [0.0]), played_before, a, b)
