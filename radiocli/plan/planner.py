@@ -42,7 +42,11 @@ def arrivals(
     by_station: dict[str, list[Occurrence]] = {}
     seconds: dict[str, tuple[float, bool]] = {}
     registry = schedule.registry
-    for program, fire in program_fire_times(schedule, start, end):
+    # fires in arrival order (time, highest priority first, id): a few thousand to sort,
+    # so each station's list is built already in order
+    fires = sorted(program_fire_times(schedule, start, end),
+                   key=lambda pf: (pf[1], -int(pf[0].priority), pf[0].id))
+    for program, fire in fires:
         codes = registry.select(program.targets, fire.astimezone(TZ).date())
         if program.id not in seconds:
             seconds[program.id] = program_seconds(schedule, program, durations)
@@ -51,12 +55,13 @@ def arrivals(
         for code in codes:
             if wanted is not None and code not in wanted:
                 continue
-            by_station.setdefault(code, []).append(
-                Occurrence(code, program.id, fire, duration, program.priority,
-                           program.max_delay, cut, key=key)
-            )
-    for occs in by_station.values():
-        occs.sort(key=lambda o: (o.scheduled, -int(o.priority), o.program))
+            occ = Occurrence(code, program.id, fire, duration, program.priority,
+                             program.max_delay, cut, key=key)
+            found = by_station.get(code)
+            if found is None:
+                by_station[code] = [occ]
+            else:
+                found.append(occ)
     return by_station
 
 
