@@ -6,7 +6,6 @@ the core only ever receives a :class:`Home`.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,11 +44,6 @@ class Home:
         """Recordings made by the ``file`` sink, the proof of broadcast."""
         return self.root / "aircheck"
 
-    def ensure(self, *parts: str) -> Path:
-        path = self.root.joinpath(*parts)
-        path.mkdir(parents=True, exist_ok=True, mode=0o750)
-        return path
-
     def load_config(self) -> dict[str, Any]:
         """The home's ``config.yaml`` (empty when there is none)."""
         import yaml
@@ -65,8 +59,3 @@ class Home:
         if not isinstance(data, dict):
             raise RadioError(f"{self.config_file}: the configuration must be a mapping of keys")
         return data
-
-
-def private_open(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_APPEND) -> int:
-    """Open a file readable by its owner and group only (logs, keys, state)."""
-    return os.open(path, flags, 0o640)
