@@ -16,7 +16,6 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("vi", "en")
 
 _current: gettext.NullTranslations = gettext.NullTranslations()
-_language = "en"
 
 
 class POTranslations(gettext.NullTranslations):
@@ -73,15 +72,10 @@ def language_from_env(environ: os._Environ[str] | dict[str, str]) -> str:
 
 
 def set_language(language: str) -> None:
-    global _current, _language
+    global _current
     language = language if language in LANGUAGES else "en"
     po = LOCALE_DIR / f"{language}.po"
     _current = POTranslations(po) if po.is_file() else gettext.NullTranslations()
-    _language = language
-
-
-def language() -> str:
-    return _language
 
 
 def _(message: str) -> str:

@@ -43,7 +43,7 @@ from radiocli.play.clock import SystemClock, plausible
 from radiocli.play.recovery import Day, read_day
 from radiocli.play.sinks import AirPart, Feed, Icecast, Sink, SinkFault, make_sink
 from radiocli.schedule.audiofiles import audio_duration, chime_path
-from radiocli.schedule.load import read as read_schedule, select_stations
+from radiocli.schedule.load import read as read_schedule
 from radiocli.schedule.model import (
     Chime, Priority, Program, Rule, Schedule, Speech, Targets,
 )
@@ -424,7 +424,7 @@ class Daemon:
         codes = self.targets_cache.get(key)
         if codes is None:
             assert self.schedule is not None
-            codes = select_stations(program.targets, self.schedule.registry.as_of(day))
+            codes = list(self.schedule.registry.select(program.targets, day))
             self.targets_cache[key] = codes
         return codes
 

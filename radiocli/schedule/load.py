@@ -21,7 +21,7 @@ from radiocli.schedule.model import (
     Relay, Rule, Schedule, Segment, Silence, Speech, Targets, Where,
 )
 from radiocli.schedule.registry import (
-    DISTRICT_KINDS, STATION_KINDS, Change, District, Registry, Station, targets_select,
+    DISTRICT_KINDS, STATION_KINDS, Change, District, Registry, Station,
 )
 from radiocli.schedule.suggest import did_you_mean
 from radiocli.schedule.yamlfile import (
@@ -848,7 +848,3 @@ class Reader:
                     windows.append(span)
         return PolicyRule(name, targets, bool(emergency_only), max_sessions, max_minutes, days,
                           tuple(windows), self.where(node))
-
-
-def select_stations(targets: Targets, stations: dict[str, Station]) -> list[str]:
-    return [code for code, station in stations.items() if targets_select(targets, station)]

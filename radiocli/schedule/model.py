@@ -96,16 +96,6 @@ class Relay:
 Segment = Speech | Recording | Silence | Chime | Relay
 
 
-def segment_kind(segment: Segment) -> str:
-    return {
-        Speech: "say",
-        Recording: "play",
-        Silence: "silence",
-        Chime: "chime",
-        Relay: "relay",
-    }[type(segment)]
-
-
 # --- targets and recurrence -----------------------------------------------------------
 
 
