@@ -193,10 +193,7 @@ def log_action(book: LogBook, action: Action, offsets: dict[str, list[float]],
     if kind == "end" and occ.status == "cut":  # ended while preempted: its pieces are out
         carry = carried.pop((station, occ.occurrence_id), None)
         if carry is not None:
-            minute, seconds, segment = carry
-            totals.minute_lines += book.minutes(
-                station, minute, minute + timedelta(seconds=min(seconds, 60.0)), occ.program,
-                occ.occurrence_id, occ.priority, ((minute, segment),))
+            totals.minute_lines += _minute_line(book, occ, *carry)
     elif kind in ("end", "preempted") and occ.pieces:
         a, b = occ.pieces[-1]
         played_before = occ.played_s - (b - a).total_seconds()
@@ -211,9 +208,7 @@ def log_action(book: LogBook, action: Action, offsets: dict[str, list[float]],
                 seconds += (first_end - a).total_seconds()
                 a = first_end
                 points = [(p, i) for p, i in points if p >= a] or [(a, points[-1][1])]
-            totals.minute_lines += book.minutes(
-                station, minute, minute + timedelta(seconds=min(seconds, 60.0)), occ.program,
-                occ.occurrence_id, occ.priority, ((minute, segment),))
+            totals.minute_lines += _minute_line(book, occ, minute, seconds, segment)
         if kind == "preempted" and b.second + b.microsecond and occ.remaining_s > 0.5:
             cut = b.replace(second=0, microsecond=0)
             if cut > a:
@@ -232,6 +227,14 @@ def log_action(book: LogBook, action: Action, offsets: dict[str, list[float]],
         totals.preempted += 1
     book.event(station, kind, action.at, occ.scheduled, occ.program, occ.occurrence_id,
                occ.priority, action.reason)
+
+
+def _minute_line(book: LogBook, occ: Occurrence, minute: datetime, seconds: float,
+                 segment: int) -> int:
+    """One minute line with ``seconds`` on air (the pieces of a preempted occurrence
+    that share that minute, added up)."""
+    return book.minutes(occ.station, minute, minute + timedelta(seconds=min(seconds, 60.0)),
+                        occ.program, occ.occurrence_id, occ.priority, ((minute, segment),))
 
 
 def _worker(root: str, logs: str, stations: list[str], first: date, last: date,

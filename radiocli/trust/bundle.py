@@ -356,16 +356,21 @@ def verify_bundle(bundle: Path, trusted_dir: Path, root: Path | None = None, *,
                           tuple(schedules), tuple(audio), Path(schedule.audio_dir), manifest)
 
 
+def _check_hashes(base: Path, approved: dict[str, str], what: str, changed: str) -> None:
+    """Every approved file under ``base`` is there with the approved SHA-256."""
+    for rel, digest in approved.items():
+        path = base / rel
+        if not path.is_file():
+            raise TrustError(f"{path}: {what} is in the bundle but missing")
+        if sha256_file(path) != digest:
+            raise TrustError(f"{path}: {what} {changed} since it was approved "
+                             "(SHA-256 differs); approve it again")
+
+
 def _check_schedule_files(root: Path, approved: dict[str, str]) -> None:
     from radiocli.schedule.load import schedule_files
 
-    for rel, digest in approved.items():
-        path = root / rel
-        if not path.is_file():
-            raise TrustError(f"{path}: schedule file is in the bundle but missing")
-        if sha256_file(path) != digest:
-            raise TrustError(f"{path}: schedule file changed since it was approved "
-                             "(SHA-256 differs); approve it again")
+    _check_hashes(root, approved, "schedule file", "changed")
     for path in schedule_files(root):
         if _rel(path, root) not in approved:
             raise TrustError(f"{path}: schedule file is not in the approved bundle; "
@@ -373,14 +378,7 @@ def _check_schedule_files(root: Path, approved: dict[str, str]) -> None:
 
 
 def _check_audio(schedule, approved: dict[str, str]) -> None:  # noqa: ANN001
-    audio_dir: Path = schedule.audio_dir
-    for rel, digest in approved.items():
-        path = audio_dir / rel
-        if not path.is_file():
-            raise TrustError(f"{path}: audio file is in the bundle but missing")
-        if sha256_file(path) != digest:
-            raise TrustError(f"{path}: audio file changed or was swapped since it was "
-                             "approved (SHA-256 differs); approve it again")
+    _check_hashes(Path(schedule.audio_dir), approved, "audio file", "changed or was swapped")
     for rel, (path, where) in referenced_audio(schedule).items():
         if rel not in approved:
             raise TrustError(f"{path}: audio file (named at {where}) is not in the "
