@@ -347,3 +347,53 @@ def test_a_split_reads_from_yaml(project):
                                                             date(2025, 7, 1))
     assert [s.code for s in registry.successors("00013", JUNE, JULY)] == ["90001", "00004"]
     assert len(registry.as_of(JULY)) == 579
+
+
+def test_stations_list_on_a_date_shows_that_days_units_with_centroids(cli, sample_schedules):
+    import json
+
+    def listed(*args):
+        result = cli("--schedules", str(sample_schedules), "stations", "list", *args)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    for form in ("2025-07-01", "01/07/2025"):  # the date forms every command accepts
+        rows = json.loads(listed("--on", form, "--json"))
+        assert len(rows) == 126
+    ba_dinh = next(r for r in rows if r["code"] == "00004")
+    assert ba_dinh == {"code": "00004", "name": "Phường Ba Đình", "kind": "phường",
+                       "district": "", "district_name": "", "district_kind": "",
+                       "lat": 21.0386, "lon": 105.838, "valid_from": "2025-07-01",
+                       "valid_to": None}
+    assert len(json.loads(listed("--on", "2025-06-30", "--json"))) == 526
+    assert len(json.loads(listed("--on", "31/12/2024", "--json"))) == 579
+    table = listed("--on", "2025-07-01").splitlines()
+    assert table[:3] == ["126 stations on 2025-07-01", "code\tname\tkind\tlat\tlon",
+                         "00004\tPhường Ba Đình\tphường\t21.0386\t105.838"]
+    old = listed("--on", "2025-06-30", "--district", "001").splitlines()
+    assert old[1] == "code\tname\tkind\tdistrict\tdistrict name\tlat\tlon"
+    assert len(old) == 2 + 13
+    gone = cli("--schedules", str(sample_schedules), "stations", "list", "--on", "2025-07-01",
+               "--district", "001")
+    assert gone.exit_code == 2
+    assert "district 001 has no units on 2025-07-01 (its last day: 2025-06-30)" in gone.output
+    bad = cli("--schedules", str(sample_schedules), "stations", "list", "--on", "2025-13-01")
+    assert bad.exit_code == 2
+
+
+def test_stations_history_shows_both_units_of_a_reused_code(cli, sample_schedules):
+    import json
+
+    result = cli("--schedules", str(sample_schedules), "stations", "history", "00004", "--json")
+    assert result.exit_code == 0, result.output
+    truc_bach, ba_dinh = json.loads(result.output)
+    assert (truc_bach["name"], truc_bach["valid_to"], truc_bach["went_to"]) == (
+        "Phường Trúc Bạch", "2025-06-30", ["00004 Phường Ba Đình"])
+    assert (ba_dinh["name"], ba_dinh["valid_from"], ba_dinh["valid_to"]) == (
+        "Phường Ba Đình", "2025-07-01", None)
+    assert ba_dinh["formed_from"][:2] == ["00004 Phường Trúc Bạch", "00013 Phường Quán Thánh"]
+    divided = json.loads(cli("--schedules", str(sample_schedules), "stations", "history",
+                             "00019", "--json").output)
+    assert divided[0]["main_successor"] == "00004" and len(divided[0]["went_to"]) == 4
+    unknown = cli("--schedules", str(sample_schedules), "stations", "history", "99999")
+    assert unknown.exit_code == 2
