@@ -175,3 +175,15 @@ def test_plan_uses_the_units_in_force_on_each_day(across):
             day = occ.scheduled.date()
             per_day[day] = per_day.get(day, 0) + 1
     assert per_day == {date(2025, 6, 30): 526, date(2025, 7, 1): 126}
+
+
+def test_choosing_a_district_on_a_day_it_has_no_units_is_a_usage_error(cli, sample_schedules):
+    """plan/simulate/render --district 017 on a day after 2025-07-01 used to select no
+    station and say nothing was scheduled."""
+    result = cli("--schedules", str(sample_schedules), "plan", "--date", "2026-01-05",
+                 "--district", "017")
+    assert result.exit_code == 2
+    assert "district 017 has no units on 2026-01-05 (its last day: 2025-06-30)" in result.output
+    ok = cli("--schedules", str(sample_schedules), "plan", "--date", "2021-08-05",
+             "--district", "017", "--json")
+    assert ok.exit_code == 0 and '"station": "00' in ok.output

@@ -47,7 +47,7 @@ def stations_list(env: Env, district: str | None, day: date | None, fmt: str | N
     if district is not None and district not in registry.districts_on(day):
         last, _units = registry.district_before(district, day)
         raise click.UsageError(_("district {code} has no units on {day} (its last day: "
-                                 "{last}); see --on").format(code=district, day=day, last=last))
+                                 "{last})").format(code=district, day=day, last=last))
     stations = registry.as_of(day).values()
     rows = [s.as_dict() for s in sorted(stations, key=lambda s: s.code)
             if district is None or s.district == district]
