@@ -397,3 +397,28 @@ def test_stations_history_shows_both_units_of_a_reused_code(cli, sample_schedule
     assert divided[0]["main_successor"] == "00004" and len(divided[0]["went_to"]) == 4
     unknown = cli("--schedules", str(sample_schedules), "stations", "history", "99999")
     assert unknown.exit_code == 2
+
+
+def test_attribution_names_the_unit_of_a_record_by_code_and_day(hanoi):
+    rows = hanoi.attribution(date(2024, 12, 15), date(2026, 1, 15))
+    spans = sorted({(first, last) for _c, first, last, _u in rows})
+    assert spans == [(date(2024, 12, 15), D2024), (JAN, JUNE), (JULY, date(2026, 1, 15))]
+    assert len(rows) == 3 * 579  # every code ever used (the 126 all reuse old codes)
+
+    def unit_of(code, day):
+        (unit,) = [u for c, first, last, u in rows if c == code and first <= day <= last]
+        return unit
+
+    assert unit_of("00004", date(2024, 12, 20)).name == "Phường Trúc Bạch"
+    assert unit_of("00004", date(2024, 12, 20)).district_name == "Quận Ba Đình"
+    assert unit_of("00004", date(2026, 1, 10)).name == "Phường Ba Đình"
+    assert unit_of("00004", date(2026, 1, 10)).district == ""
+    assert unit_of("00181", date(2024, 12, 20)).name == "Phường Văn Miếu"  # its name that day
+    assert unit_of("00181", date(2025, 2, 1)).name == "Phường Văn Miếu Quốc Tử Giám"
+    # a station still writing under a merged unit's code: its last unit
+    assert unit_of("00010", date(2025, 3, 1)).name == "Phường Nguyễn Trung Trực"
+    # rolled up to 2025-07-01, a record of 2024 and one of 2026 both count for Ba Đình
+    roll = hanoi.roll_up(JULY)
+    assert roll[unit_of("00010", date(2024, 12, 20)).key].name == "Phường Ba Đình"
+    assert roll[unit_of("00004", date(2026, 1, 10)).key].name == "Phường Ba Đình"
+    assert all(u.key in roll for _c, _f, _l, u in rows)

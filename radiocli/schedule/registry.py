@@ -25,6 +25,10 @@ Asking about one day (the planner, the daemon, `stations list --on`):
 - ``periods(start, end)``: the spans of [start, end] in which the registry does not
   change; ``districts_on(day)``: the districts that have units that day (none from
   2025-07-01).
+- ``attribution(start, end)``: ``(code, first, last, unit)`` rows saying which unit a
+  record written under each code on each day of [start, end] belongs to (``holder``), for
+  a report to join its log lines to: a log of 00004 in 2024 is Phường Trúc Bạch's, one of
+  2026 Phường Ba Đình's.
 
 Asking about codes across time:
 
@@ -402,6 +406,19 @@ class Registry:
         """The districts that have units on ``day`` (none once districts are abolished)."""
         codes = {st.district for st in self.as_of(day).values()}
         return {code: d for code, d in self.districts.items() if code in codes}
+
+    def attribution(self, start: date, end: date) -> list[tuple[str, date, date, Station]]:
+        """``(code, first, last, unit)`` for every code ever used and every span of
+        [start, end] in which a record written under that code belongs to one unit with one
+        name (``holder`` semantics): the table a report joins its log lines to, on code
+        and day between first and last. Roll a unit up with ``roll_up(on)[unit.key]``."""
+        out = []
+        for first, last in self.periods(start, end):
+            for code in self._by_code:
+                unit = self.holder(code, first)
+                if unit is not None:
+                    out.append((code, first, last, unit))
+        return out
 
     def district_before(self, district: str, day: date) -> tuple[date | None, tuple[Station, ...]]:
         """The last day before ``day`` on which ``district`` had units, and those units
