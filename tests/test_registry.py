@@ -422,3 +422,9 @@ def test_attribution_names_the_unit_of_a_record_by_code_and_day(hanoi):
     assert roll[unit_of("00010", date(2024, 12, 20)).key].name == "Phường Ba Đình"
     assert roll[unit_of("00004", date(2026, 1, 10)).key].name == "Phường Ba Đình"
     assert all(u.key in roll for _c, _f, _l, u in rows)
+
+
+def test_codes_between_is_every_code_in_force_in_a_window(hanoi):
+    assert len(hanoi.codes_between(date(2024, 12, 15), date(2025, 1, 15))) == 579
+    assert len(hanoi.codes_between(JAN, JUNE)) == 526
+    assert hanoi.codes_between(JULY, date(2026, 7, 1)) == tuple(sorted(hanoi.as_of(JULY)))

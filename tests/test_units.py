@@ -187,3 +187,27 @@ def test_choosing_a_district_on_a_day_it_has_no_units_is_a_usage_error(cli, samp
     ok = cli("--schedules", str(sample_schedules), "plan", "--date", "2021-08-05",
              "--district", "017", "--json")
     assert ok.exit_code == 0 and '"station": "00' in ok.output
+
+
+def test_a_district_policy_rule_after_2025_07_01_is_a_warning(across):
+    (across / "policy.yaml").write_text(
+        "policy:\n"
+        "  name: cu\n"
+        "  quiet_hours: \"21:00-06:00\"\n"
+        "  rules:\n"
+        "    - name: noi-thanh\n"
+        "      districts: [\"001\"]\n"
+        "      emergency_only: true\n"
+        "    - name: phuong\n"
+        "      kinds: [phường]\n"
+        "      max_session_minutes: 15\n", encoding="utf-8")
+    problems = [p for p in check_units(load(across), today=date(2025, 5, 1))
+                if p.code == "policy-rule-gone"]
+    assert len(problems) == 1
+    (p,) = problems
+    assert p.severity == "warning" and p.file.endswith("policy.yaml") and p.line == 5
+    assert 'rule "noi-thanh" selects no station from 2025-07-01, when programs air ' \
+        "(districts were abolished)" in p.message
+    # the 2021 sample's district rules: its programs all air while districts existed
+    sample = check_units(load(REPO / "schedules"), today=date(2026, 12, 1))
+    assert [p for p in sample if p.code == "policy-rule-gone"] == []

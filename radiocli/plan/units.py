@@ -13,7 +13,9 @@ the check date to ``HORIZON_DAYS`` after it):
 - a district it targets that has no units then: an error; once districts are abolished,
   the message says so and names the units its last units are now in;
 - a kind or district kind that matches no unit then, a station in ``exclude`` that does
-  not exist then: warnings; a program that reaches no station at all: an error.
+  not exist then: warnings; a program that reaches no station at all: an error;
+- a rule of the policy in force that selects no station in a span in which programs air
+  (a district rule after districts were abolished): a warning, as it checks nothing then.
 
 Every problem points at the program (file:line:column) and says what to do.
 """
@@ -25,7 +27,7 @@ from datetime import date, datetime, time, timedelta
 
 from radiocli.errors import Problem
 from radiocli.plan.triggers import TZ, program_trigger
-from radiocli.schedule.model import Program, Schedule
+from radiocli.schedule.model import Policy, Program, Schedule
 from radiocli.schedule.registry import Registry, Station
 
 HORIZON_DAYS = 365  # an open-ended validity is checked up to a year after the check date
@@ -38,9 +40,32 @@ def check_units(schedule: Schedule, today: date | None = None) -> list[Problem]:
     horizon = today + timedelta(days=HORIZON_DAYS)
     holidays = frozenset(schedule.holidays)
     out: list[Problem] = []
+    aired: set[date] = set()  # first days of the spans in which some program airs
     for program in schedule.programs.values():
         spans = airing_spans(schedule.registry, program, holidays, today, horizon)
         out += _check_program(schedule.registry, program, spans, horizon)
+        aired.update(a for a, _b in spans)
+    if schedule.policy is not None:
+        out += _check_policy(schedule.registry, schedule.policy, sorted(aired))
+    return out
+
+
+def _check_policy(registry: Registry, policy: Policy, days: list[date]) -> list[Problem]:
+    """A policy rule that selects no station while programs air checks nothing then (a
+    district rule after districts were abolished): a warning, once per rule."""
+    out = []
+    for rule in policy.rules:
+        empty = [day for day in days if not registry.select(rule.targets, day)]
+        if empty:
+            w = rule.where if rule.where.file else policy.where
+            why = " (districts were abolished)" if rule.targets.districts or \
+                rule.targets.district_kinds else ""
+            out.append(Problem(w.file, w.line, w.column, f'policy "{policy.name}" rule '
+                               f'"{rule.name}" selects no station from {empty[0]}, when '
+                               f"programs air{why}: it checks nothing then",
+                               "write the rule for the units of that date (kinds: or "
+                               "stations:), or use a policy written for them",
+                               "policy-rule-gone", "warning"))
     return out
 
 

@@ -25,6 +25,8 @@ Asking about one day (the planner, the daemon, `stations list --on`):
 - ``periods(start, end)``: the spans of [start, end] in which the registry does not
   change; ``districts_on(day)``: the districts that have units that day (none from
   2025-07-01).
+- ``codes_between(start, end)``: every code in force on some day of the window (what a
+  simulation or daemon over a window across a change needs, rather than the first day's).
 - ``attribution(start, end)``: ``(code, first, last, unit)`` rows saying which unit a
   record written under each code on each day of [start, end] belongs to (``holder``), for
   a report to join its log lines to: a log of 00004 in 2024 is Phường Trúc Bạch's, one of
@@ -406,6 +408,14 @@ class Registry:
         """The districts that have units on ``day`` (none once districts are abolished)."""
         codes = {st.district for st in self.as_of(day).values()}
         return {code: d for code, d in self.districts.items() if code in codes}
+
+    def codes_between(self, start: date, end: date) -> tuple[str, ...]:
+        """Every code in force on some day of [start, end], sorted (the stations a run or
+        simulation over that window needs: 579 for 2024-12-15..2025-01-15)."""
+        codes: set[str] = set()
+        for first, _last in self.periods(start, end):
+            codes.update(self.as_of(first))
+        return tuple(sorted(codes))
 
     def attribution(self, start: date, end: date) -> list[tuple[str, date, date, Station]]:
         """``(code, first, last, unit)`` for every code ever used and every span of
