@@ -428,3 +428,18 @@ def test_codes_between_is_every_code_in_force_in_a_window(hanoi):
     assert len(hanoi.codes_between(date(2024, 12, 15), date(2025, 1, 15))) == 579
     assert len(hanoi.codes_between(JAN, JUNE)) == 526
     assert hanoi.codes_between(JULY, date(2026, 7, 1)) == tuple(sorted(hanoi.as_of(JULY)))
+
+
+def test_the_registry_does_not_import_the_model():
+    """model imports registry (a Schedule has a Registry); the registry needs nothing of
+    the model (targets are a Selection: hashable, with reaches(station)), so the
+    dependency goes one way, with no import under TYPE_CHECKING either."""
+    import ast
+
+    tree = ast.parse((REPO / "radiocli" / "schedule" / "registry.py").read_text("utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for alias in node.names}
+    assert not {m for m in imported if m and m.startswith("radiocli")}, imported
+    assert "from radiocli.schedule.registry import" in \
+        (REPO / "radiocli" / "schedule" / "model.py").read_text("utf-8")
