@@ -56,6 +56,9 @@ Successors, for rolling history up to a later structure (reports ``--as-of``):
 - ``predecessors(code, on, day)``: the inverse: the units of the earlier ``day`` that the
   unit ``code`` of ``on`` covers, wholly or in part (``main_only=True``: only those whose
   history it carries, the inverse of ``roll_up``).
+- ``merged_into(code, day)``: the code a unit was wholly merged into (None for a divided
+  unit); ``district_before(district, day)``: the last day before ``day`` on which a
+  district had units, and those units (what a district of 2025 became).
 
 Changes are applied date by date. On one date the units named by ``merge: stations`` and
 ``split: station`` are those in force the day before (they end then); ``into``, ``main``
