@@ -23,7 +23,7 @@ from radiocli.i18n import _, language_from_env, set_language
 
 # command name -> (module under radiocli.cli, short help shown by `radiocli --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "stations": ("stations", "List the station registry (579 Hanoi commune stations)."),
+    "stations": ("stations", "The station registry through time: units, codes, centroids."),
     "validate": ("validate", "Check schedule files: every problem with file:line:column."),
     "plan": ("plan", "Show what will air: occurrences per station, conflicts resolved."),
     "schema": ("schema", "Print the JSON Schema of the schedule format."),

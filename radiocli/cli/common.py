@@ -59,5 +59,10 @@ def selected_stations(schedule: Any, stations: tuple[str, ...], districts: tuple
         if code not in registry.districts:
             raise click.UsageError(_("unknown district code") + f" {code} " +
                                    _("(see radiocli stations list)"))
-        chosen.extend(s.code for s in current.values() if s.district == code)
+        found = [s.code for s in current.values() if s.district == code]
+        if not found:  # e.g. any district from 2025-07-01, when districts were abolished
+            raise click.UsageError(_("district {code} has no units on {day} (its last day: "
+                                     "{last})").format(
+                code=code, day=day, last=registry.district_before(code, day)[0]))
+        chosen.extend(found)
     return sorted(set(chosen))

@@ -1,8 +1,8 @@
-"""radiocli stations list"""
+"""radiocli stations list | history"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import click
 
@@ -16,27 +16,74 @@ from radiocli.i18n import _
 def command() -> None:
     """The station registry: one loudspeaker station per commune, ward or town.
 
-    Example: radiocli stations list --district 017
+    Hanoi had 579 units until 2024-12-31, 526 from 2025-01-01 and 126 (no districts)
+    from 2025-07-01; the registry answers for any date.
+
+    Example: radiocli stations list --on 2025-07-01
     """
 
 
 @command.command("list")
 @click.option("--district", "-d", metavar="CODE", help=_("Only this district's stations."))
 @click.option("--on", "day", callback=parse_day, metavar="DATE",
-              help=_("The registry as it was on this date (renames and merges applied)."))
+              help=_("The units in force on this date, YYYY-MM-DD or DD/MM/YYYY "
+                     "[default: today]."))
 @output_options
 @click.pass_obj
 def stations_list(env: Env, district: str | None, day: date | None, fmt: str | None) -> None:
-    """List stations with their official codes (names are not unique: use codes).
+    """List the stations of a date with their official codes and centroids (lat/lon, WGS 84).
 
-    Example: radiocli stations list --district 001 --json
+    Names are not unique: use codes. A code may be reused by a new unit (00004 was Phường
+    Trúc Bạch until 2025-06-30, Phường Ba Đình from 2025-07-01): see stations history.
+
+    Example: radiocli stations list --district 001 --on 2024-12-31 --json
     """
+    from radiocli.cli.logs import today_in_hanoi
+
     registry = load_schedule(env).registry
+    day = day or today_in_hanoi()
     if district is not None and district not in registry.districts:
         raise click.UsageError(_("unknown district code") + f" {district}")
-    stations = registry.as_of(day or date.today()).values()
+    if district is not None and district not in registry.districts_on(day):
+        last, _units = registry.district_before(district, day)
+        raise click.UsageError(_("district {code} has no units on {day} (its last day: "
+                                 "{last})").format(code=district, day=day, last=last))
+    stations = registry.as_of(day).values()
     rows = [s.as_dict() for s in sorted(stations, key=lambda s: s.code)
             if district is None or s.district == district]
-    print_rows(rows, [("code", _("code")), ("name", _("name")), ("kind", _("kind")),
-                      ("district", _("district")), ("district_name", _("district name"))],
-               fmt, title=_("{n} stations").format(n=len(rows)))
+    columns = [("code", _("code")), ("name", _("name")), ("kind", _("kind"))]
+    if any(row["district"] for row in rows):
+        columns += [("district", _("district")), ("district_name", _("district name"))]
+    columns += [("lat", _("lat")), ("lon", _("lon"))]
+    print_rows(rows, columns, fmt, title=_("{n} stations on {day}").format(n=len(rows), day=day))
+
+
+@command.command("history")
+@click.argument("code")
+@output_options
+@click.pass_obj
+def stations_history(env: Env, code: str, fmt: str | None) -> None:
+    """Every unit that held a station code, with its validity, what it was formed from and
+    where it went (the main successor first).
+
+    Example: radiocli stations history 00004
+    """
+    registry = load_schedule(env).registry
+    if not registry.known(code):
+        raise click.UsageError(_("unknown station code") + f" {code} " +
+                               _("(see radiocli stations list)"))
+    rows = []
+    for unit in registry.history(code):
+        start = unit.valid_from
+        before = registry.predecessors(code, start, start - timedelta(days=1)) if start else ()
+        after = registry.successors(code, unit.valid_to, unit.valid_to + timedelta(days=1)) \
+            if unit.valid_to else ()
+        row = unit.as_dict()
+        row["formed_from"] = [f"{s.code} {s.name}" for s in before if s.key != unit.key]
+        row["went_to"] = [f"{s.code} {s.name}" for s in after]
+        row["main_successor"] = after[0].code if after else None
+        rows.append(row)
+    print_rows(rows, [("code", _("code")), ("name", _("name")), ("valid_from", _("from")),
+                      ("valid_to", _("until")), ("district_name", _("district name")),
+                      ("formed_from", _("formed from")), ("went_to", _("went to"))],
+               fmt, title=_("{n} unit(s) held code {code}").format(n=len(rows), code=code))

@@ -21,7 +21,7 @@ from radiocli.schedule.model import (
     Relay, Rule, Schedule, Segment, Silence, Speech, Targets, Where,
 )
 from radiocli.schedule.registry import (
-    DISTRICT_KINDS, STATION_KINDS, Change, District, Registry, Station,
+    ACTIONS, DISTRICT_KINDS, STATION_KINDS, Change, District, Registry, Station, parse_position,
 )
 from radiocli.schedule.suggest import did_you_mean
 from radiocli.schedule.yamlfile import (
@@ -241,7 +241,7 @@ class Reader:
     def registry(self, docs: list[tuple[str, Path, MappingNode]]) -> Registry:
         districts: dict[str, District] = {}
         stations: dict[str, Station] = {}
-        raw_units: list[tuple[Node, dict[str, str]]] = []
+        raw_units: list[tuple[str, Node, dict[str, str]]] = []
         changes: list[Change] = []
         for shown, _path, node in docs:
             self.file = shown
@@ -260,13 +260,14 @@ class Reader:
                     fields = self.mapping(item, "unit", "unit")
                     got = {k: self.text(v[1], k) for k, v in fields.items()}
                     if all(got.get(k) for k in ("code", "name", "kind", "district")):
-                        raw_units.append((item, {k: v for k, v in got.items() if v}))
+                        raw_units.append((shown, item, {k: v for k, v in got.items() if v}))
                     else:
                         self.problem(item, "a unit needs code, name, kind and district",
                                      code="missing")
             if "changes" in top:
                 changes.extend(self.changes(top["changes"][1]))
-        for item, unit in raw_units:
+        for shown, item, unit in raw_units:
+            self.file = shown
             code = unit["code"]
             district = districts.get(unit["district"])
             if code in stations:
@@ -277,10 +278,19 @@ class Reader:
             if unit["kind"] not in STATION_KINDS:
                 self.problem(item, f"unit {code}: kind must be one of "
                              f"{', '.join(STATION_KINDS)}", code="format")
+            try:
+                lat, lon = parse_position(unit.get("lat"), unit.get("lon"))
+            except ValueError as exc:
+                self.problem(item, f"unit {code}: {exc}", code="format")
+                lat = lon = None
             stations[code] = Station(code, unit["name"], unit["kind"], unit["district"],
                                      district.name if district else "",
-                                     district.kind if district else "")
-        return Registry(stations.values(), districts.values(), changes)
+                                     district.kind if district else "", lat, lon)
+        registry = Registry(stations.values(), districts.values(), changes)
+        for change, message in registry.problems:
+            self.problems.append(Problem(*change.origin, message, "see "
+                                         "schedules/registry/changes.yaml's header", "change"))
+        return registry
 
     def changes(self, node: Node) -> list[Change]:
         out = []
@@ -292,14 +302,16 @@ class Reader:
                 self.problem(item, "a change needs a date it applies from", code="missing")
                 continue
             note = self.text(fields["note"][1], "note") or "" if "note" in fields else ""
-            actions = [k for k in ("rename", "merge", "move", "add") if k in fields]
+            actions = [k for k in ACTIONS if k in fields]
             if len(actions) != 1:
-                self.problem(item, "a change is exactly one of rename, merge, move, add",
+                self.problem(item, f"a change is exactly one of {', '.join(ACTIONS)}",
                              code="format")
                 continue
             action = actions[0]
             body = {k: v[1] for k, v in self.mapping(fields[action][1], "", action).items()}
             get = {k: self.text(v, k) for k, v in body.items() if isinstance(v, ScalarNode)}
+            w = self.where(item)
+            origin = (w.file, w.line, w.column)
             if action == "merge":
                 merged = tuple(v for _n, v in self.texts(body["stations"], "stations")) \
                     if "stations" in body else ()
@@ -308,14 +320,30 @@ class Reader:
                     self.problem(item, "merge needs stations: [...] and into: CODE",
                                  code="missing")
                     continue
-                out.append(Change(day, "merge", into, get.get("name"), None, merged, None, note))
-            else:
-                station = get.get("station")
-                if not station:
-                    self.problem(item, f"{action} needs station: CODE", code="missing")
+                out.append(Change(day, "merge", into, get.get("name"), None, merged, None, note,
+                                  origin=origin))
+                continue
+            station = get.get("station")
+            if not station:
+                self.problem(item, f"{action} needs station: CODE", code="missing")
+                continue
+            if action == "split":
+                parts = tuple(v for _n, v in self.texts(body["into"], "into")) \
+                    if "into" in body else ()
+                if not parts or not get.get("main"):
+                    self.problem(item, "split needs station: CODE, into: [CODES] and main: "
+                                 "CODE (the part that carries its history)", code="missing")
                     continue
-                out.append(Change(day, action, station, get.get("name"), get.get("kind"), (),
-                                  get.get("district"), note))
+                out.append(Change(day, "split", station, note=note, parts=parts,
+                                  main=get.get("main"), origin=origin))
+                continue
+            try:
+                lat, lon = parse_position(get.get("lat"), get.get("lon"))
+            except ValueError as exc:
+                self.problem(item, f"{action} {station}: {exc}", code="format")
+                continue
+            out.append(Change(day, action, station, get.get("name"), get.get("kind"), (),
+                              get.get("district"), note, lat=lat, lon=lon, origin=origin))
         return out
 
     # --- everything else -----------------------------------------------------------

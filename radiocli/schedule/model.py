@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
-from radiocli.schedule.registry import Registry
+from radiocli.schedule.registry import Registry, Station
 
 
 @dataclass(frozen=True, order=True)
@@ -115,6 +115,25 @@ class Targets:
         return not (
             self.everywhere or self.districts or self.kinds or self.district_kinds or self.stations
         )
+
+    def reaches(self, station: Station) -> bool:
+        """Does a program (or policy rule) with these targets reach this station?"""
+        if station.code in self.exclude:
+            return False
+        if self.everywhere:
+            return True
+        if self.stations and station.code in self.stations:
+            return True
+        active = [
+            (chosen, value)
+            for chosen, value in (
+                (self.districts, station.district),
+                (self.kinds, station.kind),
+                (self.district_kinds, station.district_kind),
+            )
+            if chosen
+        ]
+        return bool(active) and all(value in chosen for chosen, value in active)
 
 
 @dataclass(frozen=True)
