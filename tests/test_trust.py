@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from forge import forge
 from radiocli.errors import TrustError
 from radiocli.trust import (
     approve, check_alert_key, generate_key, sign_alert, verify_alert, verify_bundle,
@@ -173,19 +174,26 @@ def test_missing_bundle_and_missing_signature(site: dict[str, Path]) -> None:
 def test_key_without_role(site: dict[str, Path], tmp_path: Path) -> None:
     key, pub = generate_key(tmp_path / "k", "alerts-only", ["emergency"])
     shutil.copy(pub, site["trusted"])
-    bundle = approve([site["schedules"]], key, NOW, NOW + timedelta(days=3), now=NOW)
-    assert "approving schedules needs the city, district or station role" in refused(
-        bundle, site)
+    message = "approving schedules needs the city, district or station role"
+    with pytest.raises(TrustError, match=message):  # approve refuses as verify does
+        approve([site["schedules"]], key, NOW, NOW + timedelta(days=3), now=NOW)
+    assert not (site["schedules"] / "approved.json").exists()
+    bundle = forge(site["schedules"], key, NOW, NOW + timedelta(days=3))
+    assert message in refused(bundle, site)
 
 
 def test_district_key_cannot_approve_city_files(site: dict[str, Path], tmp_path: Path
                                                 ) -> None:
     key, pub = generate_key(tmp_path / "k", "district-001", ["district"], districts=["001"])
     shutil.copy(pub, site["trusted"])
-    bundle = approve([site["schedules"]], key, NOW, NOW + timedelta(days=3), now=NOW)
+    with pytest.raises(TrustError) as info:
+        approve([site["schedules"]], key, NOW, NOW + timedelta(days=3), now=NOW)
+    bundle = forge(site["schedules"], key, NOW, NOW + timedelta(days=3))
     message = refused(bundle, site)
-    assert 'key "district-001" (district) cannot approve' in message
-    assert "need the city role" in message
+    assert message == str(info.value).replace("approved.json", "approved.json")
+    assert 'key "district-001" (district, district 001) cannot approve' in message
+    assert "registry/units.yaml: it holds districts, units" in message
+    assert "need the city role wherever they are written" in message
 
 
 def test_approve_refuses_missing_audio(site: dict[str, Path]) -> None:
