@@ -678,3 +678,28 @@ def test_removing_a_file_needs_the_key_that_approved_it_or_the_city(city: City) 
         city.approve(other, "districts/001.yaml")
     city.approve(city.district, "districts/001.yaml")  # the removal, approved by its key
     assert city.verify().schedules.keys() == {"registry/units.yaml"}
+
+
+def test_an_approval_cannot_be_taken_out_of_the_middle(city: City) -> None:
+    """Each approval signs the digests of the ones before it: taking district 001's out
+    (with its file) while district 002's stays is refused."""
+    city.approve(city.city)
+    ba_dinh = city.file("districts/001.yaml", 'district: "001"\nprograms:\n' + program("a"))
+    city.approve(city.district, "districts/001.yaml")
+    city.file("districts/002.yaml", 'district: "002"\nprograms:\n' + program("b"))
+    city.approve(city.key("district-002", ["district"], districts=["002"]),
+                 "districts/002.yaml")
+    bundle = city.schedules / "approved.json"
+    data = json.loads(bundle.read_text())
+    assert len(data["approvals"]) == 3
+    del data["approvals"][1]
+    bundle.write_text(json.dumps(data))
+    ba_dinh.unlink()
+    with pytest.raises(TrustError, match='approvals before the one by "district-002" are not '
+                                         "the ones it was signed after"):
+        city.verify()
+    # an approval of every file by the city starts a fresh bundle
+    city.approve(city.city)
+    assert "approvals" not in json.loads(bundle.read_text())
+    assert city.verify().approvals[0].schedules == ("districts/002.yaml",
+                                                   "registry/units.yaml")

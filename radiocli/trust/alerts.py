@@ -78,8 +78,9 @@ def check_signed_alert(signed: dict, trusted_dir: Path, *, now: datetime, regist
     """A signed alert, once its key is trusted with the emergency role, its signature
     holds (canonical base64 only), it was issued within ``max_age`` of ``now`` and its
     targets are inside the key's scope (resolved with ``registry``, the one the city
-    approved, on the alert's day; without a registry an alert to stations from a key with
-    codes is refused). TrustError with the reason otherwise."""
+    approved, on the day it was issued and on the day it airs; without a registry an
+    alert to stations from a key with codes is refused). TrustError with the reason
+    otherwise."""
     if not isinstance(signed, dict) or signed.get("format") != ALERT_FORMAT:
         raise TrustError(f'not a signed alert (format must be "{ALERT_FORMAT}")')
     if not signed.get("signature"):
@@ -106,7 +107,8 @@ def check_signed_alert(signed: dict, trusted_dir: Path, *, now: datetime, regist
     alert = signed.get("alert")
     alert = alert if isinstance(alert, dict) else {"text": alert}
     alert_targets(alert)
-    check_alert_scope(key, alert, registry, alert_day(issued))
+    for day in sorted({alert_day(issued), alert_day(now)}):  # it may air after midnight
+        check_alert_scope(key, alert, registry, day)
     return VerifiedAlert(alert, issued, key, alert_identity(signed))
 
 
