@@ -11,7 +11,7 @@ import shutil
 import stat
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +239,17 @@ def test_1_registry_is_the_citys_on_every_day_of_the_approval(city: City) -> Non
     city.approve(city.district, "special.yaml", valid_to=T0 + timedelta(days=5))
     with pytest.raises(TrustError, match=r"00004 \(district 017 from 2030-01-10\)"):
         city.approve(city.district, "special.yaml", valid_to=T0 + timedelta(days=20))
+    # a time-zone trick: 20:00 on the 9th at UTC-5 is 08:00 on the 10th in Hanoi
+    late_evening = datetime(2030, 1, 9, 20, 0, tzinfo=timezone(timedelta(hours=-5)))
+    with pytest.raises(TrustError, match=r"00004 \(district 017 from 2030-01-10\)"):
+        city.approve(city.district, "special.yaml", valid_to=late_evening)
+
+
+def test_a_schedule_file_name_has_one_spelling(city: City) -> None:
+    city.file("districts/ba-đình.yaml", 'district: "001"\nprograms:\n'
+              + program("a"))  # "đình" with its grave accent as a separate mark
+    with pytest.raises(TrustError, match="not in Unicode NFC form"):
+        city.approve(city.city)
 
 
 def test_1_station_keys_and_blackouts(city: City) -> None:
@@ -456,6 +467,22 @@ def test_4_alert_memory_survives_a_restart_and_forgets_what_expired(tmp_path: Pa
     later = AlertMemory(folder, now=T0 + timedelta(hours=1))
     assert not later.seen("a" * 64) and path.read_text() == ""
     later.take("a" * 64, T0 + timedelta(hours=1, minutes=10), now=T0 + timedelta(hours=1))
+
+
+def test_4_alert_memory_never_blocks_an_emergency(tmp_path: Path) -> None:
+    """A FIFO where the memory is kept (or a disk that refuses writes): the alert is still
+    taken, remembered in memory, and the daemon is told why."""
+    from radiocli.trust import AlertMemory
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    os.mkfifo(folder / "alerts-taken.jsonl")
+    memory = finishes(lambda: AlertMemory(folder, now=T0))
+    assert memory.problem is not None and "not a regular file" in memory.problem
+    warning = finishes(lambda: memory.take("a" * 64, T0 + timedelta(minutes=10), now=T0))
+    assert warning is not None and "remembered until the daemon stops" in warning
+    with pytest.raises(TrustError, match="a replay"):
+        memory.take("a" * 64, T0 + timedelta(minutes=10), now=T0)
 
 
 def test_4_accept_alert_remembers_by_content(tmp_path: Path) -> None:
@@ -703,3 +730,27 @@ def test_an_approval_cannot_be_taken_out_of_the_middle(city: City) -> None:
     assert "approvals" not in json.loads(bundle.read_text())
     assert city.verify().approvals[0].schedules == ("districts/002.yaml",
                                                    "registry/units.yaml")
+
+
+def test_a_cosigned_bundle_airs_and_each_program_ends_with_its_approval(city: City) -> None:
+    """The city approves the registry and a city program, district 001 its own file for
+    a shorter time: the daemon of 00001 airs both; each program knows when its approval
+    ends, and the bundle ends with the earliest."""
+    city.file("city.yaml", "programs:\n" + program("tin", "10:01", "    targets: all\n"))
+    city.approve(city.city)
+    city.file("districts/001.yaml", 'district: "001"\nprograms:\n' + program("a", "10:02"))
+    city.approve(city.district, "districts/001.yaml", valid_to=T0 + timedelta(days=7))
+    clock = FakeClock(T0)
+    d = Daemon(Config(city.home, city.schedules, stations=["00001"], trust=city.trusted),
+               clock=clock)
+    d.start(threads=False)
+    assert d.approved is not None
+    assert d.approved.valid_to == T0 + timedelta(days=7)
+    assert d.approved.valid_to_of("a") == T0 + timedelta(days=7)
+    assert d.approved.valid_to_of("tin") == UNTIL
+    run(d, clock, 180)
+    d.stop()
+    lines = [json.loads(x) for x in (city.home.logs / "00001" / "2030-01-01.jsonl")
+             .read_text().splitlines()]
+    assert [(x["event"], x["program"]) for x in lines if x.get("event") == "start"] == [
+        ("start", "tin"), ("start", "a")]

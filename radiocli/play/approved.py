@@ -21,7 +21,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -45,6 +45,14 @@ class Approved:
     key: str
     approver: str
     schedule: Schedule
+    # program id -> the end of the approval that governs its file (several levels sign
+    # one bundle: a district approval may end before the city's)
+    program_valid_to: dict[str, datetime] = field(default_factory=dict, compare=False)
+
+    def valid_to_of(self, program_id: str) -> datetime:
+        """When the approval of ``program_id`` ends (``valid_to``, the earliest of all,
+        for a program it does not know)."""
+        return self.program_valid_to.get(program_id, self.valid_to)
 
     def describe(self) -> str:
         who = self.approver or self.key
@@ -117,7 +125,8 @@ def _make_copy(verified: VerifiedBundle, folder: Path, trusted: Path, now: datet
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return Approved(approved.sha256, folder, approved.valid_from, approved.valid_to,
-                    approved.key, approved.approver, _read(folder))
+                    approved.key, approved.approver, _read(folder),
+                    approved.program_valid_to)
 
 
 def last_approved(trusted: Path, root: Path, *, now: datetime) -> Approved:
@@ -145,9 +154,26 @@ def _open_copy(folder: Path, trusted: Path, now: datetime) -> Approved:
     data = read_bundle(bundle)
     verified = verify_bundle(bundle, trusted, folder / "schedules", now=now,
                              audio_dir=folder / "audio", data=data)
+    schedule = _read(folder)
+    ends = {rel: a.valid_to for a in verified.approvals for rel in a.schedules}
     return Approved(hashlib.sha256(data).hexdigest(), folder, verified.valid_from,
                     verified.valid_to, ", ".join(a.key.name for a in verified.approvals),
-                    verified.approver, _read(folder))
+                    verified.approver, schedule, _program_ends(schedule, folder, ends))
+
+
+def _program_ends(schedule: Schedule, folder: Path, ends: dict[str, datetime]
+                  ) -> dict[str, datetime]:
+    """Program id -> the end of the approval of its file (``ends``: file -> end)."""
+    base = (folder / "schedules").resolve()
+    out = {}
+    for program in schedule.programs.values():
+        try:
+            rel = Path(program.where.file).resolve().relative_to(base).as_posix()
+        except ValueError:
+            continue
+        if rel in ends:
+            out[program.id] = ends[rel]
+    return out
 
 
 def _read(folder: Path) -> Schedule:

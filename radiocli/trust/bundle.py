@@ -95,6 +95,10 @@ def schedule_files(root: Path) -> list[Path]:
         if shown(name, 10_000) != name:
             raise TrustError(f"{shown(path, 200)}: a file name with control characters; "
                              "rename it")
+        if unicodedata.normalize("NFC", str(path)) != str(path):
+            raise TrustError(f"{path}: its name is not in Unicode NFC form (accents stored "
+                             "as separate marks, as some systems save them); rename it so "
+                             "that it has one spelling")
     return files
 
 
@@ -390,7 +394,7 @@ class VerifiedBundle:
             if a.approver:
                 who = f"{a.approver}, key {who}"
             if len(self.approvals) > 1:
-                who += f" for {len(a.schedules)} files"
+                who += f" for {len(a.schedules)} file{'s' if len(a.schedules) != 1 else ''}"
             whos.append(who)
         return (f"{self.path}: OK: {len(self.schedules)} schedule files and "
                 f"{len(self.audio)} audio files approved by {'; '.join(whos)} at "

@@ -36,17 +36,21 @@ class AlertMemory:
         self.path = Path(folder) / FILE_NAME
         self.lock = threading.Lock()
         self.taken: dict[str, datetime] = {}
+        # why the memory could not be read or trimmed (the daemon logs it and goes on:
+        # an emergency must not wait for a disk)
+        self.problem: str | None = None
         self._open(now)
 
     def _open(self, now: datetime) -> None:
-        folder = self.path.parent
         try:
-            if not folder.is_dir():
-                folder.mkdir(parents=True, mode=0o750)
+            if not self.path.parent.is_dir():
+                self.path.parent.mkdir(parents=True, mode=0o750)
             lines = self._read()
-        except OSError as exc:
-            raise TrustError(f"{self.path}: cannot read the alerts already taken: "
-                             f"{exc.strerror or exc}") from exc
+        except (OSError, TrustError) as exc:
+            self.problem = (f"{self.path}: cannot read the alerts already taken "
+                            f"({getattr(exc, 'strerror', None) or exc}); copies of alerts "
+                            "taken before this start would not be recognised")
+            return
         for line in lines:
             try:
                 item = json.loads(line)
@@ -56,7 +60,11 @@ class AlertMemory:
                 continue  # a line torn by a power cut
             if until.tzinfo is not None and until + MARGIN > now:
                 self.taken[identity] = max(until, self.taken.get(identity, until))
-        self._rewrite()
+        try:
+            self._rewrite()
+        except OSError as exc:
+            self.problem = (f"{self.path}: cannot trim the alerts already taken "
+                            f"({exc.strerror or exc}); they are kept as they are")
 
     def _read(self) -> list[bytes]:
         try:
@@ -80,10 +88,9 @@ class AlertMemory:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
-        except OSError as exc:
+        except OSError:
             tmp.unlink(missing_ok=True)
-            raise TrustError(f"{self.path}: cannot write the alerts already taken: "
-                             f"{exc.strerror or exc}") from exc
+            raise
 
     def seen(self, identity: str) -> bool:
         with self.lock:
@@ -101,9 +108,11 @@ class AlertMemory:
             for old in [i for i, u in self.taken.items() if u + MARGIN <= now]:
                 del self.taken[old]
             try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK
                              | getattr(os, "O_NOFOLLOW", 0), 0o640)
                 try:
+                    if not stat.S_ISREG(os.fstat(fd).st_mode):
+                        raise OSError(0, "not a regular file")
                     os.write(fd, _line(identity, valid_until).encode("utf-8"))
                     os.fsync(fd)
                 finally:
