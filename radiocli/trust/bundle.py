@@ -188,7 +188,7 @@ def _is_system_chime(rel: str) -> bool:
 # --- reading a bundle ------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: two copies of one approval are two entries
 class Approval:
     """One signed approval of a bundle, as read (``key`` set once it is trusted)."""
 
