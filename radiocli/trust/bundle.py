@@ -25,10 +25,11 @@ import os
 import re
 import secrets
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from radiocli.errors import RadioError, ScheduleError, TrustError
 from radiocli.trust.keys import (
@@ -133,13 +134,15 @@ def _chime(audio_dir: Path, name: str) -> Path | None:
                        f"chime {name}")
 
 
-def program_audio(schedule, program) -> dict[str, tuple[Path, str]]:  # noqa: ANN001
+def program_audio(schedule, program, chimes: dict[str, Path | None] | None = None  # noqa: ANN001
+                  ) -> dict[str, tuple[Path, str]]:
     """Audio path (relative to the audio folder) -> (file, where it is named) for every
     ``play:`` and ``chime:`` of ``program``. TrustError when one is missing or leaves
-    the audio folder."""
+    the audio folder. ``chimes``: chime name -> file, found once for many programs."""
     from radiocli.schedule.model import Chime, Recording
 
     audio_dir: Path = schedule.audio_dir
+    chimes = {} if chimes is None else chimes
     found: dict[str, tuple[Path, str]] = {}
     for segment in program.segments:
         where = str(segment.where)
@@ -149,7 +152,9 @@ def program_audio(schedule, program) -> dict[str, tuple[Path, str]]:  # noqa: AN
                 raise TrustError(f'{where}: play: audio file "{segment.path}" does not '
                                  f"exist in {audio_dir}; add it before approving")
         elif isinstance(segment, Chime):
-            chime = _chime(audio_dir, segment.name)
+            if segment.name not in chimes:
+                chimes[segment.name] = _chime(audio_dir, segment.name)
+            chime = chimes[segment.name]
             if chime is None:
                 raise TrustError(f'{where}: chime: no chime "{segment.name}" in '
                                  f"{audio_dir / 'chimes'}; add it before approving")
@@ -164,8 +169,9 @@ def referenced_audio(schedule, programs: Iterable | None = None  # noqa: ANN001
                      ) -> dict[str, tuple[Path, str]]:
     """:func:`program_audio` of every program (or of ``programs``)."""
     found: dict[str, tuple[Path, str]] = {}
+    chimes: dict[str, Path | None] = {}
     for program in schedule.programs.values() if programs is None else programs:
-        for rel, item in program_audio(schedule, program).items():
+        for rel, item in program_audio(schedule, program, chimes).items():
             found.setdefault(rel, item)
     return found
 
@@ -432,13 +438,16 @@ def check_bundle(parts: list[Approval], keys: dict[str, PublicKey], root: Path, 
     if audio_dir is not None:
         schedule.audio_dir = Path(audio_dir)
     city = any(p.key and "city" in p.key.roles for p in checked)
+    where = _files_of(schedule, root)
     for part in checked:
         assert part.key and part.valid_from and part.valid_to
         mine = {rel: root / rel for rel, p in governs.items() if p is part
                 and rel in part.schedules}
-        check_approval_scope(part.key, schedule, mine, part.valid_from, part.valid_to,
-                             city_registry=city)
-    audio = _check_audio(schedule, checked, governs, root)
+        check_approval_scope(
+            part.key, mine, [p for p in schedule.programs.values() if where(p) in mine],
+            [b for b in schedule.blackouts if where(b) in mine], schedule.registry,
+            part.valid_from, part.valid_to, city_registry=city)
+    audio = _check_audio(schedule, checked, governs, where)
     infos = tuple(ApprovalInfo(p.key, p.approver, p.approved_at, p.valid_from, p.valid_to,
                                tuple(sorted(r for r, g in governs.items() if g is p
                                             and r in p.schedules)))
@@ -488,8 +497,25 @@ def _check_schedule_files(root: Path, approved: dict[str, str]) -> None:
                              "remove it or approve the schedules again")
 
 
+def _files_of(schedule, root: Path) -> Callable[[Any], str]:  # noqa: ANN001
+    """item -> the path under ``root`` of the file it was read from ("" for none), for
+    programs and blackouts (each file resolved once)."""
+    files: dict[str, str] = {}
+
+    def where(item: Any) -> str:
+        shown_file = item.where.file
+        if shown_file not in files:
+            try:
+                files[shown_file] = _rel(Path(shown_file), root)
+            except TrustError:
+                files[shown_file] = ""
+        return files[shown_file]
+
+    return where
+
+
 def _check_audio(schedule, parts: list[Approval], governs: dict[str, Approval],  # noqa: ANN001
-                 root: Path) -> dict[str, str]:
+                 where: Callable[[Any], str]) -> dict[str, str]:
     """Every approved audio file is there unchanged; every program's audio is approved by
     the approval that governs its file; the daemon's own chimes only by the city."""
     audio_dir = Path(schedule.audio_dir)
@@ -506,15 +532,12 @@ def _check_audio(schedule, parts: list[Approval], governs: dict[str, Approval], 
                         rel in p.audio for p in parts if p.key and "city" in p.key.roles):
                     raise TrustError(f'key "{part.key.name}" cannot approve {rel}: the '
                                      "daemon's alert and end chimes need the city role")
+    chimes: dict[str, Path | None] = {}
     for program in schedule.programs.values():
-        try:
-            rel = _rel(Path(program.where.file), root)
-        except TrustError:
-            continue
-        owner = governs.get(rel)
-        for audio_rel, (path, where) in program_audio(schedule, program).items():
+        owner = governs.get(where(program))
+        for audio_rel, (path, named) in program_audio(schedule, program, chimes).items():
             if owner is None or audio_rel not in owner.audio:
-                raise TrustError(f"{path}: audio file (named at {where}) is not in the "
+                raise TrustError(f"{path}: audio file (named at {named}) is not in the "
                                  "approved bundle; approve the schedules again")
     return dict(sorted(listed.items()))
 

@@ -84,11 +84,12 @@ def _refuse_outside(key: PublicKey, what: str, outside: list[str]) -> None:
                      f"{', '.join(outside[:MAX_LISTED])}{more}")
 
 
-def check_approval_scope(key: PublicKey, schedule, files: dict[str, Path],  # noqa: ANN001
-                         start: datetime, end: datetime, *, city_registry: bool) -> None:
-    """May ``key`` approve the schedule ``files`` (relative path -> file) for the
-    period ``start`` to ``end``? ``schedule`` is the whole bundle loaded; its registry
-    is the one the city approved (``city_registry``: the bundle's registry files are
+def check_approval_scope(key: PublicKey, files: dict[str, Path], programs: Iterable,
+                         blackouts: Iterable, registry, start: datetime, end: datetime,  # noqa: ANN001
+                         *, city_registry: bool) -> None:
+    """May ``key`` approve the schedule ``files`` (relative path -> file), which hold
+    ``programs`` and ``blackouts``, for the period ``start`` to ``end``? ``registry`` is
+    the one the city approved (``city_registry``: the bundle's registry files are
     approved by a city key, which the caller checked). TrustError says what is outside."""
     if "city" in key.roles:
         return
@@ -105,23 +106,17 @@ def check_approval_scope(key: PublicKey, schedule, files: dict[str, Path],  # no
             raise TrustError(f'key "{key.name}" ({_roles(key)}) cannot approve {rel}: it '
                              f"holds {', '.join(facts)}, which need the city role wherever "
                              "they are written")
-    registry = schedule.registry
     if not city_registry or len(registry) == 0:
         raise TrustError(f'key "{key.name}" ({_roles(key)}) approves programs for its '
                          "stations, but no station registry in this bundle is approved by a "
                          "city key; approve the registry with the city key first")
     days = registry_days(registry, start, end)
-    chosen = {path.resolve() for path in files.values()}
-    for program in schedule.programs.values():
-        if Path(program.where.file).resolve() not in chosen:
-            continue
+    for program in programs:
         outside = _outside(key, {d: registry.select(program.targets, d) for d in days},
                            registry)
         if outside:
             _refuse_outside(key, f"program {program.id} ({program.where})", outside)
-    for blackout in schedule.blackouts:
-        if Path(blackout.where.file).resolve() not in chosen:
-            continue
+    for blackout in blackouts:
         outside = _outside(key, {d: sorted(blackout.stations) for d in days}, registry)
         if outside:
             _refuse_outside(key, f"the blackout at {blackout.where}", outside)
