@@ -662,6 +662,14 @@ def test_a_key_name_cannot_forge_a_log_line(city: City) -> None:
     assert 'unknown key "x\\x0aradiocli: reloaded: OK\\x1b[2K"' in str(info.value)
 
 
+def test_an_approver_name_cannot_forge_a_log_line(city: City) -> None:
+    approve([city.schedules], city.city, T0, UNTIL, "A\nradiocli: OK\x1b[2K", now=T0,
+            trusted_dir=city.trusted)
+    verified = city.verify(T0 + timedelta(minutes=1))
+    assert "\n" not in verified.summary() and "\x1b" not in verified.summary()
+    assert "A\\x0aradiocli: OK\\x1b[2K" in verified.summary()
+
+
 def test_two_trusted_pubs_of_one_key_with_different_roles(city: City) -> None:
     """A stale copy of district-001.pub, edited to say city, sorting after the real one."""
     data = json.loads((city.trusted / "district-001.pub").read_text())

@@ -64,7 +64,7 @@ def command(env: Env, paths: tuple[Path, ...], key_path: Path, valid_from: str |
     start = parse_moment(valid_from, False) if valid_from else now
     end = parse_moment(valid_to, True) if valid_to else start + timedelta(days=DEFAULT_DAYS)
     root = None
-    if any(p.is_file() for p in paths) or len(paths) > 1:
+    if any(not p.is_dir() for p in paths) or len(paths) > 1:  # files, or removed files
         dirs = [p for p in paths if p.is_dir()]
         root = dirs[0] if len(dirs) == 1 else env.schedules
     trusted = trusted_dir or env.home.root / "trusted"

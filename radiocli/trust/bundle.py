@@ -326,7 +326,7 @@ def _check_approval(part: Approval, keys: dict[str, PublicKey], trusted_label: P
         raise TrustError(f'{bundle}: bad signature: the manifest was not signed by key "'
                          f'{key.name}" ({shown(fp, 71)}) or was changed after signing')
     part.key = key
-    part.approver = str(by.get("approver", ""))
+    part.approver = shown(by.get("approver", ""), 200)  # signed, but shown in logs
     part.approved_at = _time(manifest, "approved_at", bundle)
     part.valid_from = _time(manifest, "valid_from", bundle)
     part.valid_to = _time(manifest, "valid_to", bundle)
