@@ -5,6 +5,7 @@ in-process on a fake clock; nothing sleeps."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -26,6 +27,7 @@ from radiocli.play.clock import FakeClock
 from radiocli.play.daemon import Config, Daemon
 from radiocli.plan.triggers import TZ
 from radiocli.trust import approve, generate_key, sign_alert, verify_alert, verify_bundle
+from radiocli.trust.bundle import canonical
 from test_play_trust import Site, prog, run, status_errors
 
 REPO = Path(__file__).resolve().parent.parent
@@ -281,16 +283,43 @@ def test_1_a_district_bundle_without_the_citys_registry_is_refused(city: City) -
 
 
 def test_2_approve_refuses_what_verify_refuses_with_the_same_message(city: City) -> None:
-    city.file("city.yaml", "programs:\n" + program("tin", targets="    targets: all\n"))
-    with pytest.raises(TrustError) as approving:  # a part of the folder, nothing before it
-        approve([city.schedules / "city.yaml"], city.city, T0, UNTIL, now=T0,
-                root=city.schedules)
-    assert not (city.schedules / "approved.json").exists()
-    write(city.schedules, approval(city.schedules, city.city, T0, UNTIL, files=["city.yaml"]))
+    """A program the key may not approve: approve refuses with verify's words and
+    writes nothing."""
+    city.approve(city.city)
+    city.file("special.yaml", "programs:\n" + program(
+        "x", targets='    targets: {stations: ["00478"]}\n'))
+    with pytest.raises(TrustError) as approving:
+        city.approve(city.district, "special.yaml")
+    before = (city.schedules / "approved.json").read_bytes()
+    write(city.schedules, json.loads(before), approval(
+        city.schedules, city.district, T0 - timedelta(hours=1), UNTIL, files=["special.yaml"],
+        builds_on=[hashlib.sha256(canonical(json.loads(before)["manifest"]) + base64.b64decode(
+            json.loads(before)["signature"]["value"])).hexdigest()]))
     with pytest.raises(TrustError) as verifying:
-        city.verify(T0 + timedelta(minutes=1))
+        city.verify()
     assert str(approving.value) == str(verifying.value)
-    assert "units.yaml: schedule file is not in the approved bundle" in str(verifying.value)
+    assert "cannot approve program x" in str(verifying.value)
+
+
+def test_2_a_file_waiting_for_another_key_is_noted_not_refused(city: City) -> None:
+    """Two districts add their files to one folder: each approves its own (refusing
+    would leave each waiting for the other); approve notes the other's file, which
+    verify refuses until its key approves it."""
+    city.approve(city.city)
+    city.file("districts/001.yaml", 'district: "001"\nprograms:\n' + program("a"))
+    city.file("districts/002.yaml", 'district: "002"\nprograms:\n' + program("b"))
+    notes: list[str] = []
+    approve([city.schedules / "districts/001.yaml"], city.district, T0, UNTIL, now=T0,
+            root=city.schedules, trusted_dir=city.trusted, notes=notes)
+    assert notes == [f"{city.schedules / 'districts/002.yaml'}: schedule file is not in the "
+                     "approved bundle yet; verify refuses the folder until it is approved by "
+                     "its own key"]
+    with pytest.raises(TrustError, match="002.yaml: schedule file is not in the approved "
+                                         "bundle; remove it"):
+        city.verify(T0 + timedelta(minutes=1))
+    city.approve(city.key("district-002", ["district"], districts=["002"]),
+                 "districts/002.yaml", valid_from=T0)
+    assert len(city.verify(T0 + timedelta(minutes=1)).approvals) == 3
 
 
 def test_2_approve_judges_the_key_by_its_trusted_pub(city: City) -> None:
@@ -598,7 +627,6 @@ def test_8_a_private_key_others_can_read_is_refused(city: City) -> None:
 
 def signed_bundle(city: City, change: Callable[[dict], None]) -> Path:
     """A bundle by the city key whose manifest ``change`` edited before signing."""
-    from radiocli.trust.bundle import canonical
     from radiocli.trust.keys import load_private
 
     city.approve(city.city)
@@ -762,3 +790,33 @@ def test_a_cosigned_bundle_airs_and_each_program_ends_with_its_approval(city: Ci
              .read_text().splitlines()]
     assert [(x["event"], x["program"]) for x in lines if x.get("event") == "start"] == [
         ("start", "tin"), ("start", "a")]
+
+
+def test_two_approvers_at_once_lose_neither_approval(city: City, monkeypatch) -> None:  # noqa: ANN001
+    """Both districts read the bundle before either writes it (forced with a barrier):
+    without the bundle's lock the second write drops the first approval."""
+    import radiocli.trust.bundle as bundle_module
+
+    city.approve(city.city)
+    other = city.key("district-002", ["district"], districts=["002"])
+    city.file("districts/001.yaml", 'district: "001"\nprograms:\n' + program("a"))
+    city.file("districts/002.yaml", 'district: "002"\nprograms:\n' + program("b"))
+    barrier = threading.Barrier(2)
+    real = bundle_module._manifest
+
+    def meet_then_sign(*args: Any, **kwargs: Any) -> dict:
+        try:
+            barrier.wait(timeout=1)  # with the lock the other cannot come: times out
+        except threading.BrokenBarrierError:
+            pass
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bundle_module, "_manifest", meet_then_sign)
+    threads = [threading.Thread(target=city.approve, args=(key, f"districts/{code}.yaml"))
+               for key, code in ((city.district, "001"), (other, "002"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(a.key.name for a in city.verify().approvals) == [
+        "city-hanoi", "district-001", "district-002"]

@@ -54,7 +54,8 @@ def command(env: Env, paths: tuple[Path, ...], key_path: Path, valid_from: str |
     Ed25519 signature. PATHS are schedule folders or files. The approval is added to
     the bundle: a district key approves its district's file next to what the city
     approved (the registry, policy, city programs). The whole bundle is checked as
-    radiocli verify checks it, and refused with the same message, before it is written.
+    radiocli verify checks it, and refused with the same message, before it is written;
+    a schedule file that another key must still approve is noted, not refused.
 
     Example: radiocli approve schedules --key keys/city-hanoi.key --valid-to 2021-09-30
     """
@@ -68,6 +69,9 @@ def command(env: Env, paths: tuple[Path, ...], key_path: Path, valid_from: str |
         dirs = [p for p in paths if p.is_dir()]
         root = dirs[0] if len(dirs) == 1 else env.schedules
     trusted = trusted_dir or env.home.root / "trusted"
+    notes: list[str] = []
     bundle = approve(paths, key_path, start, end, approver or os.environ.get("USER", ""),
-                     now=now, root=root, out=out, trusted_dir=trusted)
+                     now=now, root=root, out=out, trusted_dir=trusted, notes=notes)
+    for note in notes:
+        click.echo(f"radiocli: note: {note}", err=True)
     click.echo(str(bundle))

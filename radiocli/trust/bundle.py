@@ -19,13 +19,14 @@ lists. The first refusal is raised as a TrustError with its reason.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -410,7 +411,8 @@ class VerifiedBundle:
 
 def check_bundle(parts: list[Approval], keys: dict[str, PublicKey], root: Path, *,
                  now: datetime, bundle: Path, trusted_label: Path,
-                 audio_dir: Path | None = None, data: bytes = b"") -> VerifiedBundle:
+                 audio_dir: Path | None = None, data: bytes = b"",
+                 unapproved: list[Path] | None = None) -> VerifiedBundle:
     """The one check of a bundle's approvals against ``keys`` (fingerprint -> trusted
     key) and the files under ``root``; TrustError (or ScheduleError for a schedule that
     does not load) on the first refusal. ``audio_dir`` replaces the audio folder the
@@ -419,7 +421,9 @@ def check_bundle(parts: list[Approval], keys: dict[str, PublicKey], root: Path, 
     Each schedule file is governed by the last approval that lists it. The approvals
     that govern a file, and the newest, must be trusted, signed, valid at ``now`` and
     signed after exactly the approvals before them; older ones that govern nothing any
-    more are history, pinned by those digests."""
+    more are history, pinned by those digests. A schedule file no approval covers is
+    refused, or, when ``unapproved`` is a list, added to it (``approve``: another
+    level's file waiting for its own approval is no fault of this one)."""
     now = _aware(now, "now")
     for part in parts:
         _read_entries(part, bundle)
@@ -433,7 +437,7 @@ def check_bundle(parts: list[Approval], keys: dict[str, PublicKey], root: Path, 
     _check_chain(parts, checked, bundle)
     _check_removals(parts, governs, root)
     _check_schedule_files(root, {rel: p.schedules[rel] for rel, p in governs.items()
-                                 if rel in p.schedules})
+                                 if rel in p.schedules}, unapproved)
     schedule = _load(root)
     if audio_dir is not None:
         schedule.audio_dir = Path(audio_dir)
@@ -489,12 +493,15 @@ def _check_hashes(base: Path, approved: dict[str, str], what: str, changed: str,
                              "(SHA-256 differs); approve it again")
 
 
-def _check_schedule_files(root: Path, approved: dict[str, str]) -> None:
+def _check_schedule_files(root: Path, approved: dict[str, str],
+                          unapproved: list[Path] | None = None) -> None:
     _check_hashes(root, approved, "schedule file", "changed")
     for path in schedule_files(root):
         if _rel(path, root) not in approved:
-            raise TrustError(f"{path}: schedule file is not in the approved bundle; "
-                             "remove it or approve the schedules again")
+            if unapproved is None:
+                raise TrustError(f"{path}: schedule file is not in the approved bundle; "
+                                 "remove it or approve the schedules again")
+            unapproved.append(path)
 
 
 def _files_of(schedule, root: Path) -> Callable[[Any], str]:  # noqa: ANN001
@@ -567,7 +574,8 @@ def verify_bundle(bundle: Path, trusted_dir: Path, root: Path | None = None, *,
 
 def approve(paths: Iterable[Path], key_path: Path, valid_from: datetime, valid_to: datetime,
             approver: str = "", *, now: datetime, root: Path | None = None,
-            out: Path | None = None, trusted_dir: Path | None = None) -> Path:
+            out: Path | None = None, trusted_dir: Path | None = None,
+            notes: list[str] | None = None) -> Path:
     """Approve the schedule files ``paths`` (folders or files under ``root``) and the
     audio they play with the key ``key_path``, add the approval to the bundle (default
     ``<root>/approved.json``) and return its path. A path that no longer exists but is
@@ -578,7 +586,10 @@ def approve(paths: Iterable[Path], key_path: Path, valid_from: datetime, valid_t
     (:func:`check_bundle`), with the keys of ``trusted_dir`` and the signer's own
     ``.pub`` (next to the key; a trusted copy of it wins), at ``now`` or at
     ``valid_from`` when that is later: what ``verify`` would refuse is refused here,
-    with the same message, and nothing is written."""
+    with the same message, and nothing is written. One thing only is not refused: a
+    schedule file in the folder that no approval covers and that this approval was not
+    asked to cover (another district's new file, waiting for its own key); ``notes``
+    (when given) receives what ``verify`` will say about it until it is approved."""
     paths = [Path(p) for p in paths]
     if not paths:
         raise TrustError("nothing to approve: name a schedules folder or files")
@@ -600,27 +611,33 @@ def approve(paths: Iterable[Path], key_path: Path, valid_from: datetime, valid_t
             for f in schedule_files(path):
                 files.setdefault(_rel(f, root), f)
     keys, signer, private = _signer(Path(key_path), trusted_dir)
-    earlier = _earlier(out, root, files)
-    removed = _removed(paths, root, earlier, files)
-    if not files and not removed:
-        raise TrustError(f"no schedule files (*.yaml) in {', '.join(map(str, paths))}")
-    replaced = set(files) | removed
-    if all(set(part.schedules) | part.removed <= replaced for _raw, part in earlier):
-        earlier = []  # the new approval replaces all: a fresh bundle
-    manifest = _manifest(root, files, removed, signer, approver, now, valid_from, valid_to)
-    if earlier:
-        manifest["builds_on"] = [part.digest() for _raw, part in earlier]
-    new = {"manifest": manifest,
-           "signature": {"algorithm": "ed25519",
-                         "value": base64.b64encode(private.sign(canonical(manifest))).decode(
-                             "ascii")}}
-    items = [item for item, _part in earlier] + [new]
-    document = {"approvals": items} if len(items) > 1 else new
-    data = (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    label = Path(trusted_dir) if trusted_dir is not None else Path(key_path).parent
-    check_bundle(parse_bundle(data, out), keys, root, now=max(now, valid_from), bundle=out,
-                 trusted_label=label, data=data)
-    _write_atomic(out, data)
+    with _locked(out):  # two approvers at once: neither approval is lost
+        earlier = _earlier(out, root, files)
+        removed = _removed(paths, root, earlier, files)
+        if not files and not removed:
+            raise TrustError(f"no schedule files (*.yaml) in {', '.join(map(str, paths))}")
+        replaced = set(files) | removed
+        if all(set(part.schedules) | part.removed <= replaced for _raw, part in earlier):
+            earlier = []  # the new approval replaces all: a fresh bundle
+        manifest = _manifest(root, files, removed, signer, approver, now, valid_from, valid_to)
+        if earlier:
+            manifest["builds_on"] = [part.digest() for _raw, part in earlier]
+        new = {"manifest": manifest,
+               "signature": {"algorithm": "ed25519",
+                             "value": base64.b64encode(private.sign(canonical(manifest))).decode(
+                                 "ascii")}}
+        items = [item for item, _part in earlier] + [new]
+        document = {"approvals": items} if len(items) > 1 else new
+        data = (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        label = Path(trusted_dir) if trusted_dir is not None else Path(key_path).parent
+        unapproved: list[Path] = []
+        check_bundle(parse_bundle(data, out), keys, root, now=max(now, valid_from), bundle=out,
+                     trusted_label=label, data=data, unapproved=unapproved)
+        _write_atomic(out, data)
+    for path in unapproved:
+        if notes is not None:
+            notes.append(f"{path}: schedule file is not in the approved bundle yet; verify "
+                         "refuses the folder until it is approved by its own key")
     return out
 
 
@@ -715,6 +732,23 @@ def _removed(paths: list[Path], root: Path, earlier: list[tuple[dict, Approval]]
         if inside and rel not in files and not (root / rel).exists():
             out.add(rel)
     return out
+
+
+@contextlib.contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """Hold ``.<bundle>.lock`` next to the bundle while it is read, extended and written."""
+    import fcntl
+
+    lock = out.with_name(f".{out.name}.lock")
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as exc:
+        raise TrustError(f"{lock}: cannot lock the bundle: {exc.strerror or exc}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _write_atomic(out: Path, data: bytes) -> None:
