@@ -820,3 +820,25 @@ def test_two_approvers_at_once_lose_neither_approval(city: City, monkeypatch) ->
         thread.join(30)
     assert sorted(a.key.name for a in city.verify().approvals) == [
         "city-hanoi", "district-001", "district-002"]
+
+
+def test_a_linked_folder_in_the_schedules_folder_is_refused(city: City) -> None:
+    """A link to a folder elsewhere: its files would be read from outside (or silently
+    skipped); refused by name."""
+    city.approve(city.city)
+    elsewhere = city.root / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "x.yaml").write_text("programs: {}\n")
+    (city.schedules / "extra").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(TrustError, match="extra: a symbolic link in the schedules folder"):
+        city.verify()
+
+
+def test_a_bundle_too_large_is_refused_before_it_is_read(city: City) -> None:
+    bundle = city.schedules / "approved.json"
+    with open(bundle, "wb") as fh:
+        fh.truncate(17 * 1024 * 1024)
+    with pytest.raises(TrustError, match="approved.json: the approved bundle is larger than "
+                                         "16 MB; refused"):
+        finishes(lambda: load_approved(city.schedules, city.trusted, city.home.approved,
+                                       now=T0))

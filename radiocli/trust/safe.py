@@ -144,8 +144,8 @@ def read_regular(path: Path, what: str, limit: int) -> bytes:
     with os.fdopen(fd, "rb") as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:
-        raise TrustError(f"{shown(path, 200)}: too large to be a {what} "
-                         f"(over {limit // (1024 * 1024)} MB)")
+        raise TrustError(f"{shown(path, 200)}: the {what} is larger than "
+                         f"{limit // (1024 * 1024) or 1} MB; refused")
     return data
 
 
