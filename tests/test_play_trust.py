@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from forge import forge
 from radiocli.errors import TrustError
 from radiocli.home import Home
 from radiocli.play import control
@@ -171,7 +172,7 @@ def missing_bundle(site: Site) -> None:
 
 
 def key_without_the_role(site: Site) -> None:
-    site.approve(key=site.emergency)
+    forge(site.schedules, site.emergency, T0 - timedelta(hours=1), T0 + timedelta(days=30))
 
 
 REFUSALS: dict[str, tuple[Callable[[Site], None], str]] = {

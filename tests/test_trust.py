@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from forge import forge
 from radiocli.errors import TrustError
 from radiocli.trust import (
     approve, check_alert_key, generate_key, sign_alert, verify_alert, verify_bundle,
@@ -173,19 +174,26 @@ def test_missing_bundle_and_missing_signature(site: dict[str, Path]) -> None:
 def test_key_without_role(site: dict[str, Path], tmp_path: Path) -> None:
     key, pub = generate_key(tmp_path / "k", "alerts-only", ["emergency"])
     shutil.copy(pub, site["trusted"])
-    bundle = approve([site["schedules"]], key, NOW, NOW + timedelta(days=3), now=NOW)
-    assert "approving schedules needs the city, district or station role" in refused(
-        bundle, site)
+    message = "approving schedules needs the city, district or station role"
+    with pytest.raises(TrustError, match=message):  # approve refuses as verify does
+        approve([site["schedules"]], key, NOW, NOW + timedelta(days=3), now=NOW)
+    assert not (site["schedules"] / "approved.json").exists()
+    bundle = forge(site["schedules"], key, NOW, NOW + timedelta(days=3))
+    assert message in refused(bundle, site)
 
 
 def test_district_key_cannot_approve_city_files(site: dict[str, Path], tmp_path: Path
                                                 ) -> None:
     key, pub = generate_key(tmp_path / "k", "district-001", ["district"], districts=["001"])
     shutil.copy(pub, site["trusted"])
-    bundle = approve([site["schedules"]], key, NOW, NOW + timedelta(days=3), now=NOW)
+    with pytest.raises(TrustError) as info:
+        approve([site["schedules"]], key, NOW, NOW + timedelta(days=3), now=NOW)
+    bundle = forge(site["schedules"], key, NOW, NOW + timedelta(days=3))
     message = refused(bundle, site)
-    assert 'key "district-001" (district) cannot approve' in message
-    assert "need the city role" in message
+    assert message == str(info.value)
+    assert 'key "district-001" (district, district 001) cannot approve' in message
+    assert "registry/units.yaml: it holds districts, units" in message
+    assert "need the city role wherever they are written" in message
 
 
 def test_approve_refuses_missing_audio(site: dict[str, Path]) -> None:
@@ -230,6 +238,38 @@ def test_cli_generate_approve_verify(site: dict[str, Path], cli, tmp_path: Path)
     result = cli("verify", str(bundle), "--trust", str(site["trusted"]))
     assert result.exit_code == 1
     assert "audio file changed or was swapped" in result.output
+
+
+def test_cli_city_and_district_approve_one_bundle(site: dict[str, Path], cli,  # noqa: ANN001
+                                                  tmp_path: Path) -> None:
+    """The city approves the folder, district 001 its file, then its file's removal;
+    verify says who approved what."""
+    keys, schedules = tmp_path / "cli-keys", site["schedules"]
+    assert cli("-s", str(schedules), "keys", "generate", "--out", str(keys), "--name",
+               "district-001", "--role", "district", "--district", "001").exit_code == 0
+    shutil.copy(keys / "district-001.pub", site["trusted"])
+    dates = ("--valid-from", "2020-01-01", "--valid-to", "2099-12-31")
+    common = ("-s", str(schedules), "approve", "--trust", str(site["trusted"]), *dates)
+    assert cli(*common, str(schedules), "--key", str(site["key"])).exit_code == 0
+    district = schedules / "districts" / "001.yaml"
+    district.parent.mkdir()
+    district.write_text('district: "001"\nprograms:\n  tin:\n    when: {at: "17:00"}\n'
+                        "    segments:\n      - chime: start\n", encoding="utf-8")
+    result = cli(*common, str(district), "--key", str(keys / "district-001.key"))
+    assert result.exit_code == 0, result.output
+    result = cli("verify", str(schedules / "approved.json"), "--trust", str(site["trusted"]),
+                 "--json")
+    assert result.exit_code == 0, result.output
+    approvals = json.loads(result.output)["approvals"]
+    assert [(a["key"], a["covers"], a["schedules"]) for a in approvals] == [
+        ("city-hanoi", "the whole city", ["city.yaml", "registry/units.yaml"]),
+        ("district-001", "district 001", ["districts/001.yaml"])]
+    district.unlink()
+    result = cli(*common, str(district), "--key", str(keys / "district-001.key"))
+    assert result.exit_code == 0, result.output
+    result = cli("verify", str(schedules / "approved.json"), "--trust", str(site["trusted"]))
+    assert result.exit_code == 0, result.output
+    assert "OK: 2 schedule files" in result.output
 
 
 def test_cli_help_has_examples(cli) -> None:  # noqa: ANN001

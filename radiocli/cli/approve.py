@@ -42,12 +42,20 @@ def parse_moment(text: str, end_of_day: bool) -> datetime:
               help=_("Who approves, as recorded in the bundle [default: $USER]."))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help=_("Bundle file [default: approved.json in the schedules folder]."))
+@click.option("--trust", "trusted_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help=_("Folder of trusted .pub keys, to check the approvals "
+                                   "already in the bundle [default: <home>/trusted]."))
 @click.pass_obj
 def command(env: Env, paths: tuple[Path, ...], key_path: Path, valid_from: str | None,
-            valid_to: str | None, approver: str | None, out: Path | None) -> None:
+            valid_to: str | None, approver: str | None, out: Path | None,
+            trusted_dir: Path | None) -> None:
     """Sign schedule files and every audio file they play (play:, chime:) into an
     approved bundle: SHA-256 of each file, who approved, when, valid from/to, and an
-    Ed25519 signature. PATHS are schedule folders or files.
+    Ed25519 signature. PATHS are schedule folders or files. The approval is added to
+    the bundle: a district key approves its district's file next to what the city
+    approved (the registry, policy, city programs). The whole bundle is checked as
+    radiocli verify checks it, and refused with the same message, before it is written;
+    a schedule file that another key must still approve is noted, not refused.
 
     Example: radiocli approve schedules --key keys/city-hanoi.key --valid-to 2021-09-30
     """
@@ -57,9 +65,13 @@ def command(env: Env, paths: tuple[Path, ...], key_path: Path, valid_from: str |
     start = parse_moment(valid_from, False) if valid_from else now
     end = parse_moment(valid_to, True) if valid_to else start + timedelta(days=DEFAULT_DAYS)
     root = None
-    if any(p.is_file() for p in paths) or len(paths) > 1:
+    if any(not p.is_dir() for p in paths) or len(paths) > 1:  # files, or removed files
         dirs = [p for p in paths if p.is_dir()]
         root = dirs[0] if len(dirs) == 1 else env.schedules
+    trusted = trusted_dir or env.home.root / "trusted"
+    notes: list[str] = []
     bundle = approve(paths, key_path, start, end, approver or os.environ.get("USER", ""),
-                     now=now, root=root, out=out)
+                     now=now, root=root, out=out, trusted_dir=trusted, notes=notes)
+    for note in notes:
+        click.echo(f"radiocli: note: {note}", err=True)
     click.echo(str(bundle))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from radiocli.cli import Env
 from radiocli.i18n import _
 
 ROLE_CHOICES = ("city", "district", "station", "emergency")
@@ -27,21 +28,37 @@ def command() -> None:
 @click.option("--role", "roles", multiple=True, type=click.Choice(ROLE_CHOICES),
               help=_("What the key may sign (repeatable) [default: station]."))
 @click.option("--district", "districts", multiple=True, metavar="CODE",
-              help=_("District this key covers (repeatable; district role)."))
+              help=_("District this key covers (repeatable; district or emergency role)."))
 @click.option("--station", "stations", multiple=True, metavar="CODE",
-              help=_("Station this key covers (repeatable; station role)."))
-def keys_generate(out_dir: Path, name: str | None, roles: tuple[str, ...],
+              help=_("Station this key covers (repeatable; station or emergency role)."))
+@click.pass_obj
+def keys_generate(env: Env, out_dir: Path, name: str | None, roles: tuple[str, ...],
                   districts: tuple[str, ...], stations: tuple[str, ...]) -> None:
     """Make an Ed25519 key pair: NAME.key stays with its holder, NAME.pub goes into
-    each station's trusted keys folder.
+    each station's trusted keys folder. A district key needs --district, a station key
+    --station; a city key takes neither (it covers the whole city); an emergency key
+    without codes alerts the whole city. Codes are checked against the registry of the
+    schedules folder when there is one.
 
     Example: radiocli keys generate --out ~/keys --name city-hanoi --role city --role emergency
     """
-    from radiocli.trust import generate_key, read_public
+    from radiocli.trust import check_key_scope, generate_key, read_public
 
     roles = roles or ("station",)
     name = name or f"radiocli-{roles[0]}"
-    key_path, pub_path = generate_key(out_dir, name, roles, districts, stations)
+    check_key_scope(roles, districts, stations)  # before reading any registry
+    registry = None
+    if (districts or stations) and env.schedules.is_dir():
+        from radiocli.schedule.load import read
+
+        registry = read(env.schedules)[0].registry
+        if not len(registry):
+            registry = None
+    if registry is None and (districts or stations):
+        click.echo(_("note: no station registry in the schedules folder; the codes were "
+                     "not checked against it"), err=True)
+    key_path, pub_path = generate_key(out_dir, name, roles, districts, stations,
+                                      registry=registry)
     public = read_public(pub_path)
     click.echo(f"{key_path}\t{_('private key (keep it secret, mode 0600)')}", err=True)
     click.echo(f"{pub_path}\t{_('public key (copy into the trusted keys folder)')}", err=True)

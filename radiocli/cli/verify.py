@@ -44,6 +44,12 @@ def command(ctx: click.Context, bundle: Path, trusted_dir: Path | None, as_json:
             "valid_from": result.valid_from.isoformat(),
             "valid_to": result.valid_to.isoformat(),
             "schedules": list(result.schedules), "audio": list(result.audio),
+            "approvals": [{"key": a.key.name, "fingerprint": a.key.fingerprint,
+                           "roles": sorted(a.key.roles), "covers": a.key.scope_text(),
+                           "approver": a.approver, "approved_at": a.approved_at.isoformat(),
+                           "valid_from": a.valid_from.isoformat(),
+                           "valid_to": a.valid_to.isoformat(), "schedules": list(a.schedules)}
+                          for a in result.approvals],
         }, ensure_ascii=False, indent=2))
     else:
         click.echo(result.summary())

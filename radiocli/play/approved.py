@@ -3,7 +3,7 @@
 With ``run --trust DIR`` the daemon verifies ``<schedules>/approved.json`` at start and
 at every reload, then copies the approved schedule files and the audio they play into
 ``<home>/approved/<SHA-256 of the bundle>/`` (``approved.json``, ``schedules/``,
-``audio/``; files 0640) and loads the schedule from that copy. Each copied file's
+``audio/``; files 0640 in 0750 folders) and loads the schedule from that copy. Each copied file's
 SHA-256 is checked again against the bundle while it is copied, and the finished copy
 is verified as a whole, so a file swapped between the check and the copy is caught and
 later edits of the working folders cannot reach the air until they are approved again.
@@ -14,16 +14,18 @@ folders do not verify can air the last approved schedule while it is still valid
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import secrets
 import shutil
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from radiocli.errors import ScheduleError, TrustError
+from radiocli.errors import RadioError, ScheduleError, TrustError
 from radiocli.schedule.model import Schedule
 from radiocli.trust.bundle import VerifiedBundle
 
@@ -43,6 +45,14 @@ class Approved:
     key: str
     approver: str
     schedule: Schedule
+    # program id -> the end of the approval that governs its file (several levels sign
+    # one bundle: a district approval may end before the city's)
+    program_valid_to: dict[str, datetime] = field(default_factory=dict, compare=False)
+
+    def valid_to_of(self, program_id: str) -> datetime:
+        """When the approval of ``program_id`` ends (``valid_to``, the earliest of all,
+        for a program it does not know)."""
+        return self.program_valid_to.get(program_id, self.valid_to)
 
     def describe(self) -> str:
         who = self.approver or self.key
@@ -53,47 +63,57 @@ class Approved:
 def load_approved(schedules: Path, trusted: Path, root: Path, *, now: datetime) -> Approved:
     """Verify ``<schedules>/approved.json`` against the working folders, copy what it
     approves into ``root/<sha256>/`` and load the schedule from the copy. TrustError
-    with the reason otherwise (nothing is copied then)."""
+    (or ScheduleError for a schedule with errors) with the reason otherwise, whatever
+    went wrong (a link or a FIFO in the folder, an unreadable file): the caller keeps
+    airing the last approved copy. Nothing is copied then."""
     from radiocli.trust import verify_bundle
+    from radiocli.trust.bundle import read_bundle
 
     bundle = schedules / BUNDLE
-    try:
-        data = bundle.read_bytes()
-    except FileNotFoundError:
-        raise TrustError(f"{bundle}: no approved bundle (approve the schedules with "
-                         "radiocli approve)") from None
-    except OSError as exc:
-        raise TrustError(f"{bundle}: cannot read the approved bundle: "
-                         f"{exc.strerror or exc}") from exc
-    sha = hashlib.sha256(data).hexdigest()
-    verified = verify_bundle(bundle, trusted, schedules, now=now)
-    folder = root / sha
-    try:
-        approved = _open_copy(folder, trusted, now)
-    except TrustError:
-        approved = _make_copy(data, bundle, schedules, verified, folder, trusted, now)
-    os.utime(folder)
-    _set_current(root, approved, now)
-    _prune(root, sha)
-    return approved
+    with _refusing(bundle):
+        data = read_bundle(bundle)
+        sha = hashlib.sha256(data).hexdigest()
+        verified = verify_bundle(bundle, trusted, schedules, now=now, data=data)
+        folder = root / sha
+        try:
+            approved = _open_copy(folder, trusted, now)
+        except (TrustError, ScheduleError):
+            approved = _make_copy(verified, folder, trusted, now)
+        os.utime(folder)
+        _set_current(root, approved, now)
+        _prune(root, sha)
+        return approved
 
 
-def _make_copy(data: bytes, bundle: Path, schedules: Path, verified: VerifiedBundle,
-               folder: Path, trusted: Path, now: datetime) -> Approved:
+@contextlib.contextmanager
+def _refusing(bundle: Path) -> Iterator[None]:
+    """Any failure while checking or copying becomes a TrustError naming the bundle, so
+    that the daemon refuses the new schedules and keeps airing the approved ones instead
+    of stopping on an error it did not expect."""
+    try:
+        yield
+    except (TrustError, ScheduleError):
+        raise
+    except RadioError as exc:
+        raise TrustError(str(exc)) from exc
+    except (OSError, ValueError, RecursionError, MemoryError) as exc:
+        raise TrustError(f"{bundle}: cannot check the approved schedules "
+                         f"({type(exc).__name__}: {exc})") from exc
+
+
+def _make_copy(verified: VerifiedBundle, folder: Path, trusted: Path, now: datetime
+               ) -> Approved:
     root = folder.parent
-    assert verified.audio_dir is not None
-    manifest = _manifest(data, bundle)
-    root.mkdir(parents=True, exist_ok=True, mode=0o750)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    _mkdir(root)
     tmp = root / f".tmp-{folder.name[:16]}-{os.getpid()}-{secrets.token_hex(3)}"
     try:
-        tmp.mkdir(mode=0o750)
-        _write(tmp / BUNDLE, data)
-        for item in manifest.get("schedules") or []:
-            _copy(schedules / item["path"], tmp / "schedules" / item["path"], item["sha256"],
-                  "schedule")
-        for item in manifest.get("audio") or []:
-            _copy(verified.audio_dir / item["path"], tmp / "audio" / item["path"],
-                  item["sha256"], "audio")
+        _mkdir(tmp)
+        _write(tmp / BUNDLE, verified.data)
+        for rel, digest in verified.schedules.items():
+            _copy(verified.root / rel, tmp / "schedules", rel, digest, "schedule")
+        for rel, digest in verified.audio.items():
+            _copy(verified.audio_dir / rel, tmp / "audio", rel, digest, "audio")
         approved = _open_copy(tmp, trusted, now)
         if folder.exists():
             shutil.rmtree(folder)
@@ -105,7 +125,8 @@ def _make_copy(data: bytes, bundle: Path, schedules: Path, verified: VerifiedBun
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return Approved(approved.sha256, folder, approved.valid_from, approved.valid_to,
-                    approved.key, approved.approver, _read(folder))
+                    approved.key, approved.approver, _read(folder),
+                    approved.program_valid_to)
 
 
 def last_approved(trusted: Path, root: Path, *, now: datetime) -> Approved:
@@ -119,20 +140,40 @@ def last_approved(trusted: Path, root: Path, *, now: datetime) -> Approved:
         raise TrustError(f"no earlier approved schedule in {root}") from None
     if len(sha) != 64 or not all(c in "0123456789abcdef" for c in sha):
         raise TrustError(f"{root / CURRENT}: not a bundle's SHA-256")
-    return _open_copy(root / sha, trusted, now)
+    with _refusing(root / sha / BUNDLE):
+        return _open_copy(root / sha, trusted, now)
 
 
 def _open_copy(folder: Path, trusted: Path, now: datetime) -> Approved:
     from radiocli.trust import verify_bundle
+    from radiocli.trust.bundle import read_bundle
 
     bundle = folder / BUNDLE
     if not bundle.is_file():
         raise TrustError(f"{folder}: no approved copy there")
+    data = read_bundle(bundle)
     verified = verify_bundle(bundle, trusted, folder / "schedules", now=now,
-                             audio_dir=folder / "audio")
-    sha = hashlib.sha256(bundle.read_bytes()).hexdigest()
-    return Approved(sha, folder, verified.valid_from, verified.valid_to, verified.key.name,
-                    verified.approver, _read(folder))
+                             audio_dir=folder / "audio", data=data)
+    schedule = _read(folder)
+    ends = {rel: a.valid_to for a in verified.approvals for rel in a.schedules}
+    return Approved(hashlib.sha256(data).hexdigest(), folder, verified.valid_from,
+                    verified.valid_to, ", ".join(a.key.name for a in verified.approvals),
+                    verified.approver, schedule, _program_ends(schedule, folder, ends))
+
+
+def _program_ends(schedule: Schedule, folder: Path, ends: dict[str, datetime]
+                  ) -> dict[str, datetime]:
+    """Program id -> the end of the approval of its file (``ends``: file -> end)."""
+    base = (folder / "schedules").resolve()
+    out = {}
+    for program in schedule.programs.values():
+        try:
+            rel = Path(program.where.file).resolve().relative_to(base).as_posix()
+        except ValueError:
+            continue
+        if rel in ends:
+            out[program.id] = ends[rel]
+    return out
 
 
 def _read(folder: Path) -> Schedule:
@@ -145,21 +186,28 @@ def _read(folder: Path) -> Schedule:
     return schedule
 
 
-def _manifest(data: bytes, bundle: Path) -> dict:
+def _mkdir(path: Path) -> None:
+    """``path`` as a folder, 0750 (owner and group), whatever the umask."""
     try:
-        manifest = json.loads(data.decode("utf-8"))["manifest"]
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise TrustError(f"{bundle}: changed while it was being read ({exc})") from exc
-    for key in ("schedules", "audio"):
-        for item in manifest.get(key) or []:
-            rel = Path(str(item.get("path", "")))
-            if rel.is_absolute() or ".." in rel.parts or not rel.parts:
-                raise TrustError(f'{bundle}: manifest lists an unsafe path "{rel}"')
-    return manifest
+        path.mkdir(mode=0o750)
+    except FileExistsError:
+        if path.is_symlink() or not path.is_dir():
+            raise TrustError(f"{path}: not a folder; remove it") from None
+        return
+    os.chmod(path, 0o750)
+
+
+def _mkdirs(base: Path, rel: str) -> Path:
+    """The folder of ``base/rel`` (``rel`` a manifest path), each level made 0750."""
+    folder = base
+    _mkdir(folder)
+    for part in PurePosixPath(rel).parts[:-1]:
+        folder = folder / part
+        _mkdir(folder)
+    return folder / PurePosixPath(rel).name
 
 
 def _write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
     try:
         os.fchmod(fd, 0o640)
@@ -171,16 +219,18 @@ def _write(target: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def _copy(source: Path, target: Path, expected: str, kind: str) -> None:
-    """Copy ``source`` to ``target`` (0640), hashing the bytes copied; TrustError when
-    they are not the approved ones (the file changed after it was checked)."""
+def _copy(source: Path, base: Path, rel: str, expected: str, kind: str) -> None:
+    """Copy ``source`` to ``base/rel`` (0640 in 0750 folders), hashing the bytes copied;
+    TrustError when they are not the approved ones (the file changed after it was
+    checked) or the source is not a regular file (a schedule file not even a link)."""
+    from radiocli.trust.safe import open_regular
+
     digest = hashlib.sha256()
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+    target = _mkdirs(base, rel)
     try:
-        src = open(source, "rb")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise TrustError(f"{source}: {kind} file vanished while it was being copied: "
-                         f"{exc.strerror or exc}") from exc
+        src = os.fdopen(open_regular(source, f"{kind} file", follow=kind == "audio"), "rb")
+    except TrustError as exc:
+        raise TrustError(f"{exc} (while it was being copied)") from None
     with src:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
         try:

@@ -53,12 +53,38 @@ class TooBig(RadioError):
         self.detail = detail
 
 
+class NotRegular(RadioError):
+    """A symbolic link, FIFO, device or socket where schedule files are read: a link can
+    point anywhere and a FIFO blocks whoever opens it, so neither is ever read."""
+
+    def __init__(self, path: Path, what: str) -> None:
+        super().__init__(f"{path}: {what} in the schedules folder; schedule files and "
+                         "folders must be regular files and folders: remove it, or put the "
+                         "file itself there")
+        self.path = path
+        self.what = what
+
+
+def _refuse_special(path: Path) -> None:
+    import stat
+
+    mode = os.lstat(path).st_mode
+    if stat.S_ISLNK(mode):
+        raise NotRegular(path, "a symbolic link")
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        what = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(
+            mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file"
+        raise NotRegular(path, what)
+
+
 def schedule_files(root: Path) -> list[Path]:
     """Every *.yaml / *.yml under root, sorted, not following links out of it.
 
     Raises TooBig past MAX_FOLDERS folders, MAX_DEPTH levels or MAX_FILES files, so a
-    mistaken `--schedules /` costs a moment, not a walk of the whole disk."""
+    mistaken `--schedules /` costs a moment, not a walk of the whole disk; NotRegular for
+    a symbolic link, FIFO, device or socket among them (the root itself may be a link)."""
     if root.is_file():
+        _refuse_special(root)
         return [root]
     found: list[Path] = []
     base_depth = len(root.parts)
@@ -68,8 +94,11 @@ def schedule_files(root: Path) -> list[Path]:
         if folders > MAX_FOLDERS or len(Path(dirpath).parts) - base_depth > MAX_DEPTH:
             raise TooBig(root, f"more than {MAX_FOLDERS} folders or {MAX_DEPTH} levels")
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in dirnames:
+            _refuse_special(Path(dirpath) / name)
         for name in sorted(filenames):
             if name.endswith((".yaml", ".yml")) and not name.startswith("."):
+                _refuse_special(Path(dirpath) / name)
                 found.append(Path(dirpath) / name)
                 if len(found) > MAX_FILES:
                     raise TooBig(root, f"more than {MAX_FILES} YAML files")
@@ -93,6 +122,12 @@ def read(root: Path, files: Iterable[Path] | None = None) -> tuple[Schedule, lis
         problems.append(Problem(shown_path(root), message="this does not look like a schedules "
                                 f"folder ({exc.detail})", hint="pass the project's schedules "
                                 "folder with --schedules DIR", code="too-large"))
+    except NotRegular as exc:
+        paths = []
+        problems.append(Problem(shown_path(exc.path), message=f"{exc.what} in the schedules "
+                                "folder: links and special files are never read",
+                                hint="remove it, or put the file itself there",
+                                code="not-a-file"))
     except OSError as exc:
         paths = []
         problems.append(Problem(shown_path(root), message=f"cannot read the folder: "

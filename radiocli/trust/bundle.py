@@ -1,36 +1,56 @@
-"""Approved bundles: a signed manifest of schedule files and the audio they play.
+"""Approved bundles: signed manifests of schedule files and the audio they play.
 
-``approve()`` hashes every schedule file and every audio file those schedules reference
-(``play:`` and ``chime:``), and signs the canonical JSON of that manifest with an Ed25519
-key. ``verify_bundle()`` refuses, with the reason, anything that differs from what was
-signed: a changed byte, a swapped audio file, an added file, a bundle out of its
-validity period, a key that is not trusted or lacks the role.
+A bundle (``approved.json``) holds one approval or several. An approval is a manifest
+(the SHA-256 of the schedule files it approves and of the audio they play, who approved,
+when, valid from and to) and an Ed25519 signature over its canonical JSON. Several
+levels approve the same folder: the city signs the registry, policy and its programs; a
+district signs its district's file; each file is governed by the last approval in the
+bundle that lists it. ``approve`` appends; each approval signs the digests of the ones
+before it (``builds_on``), so none can be taken out, reordered or changed. An approval
+of every file starts a fresh bundle.
+
+:func:`check_bundle` is the one check, used by ``approve`` before it writes and by
+``verify`` and the daemon after: every approval's key is trusted and may approve what it
+approved (:mod:`radiocli.trust.scope`), its signature holds, it is within its validity,
+every file is there with its approved SHA-256, and no file is there that no approval
+lists. The first refusal is raised as a TrustError with its reason.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+import re
+import secrets
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import Any
 
-from radiocli.errors import TrustError
+from radiocli.errors import RadioError, ScheduleError, TrustError
 from radiocli.trust.keys import (
-    PublicKey, find_trusted, fingerprint, load_private, public_of, read_public,
+    PublicKey, find_trusted, fingerprint, load_private, public_of, read_public, trusted_keys,
 )
+from radiocli.trust.safe import (
+    b64decode_strict, loads_strict, read_regular, sha256_file as _sha256, shown,
+)
+from radiocli.trust.scope import check_approval_scope
 
 BUNDLE_FORMAT = "radiocli-approval/1"
 BUNDLE_NAME = "approved.json"
 APPROVING_ROLES = ("city", "district", "station")
 # chimes the playout daemon airs by itself: around emergency alerts, and in place of a
 # program that cannot be played. Approved with the schedules when they exist, so a
-# daemon that only airs approved audio (run --trust) has them.
+# daemon that only airs approved audio (run --trust) has them; they need the city role.
 SYSTEM_CHIMES = ("alert", "end")
 MAX_BUNDLE_BYTES = 16 * 1024 * 1024
+MAX_APPROVALS = 1000
+SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 def canonical(data: object) -> bytes:
@@ -40,15 +60,15 @@ def canonical(data: object) -> bytes:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """SHA-256 of a regular file (TrustError for a FIFO, a device, a socket)."""
+    return _sha256(Path(path), "file")
 
 
 def _rel(path: Path, base: Path) -> str:
-    return PurePosixPath(*path.resolve().relative_to(base.resolve()).parts).as_posix()
+    try:
+        return PurePosixPath(*path.resolve().relative_to(base.resolve()).parts).as_posix()
+    except ValueError:
+        raise TrustError(f"{shown(path, 200)}: is outside {base}") from None
 
 
 def _aware(moment: datetime, label: str) -> datetime:
@@ -57,11 +77,34 @@ def _aware(moment: datetime, label: str) -> datetime:
     return moment
 
 
-# --- what a schedule needs -----------------------------------------------------------
+# --- the files of a schedules folder --------------------------------------------------
+
+
+def schedule_files(root: Path) -> list[Path]:
+    """The schedule loader's files under ``root``; a link, a FIFO, a device or a folder
+    too large is refused as a TrustError naming it."""
+    from radiocli.schedule.load import schedule_files as listed
+
+    try:
+        files = listed(root)
+    except RadioError as exc:
+        raise TrustError(str(exc)) from None
+    except OSError as exc:
+        raise TrustError(f"{root}: cannot list the schedules folder: "
+                         f"{exc.strerror or exc}") from None
+    for path in files:
+        name = path.name
+        if shown(name, 10_000) != name:
+            raise TrustError(f"{shown(path, 200)}: a file name with control characters; "
+                             "rename it")
+        if unicodedata.normalize("NFC", str(path)) != str(path):
+            raise TrustError(f"{path}: its name is not in Unicode NFC form (accents stored "
+                             "as separate marks, as some systems save them); rename it so "
+                             "that it has one spelling")
+    return files
 
 
 def _load(root: Path):  # noqa: ANN202 - Schedule, imported lazily
-    from radiocli.errors import ScheduleError
     from radiocli.schedule import read
 
     schedule, problems = read(root)
@@ -71,85 +114,459 @@ def _load(root: Path):  # noqa: ANN202 - Schedule, imported lazily
     return schedule
 
 
-def referenced_audio(schedule) -> dict[str, tuple[Path, str]]:  # noqa: ANN001
-    """Audio path (relative to the audio folder) -> (file, where it is named), for every
-    ``play:`` and ``chime:`` of every program. TrustError when one is missing or leaves
-    the audio folder."""
-    from radiocli.schedule.audiofiles import chime_path, resolve_audio
+def _audio_file(audio_dir: Path, rel: str, where: str = "") -> Path:
+    from radiocli.schedule.audiofiles import resolve_audio
+
+    try:
+        return resolve_audio(audio_dir, rel)
+    except ValueError as exc:
+        raise TrustError(f"{where or audio_dir}: {shown(exc, 300)}") from None
+
+
+def _chime(audio_dir: Path, name: str) -> Path | None:
+    """The chime file ``name`` (as the daemon finds it), refused when it leaves the audio
+    folder through a link or is not a regular file."""
+    from radiocli.schedule.audiofiles import chime_path
+
+    chime = chime_path(audio_dir, name)
+    if chime is None:
+        return None
+    return _audio_file(audio_dir, PurePosixPath("chimes", chime.name).as_posix(),
+                       f"chime {name}")
+
+
+def program_audio(schedule, program, chimes: dict[str, Path | None] | None = None  # noqa: ANN001
+                  ) -> dict[str, tuple[Path, str]]:
+    """Audio path (relative to the audio folder) -> (file, where it is named) for every
+    ``play:`` and ``chime:`` of ``program``. TrustError when one is missing or leaves
+    the audio folder. ``chimes``: chime name -> file, found once for many programs."""
     from radiocli.schedule.model import Chime, Recording
 
     audio_dir: Path = schedule.audio_dir
+    chimes = {} if chimes is None else chimes
     found: dict[str, tuple[Path, str]] = {}
-    for program in schedule.programs.values():
-        for segment in program.segments:
-            where = str(segment.where)
-            if isinstance(segment, Recording):
-                try:
-                    path = resolve_audio(audio_dir, segment.path)
-                except ValueError as exc:
-                    raise TrustError(f"{where}: play: {exc}") from exc
-                if not path.is_file():
-                    raise TrustError(f'{where}: play: audio file "{segment.path}" does not '
-                                     f"exist in {audio_dir}; add it before approving")
-            elif isinstance(segment, Chime):
-                chime = chime_path(audio_dir, segment.name)
-                if chime is None:
-                    raise TrustError(f'{where}: chime: no chime "{segment.name}" in '
-                                     f"{audio_dir / 'chimes'}; add it before approving")
-                path = chime.resolve()
-            else:
-                continue
-            found.setdefault(_rel(path, audio_dir), (path, where))
+    for segment in program.segments:
+        where = str(segment.where)
+        if isinstance(segment, Recording):
+            path = _audio_file(audio_dir, segment.path, f"{where}: play")
+            if not path.is_file():
+                raise TrustError(f'{where}: play: audio file "{segment.path}" does not '
+                                 f"exist in {audio_dir}; add it before approving")
+        elif isinstance(segment, Chime):
+            if segment.name not in chimes:
+                chimes[segment.name] = _chime(audio_dir, segment.name)
+            chime = chimes[segment.name]
+            if chime is None:
+                raise TrustError(f'{where}: chime: no chime "{segment.name}" in '
+                                 f"{audio_dir / 'chimes'}; add it before approving")
+            path = chime
+        else:
+            continue
+        found.setdefault(_rel(path, audio_dir), (path, where))
+    return found
+
+
+def referenced_audio(schedule, programs: Iterable | None = None  # noqa: ANN001
+                     ) -> dict[str, tuple[Path, str]]:
+    """:func:`program_audio` of every program (or of ``programs``)."""
+    found: dict[str, tuple[Path, str]] = {}
+    chimes: dict[str, Path | None] = {}
+    for program in schedule.programs.values() if programs is None else programs:
+        for rel, item in program_audio(schedule, program, chimes).items():
+            found.setdefault(rel, item)
     return found
 
 
 def system_chimes(audio_dir: Path) -> dict[str, tuple[Path, str]]:
     """The daemon's own chimes (alert, end) that exist in the audio folder."""
-    from radiocli.schedule.audiofiles import chime_path
-
     found: dict[str, tuple[Path, str]] = {}
     for name in SYSTEM_CHIMES:
-        chime = chime_path(audio_dir, name)
+        chime = _chime(audio_dir, name)
         if chime is not None:
-            path = chime.resolve()
-            found[_rel(path, audio_dir)] = (path, f"the daemon's {name} chime")
+            found[_rel(chime, audio_dir)] = (chime, f"the daemon's {name} chime")
     return found
 
 
-def _files_needing_city(schedule, files: Iterable[Path]) -> list[Path]:  # noqa: ANN001
-    with_programs = {Path(p.where.file).resolve() for p in schedule.programs.values()}
-    return [f for f in files if f.resolve() not in with_programs]
+def _is_system_chime(rel: str) -> bool:
+    path = PurePosixPath(rel)
+    return len(path.parts) == 2 and path.parts[0] == "chimes" and path.stem in SYSTEM_CHIMES
 
 
-def check_scope(key: PublicKey, schedule, files: Iterable[Path]) -> None:  # noqa: ANN001
-    """A key may approve only what its roles cover: city anything; district its districts'
-    programs (and their stations'); station its stations' programs."""
-    if not key.roles & set(APPROVING_ROLES):
-        raise TrustError(f'key "{key.name}" has the roles {", ".join(sorted(key.roles))}; '
-                         f"approving schedules needs the city, district or station role")
-    if "city" in key.roles:
-        return
-    for path in _files_needing_city(schedule, files):
-        raise TrustError(f'key "{key.name}" ({", ".join(sorted(key.roles))}) cannot approve '
-                         f"{path}: files without programs (registry, policy, holidays, "
-                         "settings) need the city role")
-    registry = schedule.registry
+# --- reading a bundle ------------------------------------------------------------------
+
+
+@dataclass(eq=False)  # compared by identity: two copies of one approval are two entries
+class Approval:
+    """One signed approval of a bundle, as read (``key`` set once it is trusted)."""
+
+    index: int
+    manifest: dict
+    signature: bytes
+    key: PublicKey | None = None
+    approver: str = ""
+    approved_at: datetime | None = None
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    schedules: dict[str, str] = field(default_factory=dict)  # path -> SHA-256
+    removed: frozenset[str] = frozenset()
+    audio: dict[str, str] = field(default_factory=dict)
+
+    def who(self) -> str:
+        return f'"{shown(self.key.name if self.key else self.by().get("key", "?"), 64)}"'
+
+    def by(self) -> dict:
+        by = self.manifest.get("approved_by")
+        return by if isinstance(by, dict) else {}
+
+    def digest(self) -> str:
+        """What a later approval signs to say it builds on this one."""
+        return hashlib.sha256(canonical(self.manifest) + self.signature).hexdigest()
+
+
+def read_bundle(bundle: Path) -> bytes:
+    """The bytes of a bundle file (a regular file, at most MAX_BUNDLE_BYTES)."""
+    bundle = Path(bundle)
+    if not bundle.exists() and not bundle.is_symlink():
+        raise TrustError(f"{bundle}: no approved bundle (approve the schedules with "
+                         "radiocli approve, or pass the bundle's path)")
+    return read_regular(bundle, "approved bundle", MAX_BUNDLE_BYTES)
+
+
+def parse_bundle(data: bytes, bundle: Path) -> list[Approval]:
+    """The approvals in a bundle's bytes (not yet verified)."""
+    parsed = loads_strict(data, f"{bundle}: not an approved bundle")
+    if not isinstance(parsed, dict):
+        raise TrustError(f"{bundle}: not an approved bundle (no manifest)")
+    if "approvals" in parsed:
+        items = parsed["approvals"]
+        if not isinstance(items, list) or not items or set(parsed) != {"approvals"}:
+            raise TrustError(f"{bundle}: not an approved bundle (approvals must be a list "
+                             "and stand alone)")
+        if len(items) > MAX_APPROVALS:
+            raise TrustError(f"{bundle}: more than {MAX_APPROVALS} approvals")
+    else:
+        items = [parsed]
+    out = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("manifest"), dict):
+            raise TrustError(f"{bundle}: not an approved bundle (no manifest)")
+        sig = item.get("signature")
+        value = sig.get("value") if isinstance(sig, dict) else None
+        if not value:
+            raise TrustError(f"{bundle}: the bundle has no signature; it was not approved "
+                             "(run radiocli approve)")
+        signature = b64decode_strict(value, f"{bundle}: bad signature")
+        out.append(Approval(index, item["manifest"], signature))
+    return out
+
+
+def _safe_rel(rel: object, bundle: Path) -> str:
+    """A manifest path: relative, forward slashes, no '.', '..' or empty parts, no
+    control characters, NFC (one spelling per file name)."""
+    text = rel if isinstance(rel, str) else ""
+    parts = text.split("/")
+    if (not text or text.startswith(("/", "~")) or "\\" in text or shown(text, 10_000) != text
+            or any(p in ("", ".", "..") for p in parts)
+            or unicodedata.normalize("NFC", text) != text or len(text) > 1000):
+        raise TrustError(f'{bundle}: manifest lists an unsafe path "{shown(rel)}"')
+    return text
+
+
+def _entries(manifest: dict, key: str, bundle: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    items = manifest.get(key) or []
+    if not isinstance(items, list):
+        raise TrustError(f"{bundle}: manifest {key} must be a list")
+    for item in items:
+        if not isinstance(item, dict):
+            raise TrustError(f"{bundle}: manifest {key} lists something that is not a file")
+        rel = _safe_rel(item.get("path"), bundle)
+        digest = item.get("sha256")
+        if not isinstance(digest, str) or not SHA_RE.match(digest):
+            raise TrustError(f'{bundle}: manifest gives "{rel}" no valid SHA-256')
+        if rel in out:
+            raise TrustError(f'{bundle}: manifest lists "{rel}" twice')
+        out[rel] = digest
+    return out
+
+
+def _time(manifest: dict, key: str, bundle: Path) -> datetime:
+    try:
+        moment = datetime.fromisoformat(str(manifest[key]))
+    except (KeyError, ValueError) as exc:
+        raise TrustError(f"{bundle}: manifest has no valid {key} ({shown(exc)})") from None
+    if moment.tzinfo is None:
+        raise TrustError(f"{bundle}: manifest {key} has no timezone offset")
+    return moment
+
+
+def _read_entries(part: Approval, bundle: Path) -> None:
+    """The files an approval lists (its signature is checked later, when it governs)."""
+    manifest = part.manifest
+    part.schedules = _entries(manifest, "schedules", bundle)
+    part.audio = _entries(manifest, "audio", bundle)
+    removed = manifest.get("removed") or []
+    if not isinstance(removed, list):
+        raise TrustError(f"{bundle}: manifest removed must be a list")
+    part.removed = frozenset(_safe_rel(r, bundle) for r in removed)
+    if part.removed & set(part.schedules):
+        raise TrustError(f"{bundle}: an approval both lists and removes "
+                         f"{sorted(part.removed & set(part.schedules))[0]}")
+
+
+def _check_approval(part: Approval, keys: dict[str, PublicKey], trusted_label: Path,
+                    bundle: Path, now: datetime, several: bool) -> None:
+    """Format, trusted key, signature and validity of one approval."""
+    manifest = part.manifest
+    if manifest.get("format") != BUNDLE_FORMAT:
+        raise TrustError(f'{bundle}: unknown bundle format (expected "{BUNDLE_FORMAT}")')
+    by = part.by()
+    fp, name = str(by.get("fingerprint", "")), str(by.get("key", "?"))
+    key = find_trusted(fp, name, keys, trusted_label)
+    if not key.verify(part.signature, canonical(manifest)):
+        raise TrustError(f'{bundle}: bad signature: the manifest was not signed by key "'
+                         f'{key.name}" ({shown(fp, 71)}) or was changed after signing')
+    part.key = key
+    part.approver = shown(by.get("approver", ""), 200)  # signed, but shown in logs
+    part.approved_at = _time(manifest, "approved_at", bundle)
+    part.valid_from = _time(manifest, "valid_from", bundle)
+    part.valid_to = _time(manifest, "valid_to", bundle)
+    label = f"{bundle}: " + (f"the approval by {part.who()} is " if several else "")
+    if now < part.valid_from:
+        raise TrustError(f"{label}not yet valid: valid from {part.valid_from.isoformat()} "
+                         f"(now {now.isoformat(timespec='seconds')})")
+    if now >= part.valid_to:
+        raise TrustError(f"{label}expired: valid to {part.valid_to.isoformat()} (now "
+                         f"{now.isoformat(timespec='seconds')}); approve the schedules again")
+
+
+def _check_chain(parts: list[Approval], checked: list[Approval], bundle: Path) -> None:
+    """Each checked approval signed the digests of every approval before it: none of
+    them can be removed, reordered or changed (only the newest can go, which is a return
+    to the bundle as it was before it: see SECURITY.md)."""
+    for part in checked:
+        builds_on = part.manifest.get("builds_on", [])
+        if builds_on != [p.digest() for p in parts[:part.index]]:
+            raise TrustError(f"{bundle}: the approvals before the one by {part.who()} are not "
+                             "the ones it was signed after (removed, reordered or changed); "
+                             "approve the schedules again")
+
+
+# --- the one check ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApprovalInfo:
+    """Who approved which files of a verified bundle."""
+
+    key: PublicKey
+    approver: str
+    approved_at: datetime
+    valid_from: datetime
+    valid_to: datetime
+    schedules: tuple[str, ...]  # the files this approval governs
+
+
+@dataclass(frozen=True)
+class VerifiedBundle:
+    """A bundle that checked out: who approved what, valid when (the intersection of
+    its approvals' validity)."""
+
+    path: Path
+    root: Path
+    approvals: tuple[ApprovalInfo, ...]
+    valid_from: datetime
+    valid_to: datetime
+    schedules: dict[str, str]  # schedule path (under root) -> SHA-256
+    audio: dict[str, str]  # audio path (under audio_dir) -> SHA-256
+    audio_dir: Path
+    data: bytes = field(default=b"", compare=False, repr=False)
+
+    @property
+    def key(self) -> PublicKey:
+        return self.approvals[0].key
+
+    @property
+    def approver(self) -> str:
+        return ", ".join(dict.fromkeys(a.approver for a in self.approvals if a.approver))
+
+    @property
+    def approved_at(self) -> datetime:
+        return max(a.approved_at for a in self.approvals)
+
+    def summary(self) -> str:
+        whos = []
+        for a in self.approvals:
+            who = f"{a.key.name} ({a.key.fingerprint[:23]}…)"
+            if a.approver:
+                who = f"{a.approver}, key {who}"
+            if len(self.approvals) > 1:
+                who += f" for {len(a.schedules)} file{'s' if len(a.schedules) != 1 else ''}"
+            whos.append(who)
+        return (f"{self.path}: OK: {len(self.schedules)} schedule files and "
+                f"{len(self.audio)} audio files approved by {'; '.join(whos)} at "
+                f"{self.approved_at.isoformat()}, valid {self.valid_from.isoformat()} to "
+                f"{self.valid_to.isoformat()}")
+
+
+def check_bundle(parts: list[Approval], keys: dict[str, PublicKey], root: Path, *,
+                 now: datetime, bundle: Path, trusted_label: Path,
+                 audio_dir: Path | None = None, data: bytes = b"",
+                 unapproved: list[Path] | None = None) -> VerifiedBundle:
+    """The one check of a bundle's approvals against ``keys`` (fingerprint -> trusted
+    key) and the files under ``root``; TrustError (or ScheduleError for a schedule that
+    does not load) on the first refusal. ``audio_dir`` replaces the audio folder the
+    schedules name (a private copy puts it elsewhere).
+
+    Each schedule file is governed by the last approval that lists it. The approvals
+    that govern a file, and the newest, must be trusted, signed, valid at ``now`` and
+    signed after exactly the approvals before them; older ones that govern nothing any
+    more are history, pinned by those digests. A schedule file no approval covers is
+    refused, or, when ``unapproved`` is a list, added to it (``approve``: another
+    level's file waiting for its own approval is no fault of this one)."""
+    now = _aware(now, "now")
+    for part in parts:
+        _read_entries(part, bundle)
+    governs: dict[str, Approval] = {}  # schedule path -> the last approval listing it
+    for part in parts:
+        for rel in [*part.schedules, *part.removed]:
+            governs[rel] = part
+    checked = [p for p in parts if p is parts[-1] or p in governs.values()]
+    for part in checked:
+        _check_approval(part, keys, trusted_label, bundle, now, len(parts) > 1)
+    _check_chain(parts, checked, bundle)
+    _check_removals(parts, governs, root)
+    _check_schedule_files(root, {rel: p.schedules[rel] for rel, p in governs.items()
+                                 if rel in p.schedules}, unapproved)
+    schedule = _load(root)
+    if audio_dir is not None:
+        schedule.audio_dir = Path(audio_dir)
+    city = any(p.key and "city" in p.key.roles for p in checked)
+    where = _files_of(schedule, root)
+    for part in checked:
+        assert part.key and part.valid_from and part.valid_to
+        mine = {rel: root / rel for rel, p in governs.items() if p is part
+                and rel in part.schedules}
+        check_approval_scope(
+            part.key, mine, [p for p in schedule.programs.values() if where(p) in mine],
+            [b for b in schedule.blackouts if where(b) in mine], schedule.registry,
+            part.valid_from, part.valid_to, city_registry=city)
+    audio = _check_audio(schedule, checked, governs, where)
+    infos = tuple(ApprovalInfo(p.key, p.approver, p.approved_at, p.valid_from, p.valid_to,
+                               tuple(sorted(r for r, g in governs.items() if g is p
+                                            and r in p.schedules)))
+                  for p in checked if p.key and p.approved_at and p.valid_from and p.valid_to)
+    return VerifiedBundle(
+        bundle, root, infos, max(i.valid_from for i in infos), min(i.valid_to for i in infos),
+        {rel: p.schedules[rel] for rel, p in sorted(governs.items()) if rel in p.schedules},
+        audio, Path(schedule.audio_dir), data)
+
+
+def _check_removals(parts: list[Approval], governs: dict[str, Approval], root: Path
+                    ) -> None:
+    """A removed file is gone, and was removed by the city or by the key that had
+    approved it (history approvals are pinned by digests, so their keys can be read)."""
+    for rel, part in governs.items():
+        if rel not in part.removed:
+            continue
+        if (root / rel).exists() or (root / rel).is_symlink():
+            raise TrustError(f"{root / rel}: schedule file was removed by the approval of "
+                             f"{part.who()} but is there; delete it or approve it again")
+        earlier = [p for p in parts[:part.index] if rel in p.schedules]
+        assert part.key is not None
+        if earlier and "city" not in part.key.roles and \
+                earlier[-1].by().get("fingerprint") != part.key.fingerprint:
+            raise TrustError(f'key "{part.key.name}" cannot remove {rel}: it was approved by '
+                             f"{earlier[-1].who()}; only that key or the city may remove it")
+
+
+def _check_hashes(base: Path, approved: dict[str, str], what: str, changed: str, *,
+                  audio: bool = False) -> None:
+    """Every approved file under ``base`` is there with the approved SHA-256."""
+    for rel, digest in approved.items():
+        path = _audio_file(base, rel, f"{base / rel}") if audio else base / rel
+        if not path.exists() and not path.is_symlink():
+            raise TrustError(f"{path}: {what} is in the bundle but missing")
+        found = _sha256(path, what, follow=audio)
+        if found != digest:
+            raise TrustError(f"{path}: {what} {changed} since it was approved "
+                             "(SHA-256 differs); approve it again")
+
+
+def _check_schedule_files(root: Path, approved: dict[str, str],
+                          unapproved: list[Path] | None = None) -> None:
+    _check_hashes(root, approved, "schedule file", "changed")
+    for path in schedule_files(root):
+        if _rel(path, root) not in approved:
+            if unapproved is None:
+                raise TrustError(f"{path}: schedule file is not in the approved bundle; "
+                                 "remove it or approve the schedules again")
+            unapproved.append(path)
+
+
+def _files_of(schedule, root: Path) -> Callable[[Any], str]:  # noqa: ANN001
+    """item -> the path under ``root`` of the file it was read from ("" for none), for
+    programs and blackouts (each file resolved once)."""
+    files: dict[str, str] = {}
+
+    def where(item: Any) -> str:
+        shown_file = item.where.file
+        if shown_file not in files:
+            try:
+                files[shown_file] = _rel(Path(shown_file), root)
+            except TrustError:
+                files[shown_file] = ""
+        return files[shown_file]
+
+    return where
+
+
+def _check_audio(schedule, parts: list[Approval], governs: dict[str, Approval],  # noqa: ANN001
+                 where: Callable[[Any], str]) -> dict[str, str]:
+    """Every approved audio file is there unchanged; every program's audio is approved by
+    the approval that governs its file; the daemon's own chimes only by the city."""
+    audio_dir = Path(schedule.audio_dir)
+    listed: dict[str, str] = {}
+    for part in parts:  # two digests for one file cannot both match: _check_hashes says so
+        listed.update(part.audio)
+    for part in parts:
+        _check_hashes(audio_dir, part.audio, "audio file", "changed or was swapped",
+                      audio=True)
+        assert part.key is not None
+        if "city" not in part.key.roles:
+            for rel in part.audio:
+                if _is_system_chime(rel) and not any(
+                        rel in p.audio for p in parts if p.key and "city" in p.key.roles):
+                    raise TrustError(f'key "{part.key.name}" cannot approve {rel}: the '
+                                     "daemon's alert and end chimes need the city role")
+    chimes: dict[str, Path | None] = {}
     for program in schedule.programs.values():
-        kind, _sep, code = program.scope.partition(":")
-        ok = False
-        if kind == "district" and "district" in key.roles:
-            ok = not key.districts or code in key.districts
-        elif kind == "station":
-            station = registry.base.get(code) if hasattr(registry, "base") else None
-            district = getattr(station, "district", None)
-            if "station" in key.roles and (not key.stations or code in key.stations):
-                ok = True
-            if "district" in key.roles and (not key.districts or district in key.districts):
-                ok = True
-        if not ok:
-            raise TrustError(f'key "{key.name}" ({", ".join(sorted(key.roles))}) cannot '
-                             f"approve program {program.id} ({program.where}): its scope "
-                             f"{program.scope} needs a key for that level and code")
+        owner = governs.get(where(program))
+        for audio_rel, (path, named) in program_audio(schedule, program, chimes).items():
+            if owner is None or audio_rel not in owner.audio:
+                raise TrustError(f"{path}: audio file (named at {named}) is not in the "
+                                 "approved bundle; approve the schedules again")
+    return dict(sorted(listed.items()))
+
+
+# --- verify ----------------------------------------------------------------------------
+
+
+def verify_bundle(bundle: Path, trusted_dir: Path, root: Path | None = None, *,
+                  now: datetime, audio_dir: Path | None = None,
+                  data: bytes | None = None) -> VerifiedBundle:
+    """Check a bundle against the trusted keys and the files on disk; TrustError on the
+    first refusal, with its reason. ``root``: the schedules folder [bundle's folder];
+    ``audio_dir``: the audio folder [the one the schedules name]; ``data``: the bundle's
+    bytes when the caller read them already (so what is checked is what it holds)."""
+    bundle = Path(bundle)
+    now = _aware(now, "now")
+    data = read_bundle(bundle) if data is None else data
+    parts = parse_bundle(data, bundle)
+    keys = trusted_keys(Path(trusted_dir))
+    root = Path(root) if root is not None else bundle.parent
+    return check_bundle(parts, keys, root, now=now, bundle=bundle,
+                        trusted_label=Path(trusted_dir), audio_dir=audio_dir, data=data)
 
 
 # --- approve ---------------------------------------------------------------------------
@@ -157,11 +574,22 @@ def check_scope(key: PublicKey, schedule, files: Iterable[Path]) -> None:  # noq
 
 def approve(paths: Iterable[Path], key_path: Path, valid_from: datetime, valid_to: datetime,
             approver: str = "", *, now: datetime, root: Path | None = None,
-            out: Path | None = None) -> Path:
-    """Sign the schedule files ``paths`` (folders or files under ``root``) and the audio
-    they reference; write the bundle (default ``<root>/approved.json``) and return it."""
-    from radiocli.schedule.load import schedule_files
+            out: Path | None = None, trusted_dir: Path | None = None,
+            notes: list[str] | None = None) -> Path:
+    """Approve the schedule files ``paths`` (folders or files under ``root``) and the
+    audio they play with the key ``key_path``, add the approval to the bundle (default
+    ``<root>/approved.json``) and return its path. A path that no longer exists but is
+    in the bundle, and files the bundle lists under a folder being approved that are
+    gone, are approved as removed.
 
+    Before anything is written the whole bundle gets the check ``verify`` makes
+    (:func:`check_bundle`), with the keys of ``trusted_dir`` and the signer's own
+    ``.pub`` (next to the key; a trusted copy of it wins), at ``now`` or at
+    ``valid_from`` when that is later: what ``verify`` would refuse is refused here,
+    with the same message, and nothing is written. One thing only is not refused: a
+    schedule file in the folder that no approval covers and that this approval was not
+    asked to cover (another district's new file, waiting for its own key); ``notes``
+    (when given) receives what ``verify`` will say about it until it is approved."""
     paths = [Path(p) for p in paths]
     if not paths:
         raise TrustError("nothing to approve: name a schedules folder or files")
@@ -171,215 +599,167 @@ def approve(paths: Iterable[Path], key_path: Path, valid_from: datetime, valid_t
     if valid_to <= valid_from:
         raise TrustError(f"valid to ({valid_to.isoformat()}) must be after valid from "
                          f"({valid_from.isoformat()})")
-    for path in paths:
-        if not path.exists():
-            raise TrustError(f"{path}: no such schedule file or folder")
     if root is None:
         root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path(
             os.path.commonpath([str(p.resolve() if p.is_dir() else p.resolve().parent)
                                 for p in paths]))
     root = Path(root)
-    files: list[Path] = []
+    out = Path(out) if out else root / BUNDLE_NAME
+    files: dict[str, Path] = {}
     for path in paths:
-        for f in schedule_files(path):
-            try:
-                f.resolve().relative_to(root.resolve())
-            except ValueError:
-                raise TrustError(f"{f}: is outside the schedules folder {root}") from None
-            if f.resolve() not in {x.resolve() for x in files}:
-                files.append(f)
-    if not files:
-        raise TrustError(f"no schedule files (*.yaml) in {', '.join(map(str, paths))}")
-    private = load_private(Path(key_path))
+        if path.exists() or path.is_symlink():
+            for f in schedule_files(path):
+                files.setdefault(_rel(f, root), f)
+    keys, signer, private = _signer(Path(key_path), trusted_dir)
+    with _locked(out):  # two approvers at once: neither approval is lost
+        earlier = _earlier(out, root, files)
+        removed = _removed(paths, root, earlier, files)
+        if not files and not removed:
+            raise TrustError(f"no schedule files (*.yaml) in {', '.join(map(str, paths))}")
+        replaced = set(files) | removed
+        if all(set(part.schedules) | part.removed <= replaced for _raw, part in earlier):
+            earlier = []  # the new approval replaces all: a fresh bundle
+        manifest = _manifest(root, files, removed, signer, approver, now, valid_from, valid_to)
+        if earlier:
+            manifest["builds_on"] = [part.digest() for _raw, part in earlier]
+        new = {"manifest": manifest,
+               "signature": {"algorithm": "ed25519",
+                             "value": base64.b64encode(private.sign(canonical(manifest))).decode(
+                                 "ascii")}}
+        items = [item for item, _part in earlier] + [new]
+        document = {"approvals": items} if len(items) > 1 else new
+        data = (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        label = Path(trusted_dir) if trusted_dir is not None else Path(key_path).parent
+        unapproved: list[Path] = []
+        check_bundle(parse_bundle(data, out), keys, root, now=max(now, valid_from), bundle=out,
+                     trusted_label=label, data=data, unapproved=unapproved)
+        _write_atomic(out, data)
+    for path in unapproved:
+        if notes is not None:
+            notes.append(f"{path}: schedule file is not in the approved bundle yet; verify "
+                         "refuses the folder until it is approved by its own key")
+    return out
+
+
+def _signer(key_path: Path, trusted_dir: Path | None):  # noqa: ANN202
+    """(keys to check with, the signer's key, its private key): the trusted folder's
+    keys, and the signer's own .pub when the folder does not hold it."""
+    private = load_private(key_path)
     raw = public_of(private)
-    pub_path = Path(key_path).with_suffix(".pub")
-    name = Path(key_path).stem
-    if pub_path.is_file():
+    fp = fingerprint(raw)
+    keys = trusted_keys(trusted_dir) if trusted_dir is not None and Path(
+        trusted_dir).is_dir() else {}
+    pub_path = key_path.with_suffix(".pub")
+    if fp not in keys:
+        if not pub_path.is_file():
+            raise TrustError(f"{pub_path}: missing; approve needs the key's .pub (made with "
+                             "it by radiocli keys generate) to check what the key may approve")
         public = read_public(pub_path)
         if public.raw != raw:
             raise TrustError(f"{pub_path} does not belong to {key_path} (different key)")
-        name = public.name
+        keys[fp] = public
+    return keys, keys[fp], private
+
+
+def _manifest(root: Path, files: dict[str, Path], removed: set[str], signer: PublicKey,
+              approver: str, now: datetime, valid_from: datetime, valid_to: datetime
+              ) -> dict:
+    """What the signer approves: the files, the audio their programs play (and, for the
+    city, the daemon's own chimes), who, when, valid from and to."""
     schedule = _load(root)
-    chosen = {f.resolve() for f in files}
-    audio = {**system_chimes(schedule.audio_dir), **referenced_audio(_only(schedule, chosen))}
+    chosen = {f.resolve() for f in files.values()}
+    audio = referenced_audio(schedule, [p for p in schedule.programs.values()
+                                        if Path(p.where.file).resolve() in chosen])
+    if "city" in signer.roles:
+        audio = {**system_chimes(schedule.audio_dir), **audio}
     manifest = {
         "format": BUNDLE_FORMAT,
-        "approved_by": {"key": name, "fingerprint": fingerprint(raw), "approver": approver},
+        "approved_by": {"key": signer.name, "fingerprint": signer.fingerprint,
+                        "approver": approver},
         "approved_at": now.isoformat(timespec="seconds"),
         "valid_from": valid_from.isoformat(timespec="seconds"),
         "valid_to": valid_to.isoformat(timespec="seconds"),
-        "schedules": [{"path": _rel(f, root), "sha256": sha256_file(f)}
-                      for f in sorted(files, key=lambda p: _rel(p, root))],
+        "schedules": [{"path": rel, "sha256": _sha256(f, "schedule file", follow=False)}
+                      for rel, f in sorted(files.items())],
         "audio_dir": os.path.relpath(schedule.audio_dir.resolve(), root.resolve()).replace(
             os.sep, "/"),
         "audio": [{"path": rel, "sha256": sha256_file(path)}
                   for rel, (path, _where) in sorted(audio.items())],
     }
-    signature = private.sign(canonical(manifest))
-    bundle = {"manifest": manifest,
-              "signature": {"algorithm": "ed25519",
-                            "value": base64.b64encode(signature).decode("ascii")}}
-    out = Path(out) if out else root / BUNDLE_NAME
+    if removed:
+        manifest["removed"] = sorted(removed)
+    return manifest
+
+
+def _earlier(out: Path, root: Path, files: dict[str, Path]) -> list[tuple[dict, Approval]]:
+    """The approvals already in the bundle ``out`` (raw and parsed entries). A bundle
+    that cannot be read is replaced only by an approval of every file under ``root``."""
+    if not out.exists() and not out.is_symlink():
+        return []
     try:
-        out.write_text(json.dumps(bundle, ensure_ascii=False, indent=2) + "\n",
-                       encoding="utf-8")
+        data = read_bundle(out)
+        parts = parse_bundle(data, out)
+        document = json.loads(data)
+        raw = document["approvals"] if "approvals" in document else [document]
+        for part in parts:
+            _read_entries(part, out)
+    except TrustError as exc:
+        if {_rel(f, root) for f in schedule_files(root)} <= set(files):
+            return []
+        raise TrustError(f"{exc}\ncannot add an approval to it: approve the whole "
+                         "schedules folder, or move it away") from None
+    return list(zip(raw, parts, strict=True))
+
+
+def _removed(paths: list[Path], root: Path, earlier: list[tuple[dict, Approval]],
+             files: dict[str, Path]) -> set[str]:
+    """Files the bundle lists that are gone and that the approval names: a path given
+    that no longer exists, or a file under a folder being approved."""
+    listed = {rel for _raw, part in earlier for rel in part.schedules}
+    out = set()
+    folders = []
+    for path in paths:
+        if path.is_dir():
+            folders.append("" if path.resolve() == root.resolve() else _rel(path, root))
+        elif not path.exists() and not path.is_symlink():
+            rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root)).replace(
+                os.sep, "/")
+            if rel not in listed:
+                raise TrustError(f"{path}: no such schedule file or folder")
+            out.add(rel)
+    for rel in listed:
+        inside = any(not f or rel.startswith(f + "/") for f in folders)
+        if inside and rel not in files and not (root / rel).exists():
+            out.add(rel)
+    return out
+
+
+@contextlib.contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """Hold ``.<bundle>.lock`` next to the bundle while it is read, extended and written."""
+    import fcntl
+
+    lock = out.with_name(f".{out.name}.lock")
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
     except OSError as exc:
+        raise TrustError(f"{lock}: cannot lock the bundle: {exc.strerror or exc}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _write_atomic(out: Path, data: bytes) -> None:
+    tmp = out.with_name(f".{out.name}.{os.getpid()}-{secrets.token_hex(3)}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
         raise TrustError(f"{out}: cannot write the bundle: {exc.strerror or exc}") from exc
-    return out
-
-
-def _only(schedule, chosen: set[Path]):  # noqa: ANN001, ANN202
-    """The schedule with only the programs of the chosen files."""
-    import copy
-
-    part = copy.copy(schedule)
-    part.programs = {k: p for k, p in schedule.programs.items()
-                     if Path(p.where.file).resolve() in chosen}
-    return part
-
-
-# --- verify ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class VerifiedBundle:
-    """A bundle that checked out: who approved what, valid when."""
-
-    path: Path
-    root: Path
-    key: PublicKey
-    approver: str
-    approved_at: datetime
-    valid_from: datetime
-    valid_to: datetime
-    schedules: tuple[str, ...]
-    audio: tuple[str, ...]
-    audio_dir: Path | None = None  # where the approved audio was checked
-    manifest: dict | None = field(default=None, compare=False, repr=False)
-
-    def summary(self) -> str:
-        who = f"{self.key.name} ({self.key.fingerprint[:23]}…)"
-        if self.approver:
-            who = f"{self.approver}, key {who}"
-        return (f"{self.path}: OK: {len(self.schedules)} schedule files and "
-                f"{len(self.audio)} audio files approved by {who} at "
-                f"{self.approved_at.isoformat()}, valid {self.valid_from.isoformat()} to "
-                f"{self.valid_to.isoformat()}")
-
-
-def read_bundle(bundle: Path) -> tuple[dict, bytes]:
-    """The manifest and signature of a bundle file (not yet verified)."""
-    bundle = Path(bundle)
-    if not bundle.is_file():
-        raise TrustError(f"{bundle}: no approved bundle (approve the schedules with "
-                         "radiocli approve, or pass the bundle's path)")
-    try:
-        if bundle.stat().st_size > MAX_BUNDLE_BYTES:
-            raise TrustError(f"{bundle}: too large to be an approved bundle")
-        data = json.loads(bundle.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise TrustError(f"{bundle}: not an approved bundle (cannot read it as JSON: "
-                         f"{exc})") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("manifest"), dict):
-        raise TrustError(f"{bundle}: not an approved bundle (no manifest)")
-    sig = data.get("signature")
-    value = sig.get("value") if isinstance(sig, dict) else None
-    if not value:
-        raise TrustError(f"{bundle}: the bundle has no signature; it was not approved "
-                         "(run radiocli approve)")
-    try:
-        signature = base64.b64decode(str(value), validate=True)
-    except ValueError as exc:
-        raise TrustError(f"{bundle}: bad signature: not base64 ({exc})") from exc
-    return data["manifest"], signature
-
-
-def _entries(manifest: dict, key: str, bundle: Path) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in manifest.get(key) or []:
-        rel = str(item.get("path", "")) if isinstance(item, dict) else ""
-        parts = PurePosixPath(rel).parts
-        if not rel or rel.startswith(("/", "\\")) or ".." in parts or "\\" in rel:
-            raise TrustError(f'{bundle}: manifest lists an unsafe path "{rel[:80]}"')
-        out[rel] = str(item.get("sha256", ""))
-    return out
-
-
-def _time(manifest: dict, key: str, bundle: Path) -> datetime:
-    try:
-        moment = datetime.fromisoformat(str(manifest[key]))
-    except (KeyError, ValueError) as exc:
-        raise TrustError(f"{bundle}: manifest has no valid {key} ({exc})") from exc
-    if moment.tzinfo is None:
-        raise TrustError(f"{bundle}: manifest {key} has no timezone offset")
-    return moment
-
-
-def verify_bundle(bundle: Path, trusted_dir: Path, root: Path | None = None, *,
-                  now: datetime, audio_dir: Path | None = None) -> VerifiedBundle:
-    """Check a bundle against the trusted keys and the files on disk; TrustError on the
-    first refusal, with its reason. ``root``: the schedules folder [bundle's folder];
-    ``audio_dir``: the audio folder [the one the schedules name] (a private copy of
-    approved files puts it elsewhere)."""
-    bundle = Path(bundle)
-    now = _aware(now, "now")
-    manifest, signature = read_bundle(bundle)
-    if manifest.get("format") != BUNDLE_FORMAT:
-        raise TrustError(f'{bundle}: unknown bundle format (expected "{BUNDLE_FORMAT}")')
-    by = manifest.get("approved_by")
-    by = by if isinstance(by, dict) else {}
-    fp, name = str(by.get("fingerprint", "")), str(by.get("key", "?"))
-    key = find_trusted(fp, name, Path(trusted_dir))
-    if not key.verify(signature, canonical(manifest)):
-        raise TrustError(f'{bundle}: bad signature: the manifest was not signed by key "'
-                         f'{key.name}" ({fp}) or was changed after signing')
-    valid_from = _time(manifest, "valid_from", bundle)
-    valid_to = _time(manifest, "valid_to", bundle)
-    if now < valid_from:
-        raise TrustError(f"{bundle}: not yet valid: valid from {valid_from.isoformat()} "
-                         f"(now {now.isoformat(timespec='seconds')})")
-    if now >= valid_to:
-        raise TrustError(f"{bundle}: expired: valid to {valid_to.isoformat()} (now "
-                         f"{now.isoformat(timespec='seconds')}); approve the schedules again")
-    root = Path(root) if root is not None else bundle.parent
-    schedules = _entries(manifest, "schedules", bundle)
-    audio = _entries(manifest, "audio", bundle)
-    _check_schedule_files(root, schedules)
-    schedule = _load(root)
-    if audio_dir is not None:
-        schedule.audio_dir = Path(audio_dir)
-    files = [root / rel for rel in schedules]
-    check_scope(key, schedule, files)
-    _check_audio(schedule, audio)
-    return VerifiedBundle(bundle, root, key, str(by.get("approver", "")),
-                          _time(manifest, "approved_at", bundle), valid_from, valid_to,
-                          tuple(schedules), tuple(audio), Path(schedule.audio_dir), manifest)
-
-
-def _check_hashes(base: Path, approved: dict[str, str], what: str, changed: str) -> None:
-    """Every approved file under ``base`` is there with the approved SHA-256."""
-    for rel, digest in approved.items():
-        path = base / rel
-        if not path.is_file():
-            raise TrustError(f"{path}: {what} is in the bundle but missing")
-        if sha256_file(path) != digest:
-            raise TrustError(f"{path}: {what} {changed} since it was approved "
-                             "(SHA-256 differs); approve it again")
-
-
-def _check_schedule_files(root: Path, approved: dict[str, str]) -> None:
-    from radiocli.schedule.load import schedule_files
-
-    _check_hashes(root, approved, "schedule file", "changed")
-    for path in schedule_files(root):
-        if _rel(path, root) not in approved:
-            raise TrustError(f"{path}: schedule file is not in the approved bundle; "
-                             "remove it or approve the schedules again")
-
-
-def _check_audio(schedule, approved: dict[str, str]) -> None:  # noqa: ANN001
-    _check_hashes(Path(schedule.audio_dir), approved, "audio file", "changed or was swapped")
-    for rel, (path, where) in referenced_audio(schedule).items():
-        if rel not in approved:
-            raise TrustError(f"{path}: audio file (named at {where}) is not in the "
-                             "approved bundle; approve the schedules again")

@@ -18,10 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from radiocli.errors import TrustError
+from radiocli.trust.safe import b64decode_strict, loads_strict, read_regular, shown
 
 ROLES = ("city", "district", "station", "emergency")
 PUB_FORMAT = "radiocli-key/1"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+DISTRICT_RE = re.compile(r"^[0-9]{3}$")
+STATION_RE = re.compile(r"^[0-9]{5}$")
+MAX_PUB_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,34 @@ class PublicKey:
     @property
     def fingerprint(self) -> str:
         return fingerprint(self.raw)
+
+    def approves_station(self, code: str, district: str) -> bool:
+        """May this key approve programs and blackouts that reach station ``code`` (in
+        ``district`` that day)? The city role everywhere; the district role in its
+        districts; the station role at its stations. No codes: nothing."""
+        return ("city" in self.roles
+                or ("district" in self.roles and bool(district) and district in self.districts)
+                or ("station" in self.roles and code in self.stations))
+
+    def alerts_station(self, code: str, district: str) -> bool:
+        """May this key's emergency alerts reach station ``code`` (in ``district`` that
+        day)? An emergency key without codes covers the whole city."""
+        if "emergency" not in self.roles:
+            return False
+        if not self.districts and not self.stations:
+            return True
+        return code in self.stations or (bool(district) and district in self.districts)
+
+    def scope_text(self) -> str:
+        """What the key covers, for messages: "district 001", "stations 00001, 00004"."""
+        parts = []
+        if self.districts:
+            parts.append(("district " if len(self.districts) == 1 else "districts ")
+                         + ", ".join(sorted(self.districts)))
+        if self.stations:
+            parts.append(("station " if len(self.stations) == 1 else "stations ")
+                         + ", ".join(sorted(self.stations)))
+        return " and ".join(parts) or "the whole city"
 
     def verify(self, signature: bytes, data: bytes) -> bool:
         from cryptography.exceptions import InvalidSignature
@@ -87,19 +119,66 @@ def _check_roles(roles: Iterable[str]) -> frozenset[str]:
     return found
 
 
+def check_key_scope(roles: Iterable[str], districts: Iterable[str] = (),
+                    stations: Iterable[str] = (), registry=None) -> None:  # noqa: ANN001
+    """Refuse roles and codes that contradict each other, and codes that do not exist
+    (in ``registry``, a station Registry, when given): what a key covers must be what
+    its holder reads in its .pub."""
+    role_set = _check_roles(roles)
+    district_set, station_set = set(districts), set(stations)
+    if "city" in role_set and (district_set or station_set):
+        raise TrustError("a city key covers the whole city: drop --district and --station "
+                         "(or make a district or station key)")
+    if district_set and not role_set & {"district", "emergency"}:
+        raise TrustError("--district goes with --role district or --role emergency; a "
+                         f"{'/'.join(sorted(role_set))} key with --district would not be "
+                         "limited to that district")
+    if station_set and not role_set & {"station", "emergency"}:
+        raise TrustError("--station goes with --role station or --role emergency; a "
+                         f"{'/'.join(sorted(role_set))} key with --station would not be "
+                         "limited to that station")
+    if "district" in role_set and not district_set:
+        raise TrustError("a district key needs --district CODE (the district it approves "
+                         "for); a key for the whole city is --role city")
+    if "station" in role_set and not station_set:
+        raise TrustError("a station key needs --station CODE (the station it approves "
+                         "for); a key for the whole city is --role city")
+    for code in sorted(district_set):
+        if not DISTRICT_RE.match(code):
+            raise TrustError(f'district code "{shown(code, 20)}" must be 3 digits, e.g. 001')
+    for code in sorted(station_set):
+        if not STATION_RE.match(code):
+            raise TrustError(f'station code "{shown(code, 20)}" must be 5 digits, e.g. 00001')
+    if registry is not None:
+        unknown = sorted(c for c in district_set if c not in registry.districts)
+        if unknown:
+            raise TrustError(f"unknown district code {', '.join(unknown)} (see radiocli "
+                             "stations list)")
+        unknown = sorted(c for c in station_set if not registry.known(c))
+        if unknown:
+            raise TrustError(f"unknown station code {', '.join(unknown)} (see radiocli "
+                             "stations list)")
+
+
 def generate_key(out_dir: Path, name: str, roles: Iterable[str],
-                 districts: Iterable[str] = (), stations: Iterable[str] = ()
-                 ) -> tuple[Path, Path]:
+                 districts: Iterable[str] = (), stations: Iterable[str] = (), *,
+                 registry=None) -> tuple[Path, Path]:  # noqa: ANN001
     """Write ``NAME.key`` (0600, never readable by others) and ``NAME.pub``; refuse to
-    overwrite an existing key. Returns (private path, public path)."""
+    overwrite an existing key, and roles and codes that contradict each other or do not
+    exist in ``registry`` (when given). A new key folder is made 0700. Returns (private
+    path, public path)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     _check_name(name)
     role_set = _check_roles(roles)
+    districts, stations = frozenset(districts), frozenset(stations)
+    check_key_scope(role_set, districts, stations, registry)
     out_dir = Path(out_dir)
     try:
-        out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not out_dir.is_dir():
+            out_dir.mkdir(parents=True, mode=0o700)
+            os.chmod(out_dir, 0o700)
     except OSError as exc:
         raise TrustError(f"{out_dir}: cannot create the key folder: {exc}") from exc
     key_path = out_dir / f"{name}.key"
@@ -124,7 +203,7 @@ def generate_key(out_dir: Path, name: str, roles: Iterable[str],
             os.close(fd)
     except OSError as exc:
         raise TrustError(f"{key_path}: cannot write the private key: {exc}") from exc
-    public = PublicKey(name, role_set, raw, frozenset(districts), frozenset(stations))
+    public = PublicKey(name, role_set, raw, districts, stations)
     text = json.dumps(public.as_dict(), ensure_ascii=False, indent=2) + "\n"
     try:
         fd = os.open(pub_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -136,16 +215,21 @@ def generate_key(out_dir: Path, name: str, roles: Iterable[str],
 
 
 def load_private(key_path: Path):  # noqa: ANN201 - Ed25519PrivateKey, imported lazily
-    """The private key in ``key_path`` (PKCS8 PEM, Ed25519)."""
+    """The private key in ``key_path`` (PKCS8 PEM, Ed25519). Like ssh, a key file that
+    others can read is refused: it may already have leaked."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     key_path = Path(key_path)
+    data = read_regular(key_path, "private key", MAX_PUB_BYTES)
     try:
-        data = key_path.read_bytes()
+        mode = key_path.stat().st_mode
     except OSError as exc:
-        raise TrustError(f"{key_path}: cannot read the private key: "
-                         f"{exc.strerror or exc}") from exc
+        raise TrustError(f"{key_path}: cannot read the private key: {exc.strerror}") from exc
+    if mode & 0o077:
+        raise TrustError(f"{key_path}: the private key can be read by others (mode "
+                         f"{mode & 0o777:04o}); make it private with chmod 600 {key_path}, "
+                         "and make a new key if others may have copied it")
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as exc:
@@ -167,32 +251,36 @@ def public_of(private) -> bytes:  # noqa: ANN001
 def read_public(path: Path) -> PublicKey:
     """Read a ``.pub`` file; TrustError names the file and what is wrong."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TrustError(f"{path}: cannot read the public key: {exc.strerror or exc}") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise TrustError(f"{path}: not a radiocli public key (bad JSON: {exc})") from exc
+    data = loads_strict(read_regular(path, "public key", MAX_PUB_BYTES),
+                        f"{shown(path, 200)}: not a radiocli public key")
     if not isinstance(data, dict) or data.get("format") != PUB_FORMAT:
         raise TrustError(f'{path}: not a radiocli public key (format must be "{PUB_FORMAT}")')
-    try:
-        raw = base64.b64decode(str(data["public_key"]), validate=True)
-        name = str(data["name"])
-        roles = data.get("roles") or []
-        districts = data.get("districts") or []
-        stations = data.get("stations") or []
-        if not all(isinstance(x, list) for x in (roles, districts, stations)):
-            raise ValueError("roles, districts and stations must be lists")
-    except (KeyError, ValueError, TypeError) as exc:
-        raise TrustError(f"{path}: public key is incomplete or malformed ({exc})") from exc
+    name, roles = data.get("name"), data.get("roles") or []
+    districts, stations = data.get("districts") or [], data.get("stations") or []
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise TrustError(f"{path}: public key has no valid name")
+    if not all(isinstance(x, list) and all(isinstance(c, str) for c in x)
+               for x in (roles, districts, stations)):
+        raise TrustError(f"{path}: public key is malformed (roles, districts and stations "
+                         "must be lists of text)")
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown:
+        raise TrustError(f"{path}: unknown role {shown(', '.join(unknown))} (a key's roles "
+                         f"are {', '.join(ROLES)})")
+    raw = b64decode_strict(data.get("public_key"), f"{path}: public key")
     if len(raw) != 32:
         raise TrustError(f"{path}: public key must be 32 bytes of Ed25519, got {len(raw)}")
-    return PublicKey(name, frozenset(map(str, roles)), raw, frozenset(map(str, districts)),
-                     frozenset(map(str, stations)), path)
+    if data.get("fingerprint") not in (None, fingerprint(raw)):
+        raise TrustError(f"{path}: the fingerprint written in it is not the fingerprint of "
+                         "its public key; the file was edited")
+    return PublicKey(name, frozenset(roles), raw, frozenset(districts), frozenset(stations),
+                     path)
 
 
 def trusted_keys(trusted_dir: Path) -> dict[str, PublicKey]:
-    """Fingerprint -> key for every ``*.pub`` in the trusted folder."""
+    """Fingerprint -> key for every ``*.pub`` in the trusted folder. Two files for one
+    key that say different things (roles, codes, name) are refused: which one holds
+    would depend on the order of the file names."""
     trusted_dir = Path(trusted_dir)
     if not trusted_dir.is_dir():
         raise TrustError(f"{trusted_dir}: no trusted keys folder (copy the approvers' .pub "
@@ -200,13 +288,20 @@ def trusted_keys(trusted_dir: Path) -> dict[str, PublicKey]:
     keys: dict[str, PublicKey] = {}
     for path in sorted(trusted_dir.glob("*.pub")):
         key = read_public(path)
+        other = keys.get(key.fingerprint)
+        if other is not None and (other.name, other.roles, other.districts, other.stations) \
+                != (key.name, key.roles, key.districts, key.stations):
+            raise TrustError(f"{other.path} and {path} are the same key ({key.fingerprint}) "
+                             "with different names, roles or codes; keep only the right one")
         keys[key.fingerprint] = key
     return keys
 
 
-def find_trusted(fp: str, name: str, trusted_dir: Path) -> PublicKey:
-    key = trusted_keys(trusted_dir).get(fp)
+def find_trusted(fp: str, name: str, keys: dict[str, PublicKey], trusted_dir: Path
+                 ) -> PublicKey:
+    key = keys.get(fp)
     if key is None:
-        raise TrustError(f'unknown key "{name}" ({fp}): it is not in the trusted keys '
-                         f"folder {trusted_dir} (add its .pub there if it should be trusted)")
+        raise TrustError(f'unknown key "{shown(name, 64)}" ({shown(fp, 71)}): it is not in the '
+                         f"trusted keys folder {trusted_dir} (add its .pub there if it should "
+                         "be trusted)")
     return key
