@@ -639,12 +639,7 @@ class Reader:
                 self.problem(fields["between"][1], f"{label}: between: must end after it "
                              "starts on the same day", code="range")
                 return None
-            start = between[0].hour * 3600 + between[0].minute * 60
-            stop = between[1].hour * 3600 + between[1].minute * 60
-            second = start
-            while second <= stop:
-                times.append(time(second // 3600, (second % 3600) // 60, second % 60))
-                second += int(every)
+            times.extend(values.expand_every(every, between))
         once: list[datetime] = []
         if "once" in fields:
             for item, _raw in self.texts(fields["once"][1], "once"):

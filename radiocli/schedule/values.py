@@ -128,6 +128,19 @@ def parse_span(text: str) -> tuple[time, time]:
     return parse_time(parts[0]), parse_time(parts[1])
 
 
+def expand_every(every: float, between: tuple[time, time]) -> tuple[time, ...]:
+    """``every: 2h, between: "07:00-19:00"`` -> 07:00, 09:00, ..., 19:00: from the start,
+    every ``every`` seconds, up to and including the end when a step lands on it."""
+    start = between[0].hour * 3600 + between[0].minute * 60 + between[0].second
+    stop = between[1].hour * 3600 + between[1].minute * 60 + between[1].second
+    out = []
+    second = start
+    while second <= stop:
+        out.append(time(second // 3600, (second % 3600) // 60, second % 60))
+        second += int(every)
+    return tuple(out)
+
+
 def format_duration(seconds: float) -> str:
     seconds = int(round(seconds))
     hours, rest = divmod(seconds, 3600)
