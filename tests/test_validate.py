@@ -31,7 +31,7 @@ CASES = [
     ("duplicate key", GOOD_PROGRAM.replace("    title: Thông báo\n",
                                            "    title: Thông báo\n    title: Khác\n"),
      "duplicate-key", 5),
-    ("bad time", GOOD_PROGRAM.replace('"07:30"', '"7h30"'), "format", 7),
+    ("bad time", GOOD_PROGRAM.replace('"07:30"', '"25:00"'), "format", 7),
     ("bad date", GOOD_PROGRAM.replace("from: 2021-08-02", "from: 2021-02-30"), "format", 8),
     ("weekday number", GOOD_PROGRAM.replace("[monday]", "[1]"), "format", 6),
     ("unknown station", GOOD_PROGRAM.replace('"00001"', '"99999"'), "unknown-station", 1),

@@ -232,6 +232,7 @@ class Schedule:
     abbreviations: dict[str, str] = field(default_factory=dict)  # city-wide additions
     files: list[Path] = field(default_factory=list)
     settings: dict[str, object] = field(default_factory=dict)
+    programs_written: int = 0  # programs in the files, those with errors included
 
     @property
     def policy(self) -> Policy | None:
