@@ -24,7 +24,7 @@ programs:
 
 CASES = [
     # (name, file text, expected code, expected line)
-    ("syntax", "programs:\n  a: [1, 2\n", "syntax", 3),
+    ("syntax", "programs:\n  a: [1, 2\n", "syntax", 2),  # where the [ opens
     ("tabs", "programs:\n\ta: 1\n", "syntax", 2),
     ("unknown key with suggestion", GOOD_PROGRAM.replace("    title:", "    titel:"),
      "unknown-key", 4),
