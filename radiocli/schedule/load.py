@@ -203,7 +203,7 @@ def read_file(r: Nodes, path: Path, node: MappingNode, schedule: Schedule) -> No
     if "programs" in top:
         for key_node, body in r.mapping(top["programs"][1], "", "programs").values():
             program_id = key_node.value
-            schedule.programs_written += 1
+            schedule.programs_written[r.file] = schedule.programs_written.get(r.file, 0) + 1
             program = read_program(r, program_id, key_node, body, registry, scope,
                                    tuple(abbreviations.items()))
             if program is None:
