@@ -324,6 +324,27 @@ def parse_choice(text: str, choices: tuple[str, ...]) -> str:
     raise ValueError(f'must be one of {", ".join(choices)}, got "{text}"')
 
 
+RELATIVE_DAYS = {"today": 0, "hôm nay": 0, "tomorrow": 1, "ngày mai": 1,
+                 "yesterday": -1, "hôm qua": -1}
+
+
+def parse_day(text: str, today: date) -> date:
+    """A date as typed on the command line: YYYY-MM-DD, DD/MM/YYYY, or today, tomorrow,
+    yesterday (hôm nay, ngày mai, hôm qua) counted from ``today``."""
+    from datetime import timedelta
+
+    key = _words(text)
+    if key in RELATIVE_DAYS:
+        return today + timedelta(days=RELATIVE_DAYS[key])
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        if "does not exist" in str(exc):
+            raise
+        raise ValueError(f'must be a date YYYY-MM-DD or DD/MM/YYYY (or today, tomorrow, '
+                         f'hôm nay, ngày mai), got "{text}"') from None
+
+
 def expand_every(every: float, between: tuple[time, time]) -> tuple[time, ...]:
     """``every: 2h, between: "07:00-19:00"`` -> 07:00, 09:00, ..., 19:00: from the start,
     every ``every`` seconds, up to and including the end when a step lands on it."""
