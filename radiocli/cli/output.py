@@ -51,7 +51,8 @@ class Column:
     justify: str = "left"
 
 
-WRAP_MIN = 12  # the narrowest a wrapping column gets before columns are dropped
+WRAP_ROOM = 16  # columns are dropped before a wrapping column gets narrower than this
+WRAP_MIN = 6  # ... and when nothing is left to drop, it may get this narrow
 
 
 def print_rows(
@@ -111,7 +112,7 @@ def draw_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]
         if column.wrap:
             longest_word = max([cell_len(w) for row in rows
                                 for w in _text(row.get(column.key)).split()] or [0])
-            return min(natural, max(WRAP_MIN, min(longest_word, 20)))
+            return min(natural, max(WRAP_ROOM, min(longest_word, 20)))
         return natural
 
     def needed(cols: list[Column]) -> int:  # cells, and three spaces between two columns
