@@ -206,3 +206,13 @@ def test_windows_cut_anywhere_add_up_to_the_whole(schedule, cuts):
             pieces += inside
         assert pieces == sorted(expected_fires(schedule, program, FIRST,
                                                FIRST + timedelta(days=SPAN - 1)))
+
+
+def test_the_live_scheduler_is_told_nothing_about_a_past_one_off(sample_schedules):
+    """The daemon asks get_next_fire_time(None, now): a past one-off is no next fire."""
+    schedule = load(sample_schedules)
+    trigger = program_trigger(schedule.programs["khan-cap-009-phong-toa"])
+    assert trigger.get_next_fire_time(None, at("2021-08-05T17:00")) == at("2021-08-05T17:10")
+    assert trigger.get_next_fire_time(None, at("2021-08-05T17:10")) == at("2021-08-05T17:10")
+    assert trigger.get_next_fire_time(None, at("2021-08-05T17:11")) is None
+    assert trigger.get_next_fire_time(at("2021-08-05T17:10"), at("2021-08-05T17:10")) is None

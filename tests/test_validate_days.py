@@ -183,3 +183,33 @@ def test_day_times_agree_with_the_triggers(sample_schedules):
             fired = [f.time() for f in fire_times(trigger, start, start + timedelta(days=1))]
             assert tuple(fired) == table.on(day), (program.id, day)
             day += timedelta(days=1)
+
+
+def test_an_overlap_across_midnight_is_found(project):
+    """A program running past midnight overlaps one early the next day."""
+    add(project, "stations/00478-dem.yaml", """\
+station: "00478"
+programs:
+  truc-dem:
+    title: Trực đêm
+    when: {days: [friday], at: "23:50"}
+    from: 2021-10-01
+    until: 2021-10-31
+    duration: 20m
+    segments:
+      - say: Trực đêm.
+  som-mai:
+    title: Sớm mai
+    when: {days: [saturday], at: "00:05"}
+    from: 2021-10-01
+    until: 2021-10-31
+    duration: 5m
+    segments:
+      - say: Sớm mai.
+""")
+    overlap = [p for p in problems_of(project) if p.code == "overlap"]
+    assert len(overlap) == 1, overlap
+    assert 'programs "som-mai" and "truc-dem" (normal) overlap at station 00478 Xã Uy Nỗ' \
+        in overlap[0].message
+    assert "first on 2021-10-02 00:05, on 5 days from 2021-10-02 to 2021-10-30" \
+        in overlap[0].message
