@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -48,7 +48,7 @@ class Column:
     heading: str
     wrap: bool = False
     drop: int = 0
-    justify: str = "left"
+    justify: Literal["left", "right"] = "left"
 
 
 WRAP_ROOM = 16  # columns are dropped before a wrapping column gets narrower than this
@@ -94,13 +94,13 @@ def draw_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]
     from rich.cells import cell_len
     from rich.table import Table
 
-    specs = [c if isinstance(c, Column) else None for c in columns]
-    if all(spec is None for spec in specs):  # plain (key, heading) pairs: rich decides
+    if not any(isinstance(c, Column) for c in columns):  # (key, heading) pairs: rich decides
+        pairs = [c for c in columns if not isinstance(c, Column)]
         table = Table(title=title, show_lines=False)
-        for _key, heading in columns:  # type: ignore[misc]
+        for _key, heading in pairs:
             table.add_column(heading)
         for row in rows:
-            table.add_row(*[_text(row.get(key)) for key, _h in columns])  # type: ignore[misc]
+            table.add_row(*[_text(row.get(key)) for key, _h in pairs])
         terminal.print(table)
         return
     chosen = [c if isinstance(c, Column) else Column(c[0], c[1]) for c in columns]

@@ -130,7 +130,7 @@ def _other_reasons(reason: str) -> str:
     return "; ".join(p for p in reason.split("; ") if not p.startswith("preempted-by: "))
 
 
-def rendered_durations(env: Env, schedule: object) -> dict[str, float] | None:
+def rendered_durations(env: Env, schedule: Any) -> dict[str, float] | None:
     """Exact program lengths from the render cache, when speech has been rendered."""
     try:
         from radiocli.render.programs import rendered_durations as durations

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from apscheduler.triggers.base import BaseTrigger
+
 from radiocli.errors import Problem
 from radiocli.plan.days import DayGroup, checked_span, day_groups
 from radiocli.plan.durations import program_seconds
@@ -122,7 +124,7 @@ class Days:
 
     schedule: Schedule
     groups: list[DayGroup]
-    _triggers: dict[str, object] = field(default_factory=dict)
+    _triggers: dict[str, BaseTrigger] = field(default_factory=dict)
     _seconds: dict[str, float] = field(default_factory=dict)
     _spans: dict[date, dict[str, list[Span]]] = field(default_factory=dict)
 
@@ -152,7 +154,7 @@ class Days:
                 program, frozenset(self.schedule.holidays))
             self._seconds[pid] = program_seconds(self.schedule, program)[0]
         seconds = timedelta(seconds=self._seconds[pid])
-        return [(fire, fire + seconds) for fire in fire_times(trigger, start, end)]  # type: ignore[arg-type]
+        return [(fire, fire + seconds) for fire in fire_times(trigger, start, end)]
 
 
 def _days_text(first: date, last: date, count: int) -> str:

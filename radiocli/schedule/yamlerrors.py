@@ -8,6 +8,7 @@ it and returns the line where the mistake is and a sentence an operator can act 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import yaml
@@ -19,6 +20,9 @@ class Explained:
     column: int  # 1-based
     message: str
     hint: str
+
+
+At = Callable[[int, int, str, str], "Explained"]  # 0-based line and column, message, hint
 
 
 def explain(exc: yaml.MarkedYAMLError, text: str) -> Explained:
@@ -84,7 +88,7 @@ def explain(exc: yaml.MarkedYAMLError, text: str) -> Explained:
         return _list_item(lines, pline, at)
 
     if "expected key" in problem or "<block end>" in problem:
-        return _misplaced_key(lines, pline, cline, at)
+        return _misplaced_key(lines, pline, at)
 
     if "mapping values are not allowed" in problem:
         return _colon(lines, pline, pcol, at)
@@ -115,7 +119,7 @@ def _previous(lines: list[str], n: int) -> int:
     return n
 
 
-def _list_item(lines: list[str], n: int, at) -> Explained:  # type: ignore[no-untyped-def]
+def _list_item(lines: list[str], n: int, at: At) -> Explained:
     """A '- item' not lined up with the items of its list."""
     raw = lines[n] if n < len(lines) else ""
     column = _indent(raw)
@@ -136,7 +140,7 @@ def _list_item(lines: list[str], n: int, at) -> Explained:  # type: ignore[no-un
               "further than the key")
 
 
-def _misplaced_key(lines: list[str], n: int, context: int, at) -> Explained:  # type: ignore[no-untyped-def]
+def _misplaced_key(lines: list[str], n: int, at: At) -> Explained:
     raw = lines[n] if n < len(lines) else ""
     column = _indent(raw)
     prev = _previous(lines, n)
@@ -150,7 +154,7 @@ def _misplaced_key(lines: list[str], n: int, context: int, at) -> Explained:  # 
               "check its indentation against the lines above")
 
 
-def _colon(lines: list[str], n: int, col: int, at) -> Explained:  # type: ignore[no-untyped-def]
+def _colon(lines: list[str], n: int, col: int, at: At) -> Explained:
     raw = lines[n] if n < len(lines) else ""
     prev = _previous(lines, n)
     if prev >= 0 and _indent(raw) > _indent(lines[prev]) and \
