@@ -13,7 +13,7 @@ from radiocli.i18n import _
 
 
 @click.command("render")
-@click.option("--date", "day", type=DATE, metavar="DATE",
+@click.option("--date", "day", type=DATE, default="today", metavar="DATE",
               help=_("First day to render for: YYYY-MM-DD, DD/MM/YYYY, today or tomorrow "
                      "[default: today]."))
 @click.option("--days", type=click.IntRange(1, 366), default=1, show_default=True,

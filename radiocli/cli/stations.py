@@ -22,7 +22,7 @@ def command() -> None:
 
 @command.command("list")
 @click.option("--district", "-d", metavar="CODE", help=_("Only this district's stations."))
-@click.option("--on", "day", type=DATE, metavar="DATE",
+@click.option("--on", "day", type=DATE, default="today", metavar="DATE",
               help=_("The registry as it was on this date (renames and merges applied): "
                      "YYYY-MM-DD, DD/MM/YYYY, today or tomorrow."))
 @output_options
