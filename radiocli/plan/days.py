@@ -11,7 +11,12 @@ each group. A program valid for three years at the same times is one group per w
 How far: a program is checked from its ``from:`` to its ``until:``. Open-ended ones are
 checked up to :data:`HORIZON_DAYS` after the check date (or after their ``from:``, when
 that is later); without ``from:``, from the check date (or, when their ``until:`` has
-passed, over the last :data:`HORIZON_DAYS` of their validity).
+passed, over the last :data:`HORIZON_DAYS` of their validity). One-offs (``once:``) are
+checked whenever they are.
+
+The registry's state of a day is told apart by the object ``Registry.as_of`` returns
+(it returns the same object for every day with the same changes applied); a registry
+that built a new one on each call would still be checked right, only more slowly.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@
 - relay URLs use a stream scheme (checked while loading);
 - rules that never fire within the program's validity;
 - programs that reach no station;
-- same-priority programs that overlap at a station;
-- the plan against the policy profile in force;
+- same-priority programs that overlap at a station, and the plan against the policy
+  profile in force, on every day each program can air (radiocli.plan.days groups the
+  days, so identical ones are checked once);
 - speech text that stays hard to speak after normalization (warnings).
 """
 
