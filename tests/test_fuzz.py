@@ -72,7 +72,9 @@ SCALARS = st.one_of(
     st.sampled_from(["all", "every day", "11:00", "25:61", "2021-08-02", "2021-02-30", "30m",
                      "0s", "-1", "start", "../../etc/passwd", "/etc/shadow", "file:///x",
                      "http://relay.local/x", "emergency", "mon-fri", "00001", "001", "", "~",
-                     "06:00-20:00", "9999999999999999999999"]),
+                     "06:00-20:00", "9999999999999999999999", "6h45", "17h30", "6 giờ 45",
+                     "6g45", "thứ 2 - thứ 6", "T2-T6", "thứ hai đến thứ sáu", "CN", "tất cả",
+                     "ngày lễ", "31/02/2021 09:00", "7h đến 19h", "0m", "1,5h"]),
     st.text(ANY_CHAR.filter(lambda c: not 0xD800 <= ord(c) <= 0xDFFF), max_size=20),
     st.integers(), st.floats(allow_nan=True), st.booleans(), st.none(), st.dates(),
 )
@@ -94,7 +96,9 @@ YAML_TEXT = st.one_of(
     st.text(ANY_CHAR, max_size=500),
     st.lists(st.sampled_from(["programs:", "  p:", "    when:", "      at: 11:00", "- a",
                               "&a [*a, *a]", "!!python/object:os.system", "{", "]", "'",
-                              "\t", "key: value", "<<: *a", "---", "...", "%YAML 1.1"]),
+                              "\t", "key: value", "<<: *a", "---", "...", "%YAML 1.1",
+                              '      at: "07:30', "       - say: x", "-say: y", "\t\tat: 6h",
+                              "    title: Chú ý: mưa", '    at: "07:30" sáng', "   when: x"]),
              max_size=30).map("\n".join),
 )
 

@@ -24,14 +24,14 @@ programs:
 
 CASES = [
     # (name, file text, expected code, expected line)
-    ("syntax", "programs:\n  a: [1, 2\n", "syntax", 3),
+    ("syntax", "programs:\n  a: [1, 2\n", "syntax", 2),  # where the [ opens
     ("tabs", "programs:\n\ta: 1\n", "syntax", 2),
     ("unknown key with suggestion", GOOD_PROGRAM.replace("    title:", "    titel:"),
      "unknown-key", 4),
     ("duplicate key", GOOD_PROGRAM.replace("    title: Thông báo\n",
                                            "    title: Thông báo\n    title: Khác\n"),
      "duplicate-key", 5),
-    ("bad time", GOOD_PROGRAM.replace('"07:30"', '"7h30"'), "format", 7),
+    ("bad time", GOOD_PROGRAM.replace('"07:30"', '"25:00"'), "format", 7),
     ("bad date", GOOD_PROGRAM.replace("from: 2021-08-02", "from: 2021-02-30"), "format", 8),
     ("weekday number", GOOD_PROGRAM.replace("[monday]", "[1]"), "format", 6),
     ("unknown station", GOOD_PROGRAM.replace('"00001"', '"99999"'), "unknown-station", 1),
@@ -197,3 +197,70 @@ def test_a_whole_disk_as_schedules_folder_is_refused_at_once(cli, tmp_path):
     problems = json.loads(result.stdout)["problems"]
     assert [p["code"] for p in problems] == ["too-large"]
     assert "does not look like a schedules folder" in problems[0]["message"]
+
+
+# --- messages that tell the operator what they need (issue 9 item 6) ------------------
+
+
+def problems_for(cli, project, text: str) -> list[dict]:
+    write(project, text)
+    result = cli("--schedules", str(project / "schedules"), "validate", "--json")
+    return [p for p in json.loads(result.output)["problems"]
+            if p["file"].endswith("stations/00001.yaml")]
+
+
+def test_a_day_that_does_not_exist_is_said_so(cli, project):
+    problems = problems_for(cli, project, GOOD_PROGRAM.replace(
+        '      days: [monday]\n      at: "07:30"\n', '      once: "2021-02-30 09:00"\n'))
+    assert [p["message"] for p in problems] == [
+        "'once' names a day that does not exist: \"2021-02-30\" (February 2021 has 28 days)"]
+
+
+@pytest.mark.parametrize("days,expected", [
+    ('["thứ 2"]', (0,)), ("[thứ 7, CN]", (5, 6)), ("[T2, T4, T6]", (0, 2, 4)),
+    ("thứ hai đến thứ sáu", (0, 1, 2, 3, 4)), ("thứ 2 - thứ 6", (0, 1, 2, 3, 4)),
+    ("T2-T6", (0, 1, 2, 3, 4)), ("[Thứ Hai, thu ba]", (0, 1)),
+])
+def test_weekdays_as_vietnamese_write_them(cli, project, days, expected):
+    from radiocli.schedule import read
+
+    write(project, GOOD_PROGRAM.replace("[monday]", days))
+    schedule, problems = read(project / "schedules")
+    assert not [p for p in problems if p.severity == "error"], problems
+    assert schedule.programs["thong-bao"].rules[0].days == expected
+
+
+def test_an_unknown_day_never_gets_another_day_suggested(cli, project):
+    for wrong in ("thứ 8", "thứ mười", "T8", "chủ nhậtt"):
+        problems = problems_for(cli, project, GOOD_PROGRAM.replace("[monday]", f"[{wrong}]"))
+        assert len(problems) == 1 and problems[0]["code"] == "format", problems
+        message = problems[0]["message"]
+        assert f'unknown day "{wrong}"' in message and "did you mean" not in message
+        assert "thứ 2 ... thứ 7, T2 ... T7, CN" in message
+
+
+def test_the_summary_counts_every_program_written(cli, project):
+    bad = GOOD_PROGRAM + """\
+  thong-bao-2:
+    title: Hai
+    when: {at: "25:00"}
+    segments: [{say: Hai}]
+  thong-bao-3:
+    title: Ba
+    when: {at: "08:00"}
+    from: 2021-08-02
+    until: 2021-08-31
+    segments: [{play: khong-co.ogg}]
+  thong-bao-4:
+    title: Bốn
+    when: {days: [someday], at: "09:00"}
+    segments: [{say: Bốn}]
+"""
+    path = write(project, bad)
+    result = cli("--schedules", str(project / "schedules"), "validate", str(path))
+    assert result.exit_code == 1
+    assert "1 file checked, 4 programs (2 left out because of errors): 3 errors" \
+        in result.stderr
+    data = json.loads(cli("--schedules", str(project / "schedules"), "validate", str(path),
+                          "--json").output)
+    assert (data["programs"], data["programs_loaded"]) == (4, 2)

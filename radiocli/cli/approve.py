@@ -11,6 +11,7 @@ import click
 
 from radiocli import TIMEZONE
 from radiocli.cli import Env
+from radiocli.cli.common import DATE_OR_MOMENT
 from radiocli.i18n import _
 
 TZ = ZoneInfo(TIMEZONE)
@@ -34,9 +35,10 @@ def parse_moment(text: str, end_of_day: bool) -> datetime:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--key", "key_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help=_("Private key (NAME.key from radiocli keys generate)."))
-@click.option("--valid-from", default=None, metavar="DATE",
-              help=_("Start of validity, YYYY-MM-DD or ISO 8601 [default: now]."))
-@click.option("--valid-to", default=None, metavar="DATE",
+@click.option("--valid-from", default=None, metavar="DATE", type=DATE_OR_MOMENT,
+              help=_("Start of validity: YYYY-MM-DD, DD/MM/YYYY, today, or an ISO 8601 date "
+                     "and time [default: now]."))
+@click.option("--valid-to", default=None, metavar="DATE", type=DATE_OR_MOMENT,
               help=_("End of validity (a date includes that whole day) [default: 31 days]."))
 @click.option("--approver", default=None, metavar="NAME",
               help=_("Who approves, as recorded in the bundle [default: $USER]."))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import click
@@ -12,16 +12,55 @@ from radiocli.cli import Env
 from radiocli.i18n import _
 
 
-def parse_day(_ctx: click.Context | None, _param: click.Parameter | None, value: Any
-              ) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    from radiocli.schedule.values import parse_date
+def hanoi_today() -> date:
+    """Today in Hanoi, whatever the machine's time zone."""
+    from radiocli.plan.triggers import TZ
 
-    try:
-        return parse_date(str(value))
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+    return datetime.now(TZ).date()
+
+
+class DateParam(click.ParamType):
+    """Every date option of every command: YYYY-MM-DD or DD/MM/YYYY (as in the YAML), or
+    today, tomorrow, yesterday, hôm nay, ngày mai, hôm qua (Hanoi's today)."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> date:
+        if isinstance(value, date):
+            return value
+        from radiocli.schedule.values import parse_day
+
+        try:
+            return parse_day(str(value), hanoi_today())
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DATE = DateParam()
+
+
+class DateOrMomentParam(click.ParamType):
+    """A date option that also takes a date and time: dates as :data:`DATE` takes them
+    become YYYY-MM-DD; anything else (an ISO 8601 date and time) is passed on as typed,
+    for the command to read."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> str:
+        text = str(value)
+        from radiocli.schedule.values import parse_day
+
+        try:
+            return parse_day(text, hanoi_today()).isoformat()
+        except ValueError as exc:
+            if "does not exist" in str(exc):
+                self.fail(str(exc), param, ctx)
+            return text
+
+
+DATE_OR_MOMENT = DateOrMomentParam()
 
 
 def selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -44,25 +83,34 @@ def load_schedule(env: Env) -> Any:
 
 def selected_stations(schedule: Any, stations: tuple[str, ...], districts: tuple[str, ...],
                       day: date) -> list[str] | None:
-    """Station codes chosen on the command line (None: all). Unknown codes are usage errors."""
+    """Station codes chosen on the command line (None: all). Unknown codes are usage
+    errors. A district's stations are those it had on ``day`` (Registry.select)."""
     if not stations and not districts:
         return None
+    from radiocli.schedule.model import Targets
+
     registry = schedule.registry
-    chosen: list[str] = []
     for code in stations:
         if not registry.known(code):
             raise click.UsageError(_("unknown station code") + f" {code} " +
                                    _("(see radiocli stations list)"))
-        chosen.append(code)
-    current = registry.as_of(day)
     for code in districts:
         if code not in registry.districts:
             raise click.UsageError(_("unknown district code") + f" {code} " +
                                    _("(see radiocli stations list)"))
-        found = [s.code for s in current.values() if s.district == code]
+    chosen = set(stations)
+    for code in districts:
+        found = registry.select(Targets(districts=frozenset({code})), day)
         if not found:  # e.g. any district from 2025-07-01, when districts were abolished
             raise click.UsageError(_("district {code} has no units on {day} (its last day: "
                                      "{last})").format(
                 code=code, day=day, last=registry.district_before(code, day)[0]))
-        chosen.extend(found)
-    return sorted(set(chosen))
+        chosen.update(found)
+    return sorted(chosen)
+
+
+def every_station(schedule: Any, day: date) -> list[str]:
+    """Every station that exists on ``day`` (Registry.select)."""
+    from radiocli.schedule.model import Targets
+
+    return sorted(schedule.registry.select(Targets(everywhere=True), day))

@@ -7,7 +7,8 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import click
 
@@ -36,40 +37,108 @@ def console(stderr: bool = False) -> Any:
 
 
 
+@dataclass(frozen=True)
+class Column:
+    """A column of a listing. On a terminal, columns that are not ``wrap`` are shown
+    whole (a date is never cut to "2021-08…"): when the table is wider than the
+    terminal, the columns with the highest ``drop`` go first (0: never dropped), then the
+    ``wrap`` columns (titles, notes) wrap over several lines."""
+
+    key: str
+    heading: str
+    wrap: bool = False
+    drop: int = 0
+    justify: Literal["left", "right"] = "left"
+
+
+WRAP_ROOM = 16  # columns are dropped before a wrapping column gets narrower than this
+WRAP_MIN = 6  # ... and when nothing is left to drop, it may get this narrow
+
+
 def print_rows(
     rows: Sequence[dict[str, Any]],
-    columns: Sequence[tuple[str, str]],
+    columns: Sequence[tuple[str, str] | Column],
     fmt: str | None,
     title: str | None = None,
+    terminal: Any = None,
 ) -> None:
     """Print rows as a table (terminal), tab-separated text (pipe), JSON or CSV.
 
-    ``columns`` is a list of (key, heading). JSON prints every key of every row.
+    ``columns`` are (key, heading) pairs or :class:`Column`. JSON prints every key of
+    every row. ``terminal`` is the rich console to draw on (tests pass one of a given
+    width); by default a table is drawn when stdout is a terminal.
     """
+    pairs = [(c.key, c.heading) if isinstance(c, Column) else c for c in columns]
     if fmt == "json":
         click.echo(json.dumps(list(rows), ensure_ascii=False, indent=2, default=str))
         return
     if fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow([heading for _key, heading in columns])
+        writer.writerow([heading for _key, heading in pairs])
         for row in rows:
-            writer.writerow([safe_cell(_text(row.get(key))) for key, _h in columns])
+            writer.writerow([safe_cell(_text(row.get(key))) for key, _h in pairs])
         return
-    if is_terminal():
-        from rich.table import Table
-
-        table = Table(title=title, show_lines=False)
-        for _key, heading in columns:
-            table.add_column(heading)
-        for row in rows:
-            table.add_row(*[_text(row.get(key)) for key, _h in columns])
-        console().print(table)
+    if terminal is not None or is_terminal():
+        draw_table(rows, columns, title, terminal or console())
         return
     if title:
         click.echo(title)
-    click.echo("\t".join(heading for _key, heading in columns))
+    click.echo("\t".join(heading for _key, heading in pairs))
     for row in rows:
-        click.echo("\t".join(_text(row.get(key)) for key, _h in columns))
+        click.echo("\t".join(_text(row.get(key)) for key, _h in pairs))
+
+
+def draw_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str] | Column],
+               title: str | None, terminal: Any) -> None:
+    from rich import box
+    from rich.cells import cell_len
+    from rich.table import Table
+
+    if not any(isinstance(c, Column) for c in columns):  # (key, heading) pairs: rich decides
+        pairs = [c for c in columns if not isinstance(c, Column)]
+        table = Table(title=title, show_lines=False)
+        for _key, heading in pairs:
+            table.add_column(heading)
+        for row in rows:
+            table.add_row(*[_text(row.get(key)) for key, _h in pairs])
+        terminal.print(table)
+        return
+    chosen = [c if isinstance(c, Column) else Column(c[0], c[1]) for c in columns]
+
+    def width(column: Column) -> int:
+        cells = [cell_len(line) for row in rows for line in _text(row.get(column.key)
+                                                                 ).splitlines() or [""]]
+        natural = max([cell_len(column.heading), *cells])
+        if column.wrap:
+            longest_word = max([cell_len(w) for row in rows
+                                for w in _text(row.get(column.key)).split()] or [0])
+            return min(natural, max(WRAP_ROOM, min(longest_word, 20)))
+        return natural
+
+    def needed(cols: list[Column]) -> int:  # cells, and three spaces between two columns
+        return sum(width(c) for c in cols) + 3 * (len(cols) - 1)
+
+    while needed(chosen) > terminal.width and any(c.drop for c in chosen):
+        worst = max((c for c in chosen if c.drop), key=lambda c: c.drop)
+        chosen.remove(worst)
+    table = Table(title=title, show_lines=False, expand=False, box=box.SIMPLE_HEAD,
+                  show_edge=False, pad_edge=False)
+    for column in chosen:
+        if column.wrap:
+            table.add_column(column.heading, overflow="fold", justify=column.justify,
+                             min_width=min(width(column), WRAP_MIN))
+        else:
+            table.add_column(column.heading, no_wrap=True, min_width=width(column),
+                             justify=column.justify)
+    for row in rows:
+        table.add_row(*[_text(row.get(c.key)) for c in chosen])
+    terminal.print(table)
+
+
+def decimal(value: float, lang: str, digits: int = 1) -> str:
+    """12.5 -> "12.5", or "12,5" in Vietnamese (the decimal comma)."""
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if lang == "vi" else text
 
 
 def _text(value: object) -> str:

@@ -8,13 +8,14 @@ from datetime import date
 import click
 
 from radiocli.cli import Env
-from radiocli.cli.common import load_schedule, parse_day, selected_stations, selection_options
+from radiocli.cli.common import DATE, load_schedule, selected_stations, selection_options
 from radiocli.i18n import _
 
 
 @click.command("render")
-@click.option("--date", "day", callback=parse_day, metavar="YYYY-MM-DD",
-              help=_("First day to render for [default: today]."))
+@click.option("--date", "day", type=DATE, default="today", metavar="DATE",
+              help=_("First day to render for: YYYY-MM-DD, DD/MM/YYYY, today or tomorrow "
+                     "[default: today]."))
 @click.option("--days", type=click.IntRange(1, 366), default=1, show_default=True,
               help=_("How many days."))
 @selection_options

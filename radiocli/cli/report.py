@@ -9,25 +9,17 @@ from typing import Any
 
 import click
 
+from radiocli.cli.common import DATE
 from radiocli.cli.output import print_rows
 from radiocli.i18n import _
 
 
-def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(_("expected a date YYYY-MM-DD"), ctx, param) from None
-
-
 def report_options(func: Any) -> Any:
     options = [
-        click.option("--from", "start", required=True, callback=_day,
-                     help=_("First day (YYYY-MM-DD).")),
-        click.option("--to", "end", required=True, callback=_day,
-                     help=_("Last day (YYYY-MM-DD), included.")),
+        click.option("--from", "start", required=True, type=DATE, metavar="DATE",
+                     help=_("First day: YYYY-MM-DD, DD/MM/YYYY, today or tomorrow.")),
+        click.option("--to", "end", required=True, type=DATE, metavar="DATE",
+                     help=_("Last day, included.")),
         click.option("--store", type=click.Path(file_okay=False, path_type=Path),
                      help=_("A `logs collect` store [default: collect the home's logs into "
                             "<home>/store first]")),

@@ -11,7 +11,9 @@ from pathlib import Path
 import click
 
 from radiocli.cli import Env
-from radiocli.cli.common import load_schedule, parse_day, selection_options, selected_stations
+from radiocli.cli.common import (
+    DATE, every_station, load_schedule, selected_stations, selection_options,
+)
 from radiocli.cli.output import Progress
 from radiocli.i18n import _
 
@@ -51,9 +53,9 @@ def _moment(text: str, tz: object, parse_date: object, end: bool) -> datetime:
 
 
 @click.command("simulate")
-@click.option("--from", "first", required=True, callback=parse_day, metavar="YYYY-MM-DD",
-              help=_("First day."))
-@click.option("--to", "last", required=True, callback=parse_day, metavar="YYYY-MM-DD",
+@click.option("--from", "first", required=True, type=DATE, metavar="DATE",
+              help=_("First day: YYYY-MM-DD, DD/MM/YYYY, today or tomorrow."))
+@click.option("--to", "last", required=True, type=DATE, metavar="DATE",
               help=_("Last day (included)."))
 @selection_options
 @click.option("--offline", multiple=True, metavar="STATION:FROM--TO",
@@ -84,7 +86,6 @@ def command(env: Env, first: date, last: date, stations: tuple[str, ...],
     Example: radiocli simulate --from 2021-08-01 --to 2021-08-31 --district 017
     --offline 00478:2021-08-10--2021-08-12 --fail chuong-trinh-017:0.1 --late 0.05
     """
-    from radiocli.plan.planner import day_window
     from radiocli.play.simulate import Faults, simulate
 
     if last < first:
@@ -94,8 +95,7 @@ def command(env: Env, first: date, last: date, stations: tuple[str, ...],
     schedule = load_schedule(env)
     chosen = selected_stations(schedule, stations, districts, first)
     if chosen is None:
-        day_start, _end = day_window(first)
-        chosen = sorted(schedule.registry.as_of(first))
+        chosen = every_station(schedule, first)
     fail_rules = []
     for item in failing:
         program, _sep, fraction = item.partition(":")

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import click
 
 from radiocli.cli import Env
-from radiocli.cli.common import load_schedule, parse_day
+from radiocli.cli.common import DATE, load_schedule
 from radiocli.cli.output import output_options, print_rows
 from radiocli.i18n import _
 
@@ -25,9 +25,9 @@ def command() -> None:
 
 @command.command("list")
 @click.option("--district", "-d", metavar="CODE", help=_("Only this district's stations."))
-@click.option("--on", "day", callback=parse_day, metavar="DATE",
-              help=_("The units in force on this date, YYYY-MM-DD or DD/MM/YYYY "
-                     "[default: today]."))
+@click.option("--on", "day", type=DATE, default="today", metavar="DATE",
+              help=_("The units in force on this date: YYYY-MM-DD, DD/MM/YYYY, today or "
+                     "tomorrow [default: today]."))
 @output_options
 @click.pass_obj
 def stations_list(env: Env, district: str | None, day: date | None, fmt: str | None) -> None:

@@ -38,6 +38,7 @@ def command(env: Env, paths: tuple[Path, ...], as_json: bool, strict: bool) -> N
         else:
             files.append(path)
     schedule, problems = validate(root, files or None)
+    wanted: set[str] | None = None
     if files:
         from radiocli.schedule.load import shown_path
 
@@ -45,9 +46,16 @@ def command(env: Env, paths: tuple[Path, ...], as_json: bool, strict: bool) -> N
         problems = [p for p in problems if p.file in wanted]
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
+    checked = len(files) if files else len(schedule.files)
+    written = sum(n for shown, n in schedule.programs_written.items()
+                  if wanted is None or shown in wanted)
+    loaded = sum(1 for p in schedule.programs.values()
+                 if wanted is None or p.where.file in wanted)
     if as_json:
         click.echo(json.dumps({"ok": not errors and not (strict and warnings),
                                "errors": len(errors), "warnings": len(warnings),
+                               "files": checked, "programs": written,
+                               "programs_loaded": loaded,
                                "problems": [p.as_dict() for p in problems]},
                               ensure_ascii=False, indent=2))
     else:
@@ -57,10 +65,10 @@ def command(env: Env, paths: tuple[Path, ...], as_json: bool, strict: bool) -> N
             if problem.hint:
                 text += f"\n    -> {problem.hint}"
             click.echo(text)
-        checked = len(files) if files else len(schedule.files)
         summary = ngettext("{n} file checked", "{n} files checked", checked).format(n=checked)
-        summary += ", " + ngettext("{n} program", "{n} programs",
-                                   len(schedule.programs)).format(n=len(schedule.programs))
+        summary += ", " + ngettext("{n} program", "{n} programs", written).format(n=written)
+        if loaded < written:
+            summary += " " + _("({n} left out because of errors)").format(n=written - loaded)
         summary += ": " + ngettext("{n} error", "{n} errors", len(errors)).format(n=len(errors))
         summary += ", " + ngettext("{n} warning", "{n} warnings",
                                    len(warnings)).format(n=len(warnings))

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from radiocli.plan.triggers import TZ
-from radiocli.schedule.model import Policy, PolicyRule, Priority
-from radiocli.schedule.registry import Registry, targets_select
+from radiocli.schedule.model import Policy, Priority
+from radiocli.schedule.registry import Registry
+from radiocli.schedule.values import DAY_NAMES
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Violation:
     program: str
     day: str
     message: str
+    place: str = ""  # the district (code and name) and the stations, for people to read
 
 
 def in_quiet_hours(start: datetime, end: datetime, quiet: tuple[time, time]) -> bool:
@@ -66,10 +68,10 @@ def _within(start: datetime, end: datetime, windows: tuple[tuple[time, time], ..
 
 def check(policy: Policy, registry: Registry, sessions: Iterable[Session]) -> list[Violation]:
     """Every way the sessions break the policy (one Violation per session and rule,
-    naming the stations concerned)."""
+    naming the stations concerned, their district and the station names)."""
     out: list[Violation] = []
     per_day: Counter[tuple[str, str, str]] = Counter()
-    groups: dict[tuple[tuple[str, ...], int], list[tuple[PolicyRule, tuple[str, ...]]]] = {}
+    reached: dict[tuple[int, date], frozenset[str]] = {}  # (rule, day) -> codes it covers
     for s in sessions:
         if s.priority in policy.exempt_priorities:
             continue
@@ -79,22 +81,18 @@ def check(policy: Policy, registry: Registry, sessions: Iterable[Session]) -> li
         if policy.quiet_hours and in_quiet_hours(s.start, s.end, policy.quiet_hours):
             quiet = policy.quiet_hours
             out.append(Violation("quiet-hours", "quiet-hours", s.stations, s.program, day_text,
-                                 f"airs in the quiet hours {quiet[0]:%H:%M}-{quiet[1]:%H:%M}"))
+                                 f"airs in the quiet hours {quiet[0]:%H:%M}-{quiet[1]:%H:%M}",
+                                 describe_stations(registry, s.stations, day)))
         if policy.exempt_on(day):
             continue
-        stations = registry.as_of(day)
-        key = (s.stations, id(stations))
-        matched = groups.get(key)
-        if matched is None:
-            matched = []
-            for rule in policy.rules:
-                codes = tuple(c for c in s.stations
-                              if c in stations and targets_select(rule.targets, stations[c]))
-                if codes:
-                    matched.append((rule, codes))
-            groups[key] = matched
         minutes = (s.end - s.start).total_seconds() / 60
-        for rule, codes in matched:
+        for index, rule in enumerate(policy.rules):
+            covered = reached.get((index, day))
+            if covered is None:  # the one place targets are resolved: Registry.select
+                covered = reached[(index, day)] = frozenset(registry.select(rule.targets, day))
+            codes = tuple(c for c in s.stations if c in covered)
+            if not codes:
+                continue
             found: list[tuple[str, str, tuple[str, ...]]] = []
             if rule.emergency_only:
                 found.append(("emergency-only", "only emergencies may air here", codes))
@@ -104,8 +102,8 @@ def check(policy: Policy, registry: Registry, sessions: Iterable[Session]) -> li
                     found.append(("max-minutes", f"a {minutes:.0f}-minute session; at most "
                                   f"{rule.max_session_minutes:g} minutes", codes))
                 if rule.days is not None and local.weekday() not in rule.days:
-                    found.append(("day", f"airs on a {local:%A}; allowed only on listed days",
-                                  codes))
+                    found.append(("day", f"airs on a {DAY_NAMES[local.weekday()].title()}; "
+                                  f"allowed only on {days_text(rule.days)}", codes))
                 if rule.windows and not _within(s.start, s.end, rule.windows):
                     spans = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in rule.windows)
                     found.append(("window", f"airs at {local:%H:%M}, outside {spans}", codes))
@@ -119,6 +117,56 @@ def check(policy: Policy, registry: Registry, sessions: Iterable[Session]) -> li
                     if over:
                         found.append(("max-sessions", f"more than {rule.max_sessions_per_day} "
                                       "sessions in a day", tuple(over)))
-            out.extend(Violation(rule.name, code, which, s.program, day_text, message)
+            out.extend(Violation(rule.name, code, which, s.program, day_text, message,
+                                 describe_stations(registry, which, day))
                        for code, message, which in found)
     return out
+
+
+def days_text(days: Iterable[int]) -> str:
+    """(0, 1, 2, 3, 4) -> "Monday to Friday"; (0, 2, 4) -> "Monday, Wednesday, Friday"."""
+    chosen = sorted(set(days))
+    names = [DAY_NAMES[d].title() for d in chosen]
+    if len(chosen) > 2 and chosen == list(range(chosen[0], chosen[-1] + 1)):
+        return f"{names[0]} to {names[-1]}"
+    return ", ".join(names)
+
+
+def describe_stations(registry: Registry, codes: Iterable[str], day: date, limit: int = 3
+                      ) -> str:
+    """Stations for people: their district (code and name) and the first few names, e.g.
+    "district 005 Quận Cầu Giấy, 8 stations: 00160 Phường Nghĩa Đô, ... and 5 more"."""
+    chosen = sorted(set(codes))
+    if not chosen:
+        return "no station"
+    known = registry.as_of(day)
+    ever = registry.ever()
+
+    def station(code: str) -> tuple[str, str, str]:
+        found = known.get(code) or ever.get(code)
+        if found is None:
+            return code, "", ""
+        return found.name, found.district, found.district_name
+
+    districts = sorted({station(c)[1] for c in chosen} - {""})
+    shown = []
+    for code in chosen[:limit]:
+        name, district, district_name = station(code)
+        text = f"{code} {name}".strip()
+        if len(districts) > 1 and district:
+            text += f" ({district} {district_name})"
+        shown.append(text)
+    more = f" and {len(chosen) - limit} more" if len(chosen) > limit else ""
+    if len(chosen) == 1:
+        _name, district, district_name = station(chosen[0])
+        where = f" (district {district} {district_name})" if district else ""
+        return f"station {shown[0]}{where}"
+    if len(districts) == 1:
+        name = registry.districts[districts[0]].name if districts[0] in registry.districts \
+            else station(chosen[0])[2]
+        head = f"district {districts[0]} {name}, {len(chosen)} stations"
+    elif districts:
+        head = f"{len(districts)} districts, {len(chosen)} stations"
+    else:
+        head = f"{len(chosen)} stations"
+    return f"{head}: {', '.join(shown)}{more}"

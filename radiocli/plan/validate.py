@@ -4,43 +4,46 @@
 - relay URLs use a stream scheme (checked while loading);
 - rules that never fire within the program's validity;
 - programs that reach no station;
-- same-priority programs that overlap at a station;
-- the plan against the policy profile in force;
+- same-priority programs that overlap at a station, and the plan against the policy
+  profile in force, on every day each program can air (radiocli.plan.days groups the
+  days, so identical ones are checked once);
 - speech text that stays hard to speak after normalization (warnings).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from apscheduler.triggers.base import BaseTrigger
+
 from radiocli.errors import Problem
+from radiocli.plan.days import DayGroup, day_groups
 from radiocli.plan.durations import program_seconds
-from radiocli.plan.policy import Session, check
+from radiocli.plan.policy import Session, Violation, check, describe_stations
 from radiocli.plan.triggers import TZ, fire_times, program_trigger
 from radiocli.plan.units import check_units
 from radiocli.schedule.audiofiles import AUDIO_SUFFIXES, audio_duration, chime_path, resolve_audio
 from radiocli.schedule.load import read
-from radiocli.schedule.model import (
-    Chime, Program, Recording, Schedule, Speech, Where,
-)
+from radiocli.schedule.model import Chime, Program, Recording, Rule, Schedule, Speech, Where
 
-PROBE_DAYS = 7
-MAX_PROBE_WINDOWS = 4
+Span = tuple[datetime, datetime]
 
 
 def validate(root: Path, files: Iterable[Path] | None = None, today: date | None = None,
              speech_check: bool = True) -> tuple[Schedule, list[Problem]]:
+    """Load and check: every problem, located. Overlaps and the policy are checked on
+    every day each program can air (radiocli.plan.days says how far)."""
     schedule, problems = read(root, files)
+    today = today or datetime.now(TZ).date()
     problems += check_audio(schedule)
-    problems += check_rules(schedule)
+    problems += check_rules(schedule, today)
     problems += check_units(schedule, today)  # targets that do not exist on days it airs
-    windows = probe_windows(schedule, today)
-    intervals = _intervals(schedule, windows)
-    problems += check_overlaps(schedule, windows, intervals)
-    problems += check_policy(schedule, intervals)
+    days = Days(schedule, day_groups(schedule, today))
+    problems += check_overlaps(schedule, days)
+    problems += check_policy(schedule, days)
     if speech_check:
         problems += check_speech(schedule)
     return schedule, sorted(set(problems), key=lambda p: (p.file, p.line, p.column, p.message))
@@ -89,7 +92,7 @@ def check_audio(schedule: Schedule) -> list[Problem]:
     return out
 
 
-def check_rules(schedule: Schedule) -> list[Problem]:
+def check_rules(schedule: Schedule, today: date) -> list[Problem]:
     out = []
     holidays = frozenset(schedule.holidays)
     for program in schedule.programs.values():
@@ -108,72 +111,107 @@ def check_rules(schedule: Schedule) -> list[Problem]:
     return out
 
 
-def _with_rules(program: Program, rules: tuple) -> Program:
-    from dataclasses import replace
-
+def _with_rules(program: Program, rules: tuple[Rule, ...]) -> Program:
     return replace(program, rules=rules)
 
 
-def probe_windows(schedule: Schedule, today: date | None) -> list[tuple[datetime, datetime]]:
-    """A week from each distinct start of validity (at most a few): enough to see weekly
-    patterns without planning months."""
-    starts = sorted({p.valid_from or today or date.today() for p in schedule.programs.values()})
-    windows: list[tuple[date, date]] = []
-    for day in starts:
-        if windows and day <= windows[-1][1]:
-            continue
-        windows.append((day, day + timedelta(days=PROBE_DAYS)))
-        if len(windows) >= MAX_PROBE_WINDOWS:
-            break
-    return [(datetime.combine(a, time(0), TZ), datetime.combine(b, time(0), TZ))
-            for a, b in windows]
+@dataclass
+class Days:
+    """The checked days, grouped (radiocli.plan.days), and each group's sessions as the
+    triggers give them on the group's first day."""
+
+    schedule: Schedule
+    groups: list[DayGroup]
+    _triggers: dict[str, BaseTrigger] = field(default_factory=dict)
+    _seconds: dict[str, float] = field(default_factory=dict)
+    _spans: dict[date, dict[str, list[Span]]] = field(default_factory=dict)
+
+    def spans(self, group: DayGroup) -> dict[str, list[Span]]:
+        """Program -> its airings that touch the group's first day (those that started
+        the day before and run past midnight included)."""
+        day = group.first
+        found = self._spans.get(day)
+        if found is not None:
+            return found
+        start = datetime.combine(day, time(0), TZ)
+        out: dict[str, list[Span]] = {}
+        for pid, _times in group.pattern:
+            out[pid] = self._airings(pid, start, start + timedelta(days=1))
+        before = start - timedelta(days=1)
+        for pid in sorted({pid for pid, _t in group.spill}):
+            late = [(a, b) for a, b in self._airings(pid, before, start) if b > start]
+            out[pid] = late + out.get(pid, [])
+        self._spans[day] = out
+        return out
+
+    def _airings(self, pid: str, start: datetime, end: datetime) -> list[Span]:
+        program = self.schedule.programs[pid]
+        trigger = self._triggers.get(pid)
+        if trigger is None:
+            trigger = self._triggers[pid] = program_trigger(
+                program, frozenset(self.schedule.holidays))
+            self._seconds[pid] = program_seconds(self.schedule, program)[0]
+        seconds = timedelta(seconds=self._seconds[pid])
+        return [(fire, fire + seconds) for fire in fire_times(trigger, start, end)]
 
 
-def _intervals(schedule: Schedule, windows: list[tuple[datetime, datetime]]
-               ) -> dict[str, list[tuple[datetime, datetime]]]:
-    holidays = frozenset(schedule.holidays)
-    out: dict[str, list[tuple[datetime, datetime]]] = {}
-    for program in schedule.programs.values():
-        seconds, _cut = program_seconds(schedule, program)
-        trigger = program_trigger(program, holidays)
-        spans = []
-        for start, end in windows:
-            for fire in fire_times(trigger, start, end):
-                spans.append((fire, fire + timedelta(seconds=seconds)))
-        out[program.id] = spans
-    return out
+def _days_text(first: date, last: date, count: int) -> str:
+    if count == 1:
+        return f"on {first}"
+    return f"on {count} days from {first} to {last}"
 
 
-def check_overlaps(schedule: Schedule, windows: list[tuple[datetime, datetime]],
-                   intervals: dict[str, list[tuple[datetime, datetime]]]) -> list[Problem]:
-    """Same-priority programs whose airings overlap at a shared station."""
-    if not windows:
-        return []
-    programs = list(schedule.programs.values())
-    reach: dict[str, set[str]] = {}
-    for program in programs:
-        codes: set[str] = set()
-        for start, _end in windows:
-            codes.update(schedule.registry.select(program.targets, start.date()))
-        reach[program.id] = codes
+@dataclass
+class _Found:
+    """One problem seen on several groups of days: where it was first, how often."""
+
+    first: datetime
+    last: date
+    count: int
+    stations: set[str]
+    detail: str = ""
+
+
+def check_overlaps(schedule: Schedule, days: Days) -> list[Problem]:
+    """Same-priority programs whose airings overlap at a shared station, on any day."""
+    registry = schedule.registry
+    found: dict[tuple[str, str], _Found] = {}
+    for group in days.groups:
+        spans = days.spans(group)
+        ids = sorted(spans, key=lambda pid: schedule.programs[pid].where)
+        for i, a_id in enumerate(ids):
+            a = schedule.programs[a_id]
+            for b_id in ids[i + 1:]:
+                b = schedule.programs[b_id]
+                if a.priority != b.priority:
+                    continue
+                clash = _first_overlap(spans[a_id], spans[b_id])
+                if clash is None:
+                    continue
+                day = clash.astimezone(TZ).date()
+                shared = set(registry.select(a.targets, day)) & \
+                    set(registry.select(b.targets, day))
+                if not shared:
+                    continue
+                key = (a_id, b_id)
+                seen = found.get(key)
+                if seen is None:
+                    found[key] = _Found(clash, group.last, len(group.days), shared,
+                                        describe_stations(registry, shared, day))
+                else:
+                    seen.last = max(seen.last, group.last)
+                    seen.count += len(group.days)
+                    seen.stations |= shared
     out = []
-    for i, a in enumerate(programs):
-        for b in programs[i + 1:]:
-            if a.priority != b.priority or not intervals[a.id] or not intervals[b.id]:
-                continue
-            shared = reach[a.id] & reach[b.id]
-            if not shared:
-                continue
-            clash = _first_overlap(intervals[a.id], intervals[b.id])
-            if clash is None:
-                continue
-            first, second = (a, b) if a.where <= b.where else (b, a)
-            out.append(_problem(
-                second.where,
-                f'programs "{second.id}" and "{first.id}" ({a.priority.label}) overlap at '
-                f"{len(shared)} station(s), first on {clash:%Y-%m-%d %H:%M} (other program at "
-                f"{first.where})",
-                "move one of them, or give one a higher priority", "overlap"))
+    for (first_id, second_id), seen in found.items():
+        first, second = schedule.programs[first_id], schedule.programs[second_id]
+        out.append(_problem(
+            second.where,
+            f'programs "{second.id}" and "{first.id}" ({first.priority.label}) overlap at '
+            f"{seen.detail}; first on {seen.first:%Y-%m-%d %H:%M}, "
+            f"{_days_text(seen.first.date(), seen.last, seen.count)} (other program at "
+            f"{first.where})",
+            "move one of them, or give one a higher priority", "overlap"))
     return out
 
 
@@ -192,30 +230,44 @@ def _first_overlap(xs: list[tuple[datetime, datetime]], ys: list[tuple[datetime,
     return None
 
 
-def check_policy(schedule: Schedule, intervals: dict[str, list[tuple[datetime, datetime]]]
-                 ) -> list[Problem]:
+def check_policy(schedule: Schedule, days: Days) -> list[Problem]:
+    """The policy profile in force, on every checked day (one check per group)."""
     policy = schedule.policy
     if policy is None:
         return []
-    sessions = [
-        Session(schedule.registry.select(program.targets, start.astimezone(TZ).date()),
-                program.id, start, end, program.priority)
-        for program in schedule.programs.values()
-        for start, end in intervals[program.id]
-    ]
-    grouped: dict[tuple[str, str, str], list] = defaultdict(list)
-    for violation in check(policy, schedule.registry, sessions):
-        grouped[(violation.program, violation.rule, violation.code)].append(violation)
+    registry = schedule.registry
+    found: dict[tuple[str, str, str], _Found] = {}
+    for group in days.groups:
+        day = group.first
+        sessions = [
+            Session(registry.select(schedule.programs[pid].targets, day), pid, start, end,
+                    schedule.programs[pid].priority)
+            for pid, spans in days.spans(group).items()
+            for start, end in spans
+            if start.astimezone(TZ).date() == day
+        ]
+        today: dict[tuple[str, str, str], list[Violation]] = {}
+        for violation in check(policy, registry, sessions):
+            today.setdefault((violation.program, violation.rule, violation.code),
+                             []).append(violation)
+        for key, items in today.items():
+            stations = {code for v in items for code in v.stations}
+            seen = found.get(key)
+            if seen is None:  # groups come in order of their first day: this is the first
+                start = min(s.start for s in sessions if s.program == key[0])
+                found[key] = _Found(start, group.last, len(group.days), stations,
+                                    f"{items[0].message}; {items[0].place}")
+            else:
+                seen.last = max(seen.last, group.last)
+                seen.count += len(group.days)
+                seen.stations |= stations
     out = []
-    for (program_id, rule, code), items in sorted(grouped.items()):
+    for (program_id, rule, code), seen in sorted(found.items()):
         program = schedule.programs[program_id]
-        first = items[0]
-        stations = len({s for v in items for s in v.stations})
         out.append(_problem(program.where,
                             f'program "{program_id}" breaks policy "{policy.name}" rule '
-                            f'"{rule}": {first.message} (first at station {first.stations[0]} on '
-                            f"{first.day}; {stations} station(s), {len(items)} time(s) in the "
-                            "checked weeks)",
+                            f'"{rule}": {seen.detail}; '
+                            f"{_days_text(seen.first.date(), seen.last, seen.count)}",
                             "change the program, target fewer stations, or declare an "
                             "exemption in the policy", f"policy-{code}"))
     return out

@@ -251,6 +251,8 @@ class Schedule:
     abbreviations: dict[str, str] = field(default_factory=dict)  # city-wide additions
     files: list[Path] = field(default_factory=list)
     settings: dict[str, object] = field(default_factory=dict)
+    # programs written in each file (as shown in messages), those with errors included
+    programs_written: dict[str, int] = field(default_factory=dict)
 
     @property
     def policy(self) -> Policy | None:

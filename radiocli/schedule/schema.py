@@ -5,20 +5,64 @@ from __future__ import annotations
 
 from typing import Any
 
-TIME = {"type": "string", "pattern": r"^([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?$",
-        "description": "time of day, 24-hour HH:MM"}
-DATE = {"type": "string", "description": "a date, YYYY-MM-DD (or DD/MM/YYYY)"}
-DATETIME = {"type": "string", "description": 'a local date and time, "2021-08-15 09:00"'}
-DURATION = {"type": "string", "pattern": r"^[0-9hmsinutegiờphútâyo ,.]+$",
-            "description": 'a duration: "15m", "2h", "90s", "1h30m"'}
+from radiocli.schedule.values import (
+    AUDIO_FORMATS, BOOLEAN_PATTERN, DISTRICT_KINDS, ENGINES, FORMATS, NUMBER_PATTERN,
+    STATION_KINDS, whole_number_pattern,
+)
+
+
+def text(kind: str, description: str | None = None) -> dict[str, Any]:
+    """A string of one of the value kinds in values.FORMATS (the pattern the loader
+    parses with), with examples editors offer as completions."""
+    found = FORMATS[kind]
+    return {"type": "string", "pattern": found.pattern,
+            "description": description or found.description,
+            "examples": list(found.examples)}
+
+
+TIME = text("time")
+DATE = text("date")
+DATETIME = text("datetime")
+DURATION = text("duration")
+SPAN = text("span")
 CODES = {"type": "array", "items": {"type": "string"}, "description": "official codes"}
-DAY = {"type": "string", "description": "monday ... sunday, thứ hai ... chủ nhật, weekdays, "
-       "weekends, every day"}
+DAY = text("days")
+PRIORITY = text("priority")
 
 
 def one_or_many(item: dict[str, Any]) -> dict[str, Any]:
     return {"oneOf": [item, {"type": "array", "items": item, "minItems": 1}]}
 
+
+def choice(words: tuple[str, ...], description: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {"enum": list(words)}
+    if description:
+        out["description"] = description
+    return out
+
+
+def whole_number(low: int, high: int, description: str = "") -> dict[str, Any]:
+    """A whole number, written bare or quoted (the loader reads the text either way)."""
+    return {"anyOf": [{"type": "integer", "minimum": low, "maximum": high},
+                      {"type": "string", "pattern": whole_number_pattern(low, high)}],
+            "description": description or f"a whole number, {low} to {high}"}
+
+
+def number(description: str) -> dict[str, Any]:
+    return {"anyOf": [{"type": "number"}, {"type": "string", "pattern": NUMBER_PATTERN}],
+            "description": description}
+
+
+BOOLEAN = {"anyOf": [{"type": "boolean"}, {"type": "string", "pattern": BOOLEAN_PATTERN}],
+           "description": "true or false (also yes/no, on/off)"}
+EVERY = dict(DURATION, description='the step of a repeating rule, with between:, e.g. '
+             'every: 2h, between: "07:00-19:00" airs at 07:00, 09:00, ..., 19:00')
+BETWEEN = {"oneOf": [dict(SPAN, description='the span every: repeats in, "HH:MM-HH:MM": '
+                          "the first airing is at the start; the end is included when a "
+                          'step lands on it (every: 2h, between: "07:00-19:00" airs at '
+                          "07:00, 09:00, ..., 17:00 and 19:00; every: 5h airs at 07:00, "
+                          "12:00, 17:00)"),
+                     {"type": "array", "items": TIME, "minItems": 2, "maxItems": 2}]}
 
 DEFS: dict[str, dict[str, Any]] = {
     "settings": {
@@ -34,14 +78,14 @@ DEFS: dict[str, dict[str, Any]] = {
         "type": "object",
         "description": "How speech and program audio are made (the same for every station).",
         "properties": {
-            "engine": {"enum": ["pyttsx3", "espeak-ng", "piper"]},
+            "engine": choice(ENGINES),
             "voice": {"type": "string", "description": "vi, vi-vn-x-central, vi-vn-x-south"},
-            "rate": {"type": "integer", "minimum": 80, "maximum": 300},
-            "format": {"enum": ["wav", "mp3"]},
+            "rate": whole_number(80, 300, "words per minute (default 140)"),
+            "format": choice(AUDIO_FORMATS),
             "bitrate": {"type": "string", "description": 'MP3 only, e.g. "48k"'},
-            "loudness": {"type": "number", "description": "LUFS integrated, default -16"},
-            "true_peak": {"type": "number", "description": "dBTP ceiling, default -1"},
-            "crossfade": {"type": "number", "description": "seconds between parts, default 0"},
+            "loudness": number("LUFS integrated, default -16"),
+            "true_peak": number("dBTP ceiling, default -1"),
+            "crossfade": number("seconds between parts, default 0"),
             "piper_model": {"type": "string", "description": "Piper voice file (.onnx)"},
         },
     },
@@ -50,15 +94,16 @@ DEFS: dict[str, dict[str, Any]] = {
         "required": ["when", "segments"],
         "properties": {
             "title": {"type": "string"},
-            "priority": {"enum": ["normal", "priority", "emergency"],
-                         "description": "Circular 39/2020/TT-BTTTT: normal plays in its slot, "
-                         "priority goes first, emergency airs at once and preempts"},
-            "targets": {"oneOf": [{"const": "all"}, {"$ref": "#/$defs/targets"}]},
+            "priority": dict(PRIORITY, description="Circular 39/2020/TT-BTTTT: normal plays "
+                             "in its slot, priority goes first, emergency airs at once and "
+                             "preempts"),
+            "targets": {"oneOf": [text("all", "every station (in a district file: every "
+                                           "station of the district)"),
+                                  {"$ref": "#/$defs/targets"}]},
             "when": one_or_many({"$ref": "#/$defs/rule"}),
             "from": DATE,
             "until": DATE,
-            "except": {"type": "array", "items": {"type": "string"},
-                       "description": "dates to skip, or the word holidays"},
+            "except": one_or_many(text("except")),
             "segments": {"type": "array", "items": {"$ref": "#/$defs/segment"}, "minItems": 1},
             "duration": DURATION,
             "max_duration": DURATION,
@@ -70,8 +115,8 @@ DEFS: dict[str, dict[str, Any]] = {
         "properties": {
             "days": one_or_many(DAY),
             "at": one_or_many(TIME),
-            "every": DURATION,
-            "between": {"oneOf": [{"type": "string"}, {"type": "array", "items": TIME}]},
+            "every": EVERY,
+            "between": BETWEEN,
             "once": one_or_many(DATETIME),
         },
     },
@@ -79,8 +124,8 @@ DEFS: dict[str, dict[str, Any]] = {
         "type": "object",
         "properties": {
             "districts": CODES,
-            "kinds": {"type": "array", "items": {"enum": ["phường", "xã", "thị trấn"]}},
-            "district_kinds": {"type": "array", "items": {"enum": ["quận", "huyện", "thị xã"]}},
+            "kinds": one_or_many(choice(STATION_KINDS)),
+            "district_kinds": one_or_many(choice(DISTRICT_KINDS)),
             "stations": CODES,
             "exclude": CODES,
         },
@@ -91,8 +136,7 @@ DEFS: dict[str, dict[str, Any]] = {
         "properties": {
             "say": {"type": "string", "description": "text to speak"},
             "voice": {"type": "string", "description": "speech voice (default vi)"},
-            "rate": {"type": "integer", "minimum": 80, "maximum": 300,
-                     "description": "words per minute (default 140)"},
+            "rate": whole_number(80, 300, "words per minute (default 140)"),
             "play": {"type": "string", "description": "audio file under the audio folder"},
             "silence": DURATION,
             "chime": {"type": "string", "description": "chime name: audio/chimes/<name>.wav"},
@@ -117,9 +161,9 @@ DEFS: dict[str, dict[str, Any]] = {
         "properties": {
             "name": {"type": "string"},
             "title": {"type": "string"},
-            "quiet_hours": {"type": "string", "description": '"21:00-06:00"'},
-            "exempt_priorities": {"type": "array", "items": {"enum": ["normal", "priority",
-                                                                        "emergency"]}},
+            "quiet_hours": dict(SPAN, description='no broadcasting in this span, e.g. '
+                                '"21:00-06:00" (it may cross midnight)'),
+            "exempt_priorities": one_or_many(PRIORITY),
             "exemptions": {"type": "array", "items": {"$ref": "#/$defs/exemption"}},
             "rules": {"type": "array", "items": {"$ref": "#/$defs/policy_rule"}},
         },
@@ -130,15 +174,15 @@ DEFS: dict[str, dict[str, Any]] = {
         "properties": {
             "name": {"type": "string"},
             "districts": CODES,
-            "district_kinds": {"type": "array", "items": {"type": "string"}},
-            "kinds": {"type": "array", "items": {"type": "string"}},
+            "district_kinds": one_or_many(choice(DISTRICT_KINDS)),
+            "kinds": one_or_many(choice(STATION_KINDS)),
             "stations": CODES,
-            "emergency_only": {"type": "boolean"},
-            "max_sessions_per_day": {"type": "integer", "minimum": 0},
-            "max_session_minutes": {"type": "number", "minimum": 0},
+            "emergency_only": BOOLEAN,
+            "max_sessions_per_day": whole_number(0, 100),
+            "max_session_minutes": number("longest session allowed, in minutes"),
             "days": one_or_many(DAY),
-            "windows": {"type": "array", "items": {"type": "string"},
-                        "description": 'allowed spans, "05:00-11:00"'},
+            "windows": one_or_many(dict(SPAN, description='allowed spans, "05:00-11:00": a '
+                                        "session must fit in one")),
         },
     },
     "exemption": {
@@ -149,13 +193,13 @@ DEFS: dict[str, dict[str, Any]] = {
     "district": {
         "type": "object",
         "required": ["name", "kind"],
-        "properties": {"name": {"type": "string"}, "kind": {"enum": ["quận", "huyện", "thị xã"]}},
+        "properties": {"name": {"type": "string"}, "kind": choice(DISTRICT_KINDS)},
     },
     "unit": {
         "type": "object",
         "required": ["code", "name", "kind", "district"],
         "properties": {"code": {"type": "string"}, "name": {"type": "string"},
-                       "kind": {"enum": ["phường", "xã", "thị trấn"]},
+                       "kind": choice(STATION_KINDS),
                        "district": {"type": "string"},
                        "lat": {"type": "number", "description": "centroid, WGS 84 degrees"},
                        "lon": {"type": "number", "description": "centroid, WGS 84 degrees"}},

@@ -18,6 +18,7 @@ __all__ = ["MappingNode", "Node", "ScalarNode", "SequenceNode", "YamlProblem", "
            "read_text", "where"]
 
 from radiocli.errors import Problem
+from radiocli.schedule.yamlerrors import explain
 
 MAX_BYTES = 4 * 1024 * 1024  # the 579-station registry is 45 kB
 MAX_DEPTH = 32
@@ -27,7 +28,6 @@ try:  # libyaml is much faster; PyYAML wheels ship it
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader
-
 
 
 class YamlProblem(Exception):
@@ -104,13 +104,9 @@ def parse(text: str, shown: str) -> Node | None:
     except YamlProblem:
         raise
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        what = exc.problem or "invalid YAML"
-        hint = "check the indentation and quoting"
-        if "\t" in what or "'\\t'" in what:
-            what, hint = "a tab character is used for indentation", "indent with spaces"
-        raise YamlProblem(Problem(shown, line, col, f"YAML syntax: {what}", hint,
+        found = explain(exc, text)
+        raise YamlProblem(Problem(shown, found.line, found.column,
+                                  f"YAML syntax: {found.message}", found.hint,
                                   "syntax")) from exc
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         raise YamlProblem(Problem(shown, message=f"YAML syntax: {exc}",
