@@ -16,7 +16,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from radiocli.report.engine import compliance, open_engine, summary
+from radiocli.report.compliance import compliance
+from radiocli.report.connection import open_engine
+from radiocli.report.summary import summary
 from radiocli.schedule import load
 
 SCHEDULES = Path(__file__).resolve().parent.parent / "schedules"
