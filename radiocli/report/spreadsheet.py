@@ -107,8 +107,8 @@ def _write_table(ws: Any, table: Table, title: str) -> _Placed:
     ws.append([safe_cell(title)])
     ws.cell(row=ws.max_row, column=1).font = Font(bold=True, size=13)
     ws.append([])
-    header_row = ws.max_row + 1
     ws.append([c.heading for c in table.columns])
+    header_row = ws.max_row
     fill = PatternFill("solid", fgColor="DDE6F0")
     for cell in ws[header_row]:
         cell.font = bold
