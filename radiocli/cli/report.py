@@ -157,8 +157,9 @@ def _json(value: Any) -> str:
 def command() -> None:
     """District reports: summary, station, compliance.
 
+    \b
     Example: radiocli report summary --from 01/08/2021 --to 31/08/2021 --district 017
-    --docx bao-cao.docx --xlsx phu-luc.xlsx --html bao-cao.html
+               --docx bao-cao.docx --xlsx phu-luc.xlsx --html bao-cao.html
     """
 
 
@@ -172,8 +173,9 @@ def report_summary(ctx: click.Context, start: date, end: date, store: Path | Non
     """Sessions and minutes aired, for the city, per district and per commune, with
     daily averages.
 
+    \b
     Example: radiocli report summary --from 01/08/2021 --to 31/08/2021 --district 017
-    --docx bao-cao.docx --xlsx phu-luc.xlsx --html bao-cao.html
+               --docx bao-cao.docx --xlsx phu-luc.xlsx --html bao-cao.html
     """
     from radiocli.report.model import check_period
     from radiocli.report.summary import summary
