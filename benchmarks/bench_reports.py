@@ -49,7 +49,7 @@ def main() -> None:
     comp = compliance(engine, schedule, start, end)
     t_comp = time.perf_counter() - t
     print(f"report compliance (DuckDB): {t_comp:6.2f} s  planned={comp.totals['planned']:,} "
-          f"aired={comp.totals['aired']:,} violations={comp.totals['violations']:,}")
+          f"aired={comp.totals['aired']:,} violations={comp.totals['violation_count']:,}")
 
     import pandas as pd  # noqa: F401
 

@@ -272,6 +272,9 @@ def _reason(code: str, reason: str, day_state: str, planned_s: float, aired_s: f
             lang: str) -> str:
     """The log's reason, or what the report knows when the log says nothing."""
     if code == "offline":
+        if day_state == "empty":
+            return H(lang, "cả ngày không có dòng nhật ký nào (nhật ký trống)",
+                     "no line all day (the day's log is empty)")
         if day_state in ("no-log", "unsealed"):
             return H(lang, f"không có dòng nhật ký nào; nhật ký ngày: {log_text(day_state, lang)}",
                      f"no log line; the day's log: {log_text(day_state, lang)}")
@@ -306,6 +309,7 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
     states = engine.day_states(start, end, codes)
     outcomes(engine, cond, params, states)
     ever = engine.registry.ever()
+    titles = {pid: p.title or pid for pid, p in schedule.programs.items()}
 
     rank = {code: i for i, code in enumerate(PROBLEMS)}
     rows: list[dict[str, Any]] = []
@@ -320,6 +324,7 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
             "station_name": info.name if info else "",
             "occurrence": occ,
             "program": program,
+            "program_title": titles.get(program, program),
             "scheduled": scheduled.replace(tzinfo=TZ) if scheduled else None,
             "priority": priority,
             "planned_minutes": round(planned_s / 60, 1),
@@ -356,7 +361,7 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
         "planned": planned_n,
         "aired": aired_n,
         "counts": {k: v for k, v in sorted(counts.items())},
-        "violations": len(violations),
+        "violation_count": len(violations),
         "compliance": round(100 * aired_n / planned_n, 1) if planned_n else 0.0,  # percent
         "incomplete_days": sum(incomplete.values()),
     }
@@ -384,6 +389,7 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
         Column("station", H(lang, "Mã đài", "Station"), CODE, brief=False),
         Column("station_name", H(lang, "Tên đài", "Station name"), TEXT),
         Column("occurrence", H(lang, "Buổi phát (mã)", "Occurrence"), TEXT, brief=False),
+        Column("program_title", H(lang, "Chương trình", "Program"), TEXT),
         Column("scheduled", H(lang, "Giờ theo kế hoạch", "Scheduled"), DATETIME),
         Column("priority", H(lang, "Mức ưu tiên", "Priority"), TEXT, brief=False),
         Column("planned_minutes", H(lang, "Phút kế hoạch", "Planned minutes"), NUM),

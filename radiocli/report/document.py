@@ -123,7 +123,7 @@ def _data_table(doc: Any, table: Table, lang: str) -> None:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    columns = [c for c in table.columns if c.brief]
+    columns = table.brief()
     rows = table.rows[:MAX_DOCUMENT_ROWS]
     grid = doc.add_table(rows=1, cols=len(columns))
     grid.style = "Table Grid"

@@ -38,6 +38,12 @@ class Table:
     def pairs(self) -> list[tuple[str, str]]:
         return [(c.key, c.heading) for c in self.columns]
 
+    def brief(self) -> list[Column]:
+        """The columns a page or a document shows (the annex has them all); a grouped
+        table leaves out the columns its group heading names."""
+        grouped = (self.group, f"{self.group}_name") if self.group else ()
+        return [c for c in self.columns if c.brief and c.key not in grouped]
+
 
 @dataclass(frozen=True)
 class MapPoint:

@@ -91,7 +91,8 @@ def bar_chart(title: str, points: list[tuple[str, float]], lang: str, width: int
 
 def _table(table: Table, lang: str, max_rows: int = MAX_ROWS) -> str:
     esc = html.escape
-    head = "".join(f"<th>{esc(c.heading)}</th>" for c in table.columns)
+    columns = table.brief()
+    head = "".join(f"<th>{esc(c.heading)}</th>" for c in columns)
     body: list[str] = []
     current: Any = object()
     counts = Counter(r.get(table.group) for r in table.rows) if table.group else Counter()
@@ -100,15 +101,15 @@ def _table(table: Table, lang: str, max_rows: int = MAX_ROWS) -> str:
             current = row.get(table.group)
             count = counts[current]
             name = row.get(f"{table.group}_name", "")
-            body.append(f'<tr class="group"><th colspan="{len(table.columns)}">'
+            body.append(f'<tr class="group"><th colspan="{len(columns)}">'
                         f"{esc(str(current))} {esc(str(name))} ({esc(fmt_num(count, lang))})"
                         "</th></tr>")
         body.append("<tr>" + "".join(_cell(c.kind, row.get(c.key), lang)
-                                     for c in table.columns) + "</tr>")
+                                     for c in columns) + "</tr>")
     foot = ""
     if table.total is not None:
         foot = "<tfoot><tr>" + "".join(_cell(c.kind, table.total.get(c.key), lang)
-                                       for c in table.columns) + "</tr></tfoot>"
+                                       for c in columns) + "</tr></tfoot>"
     more = ""
     if len(table.rows) > max_rows:
         more = '<p class="note">' + esc(H(
