@@ -333,9 +333,9 @@ def test_policy_counts_an_occurrence_once_and_places_each_piece(tmp_path):
     collect([tmp_path / "logs"], tmp_path / "store", schedule.registry, today=date(2021, 9, 1))
     engine = open_engine(tmp_path / "store", schedule.registry)
     cond, params = engine.scope(day, day)
-    found = {(v["code"], v["station"]) for v in aired_violations(engine, schedule, cond,
-                                                                   params, "en")}
-    assert found == {("quiet-hours", "00001")}
+    found = aired_violations(engine, schedule, cond, params, "en")
+    assert {(v["code"], v["station"]) for v in found} == {("quiet-hours", "00001")}
+    assert found[0]["occurrences"] == occ
 
 
 # --- the plan cache ----------------------------------------------------------------------

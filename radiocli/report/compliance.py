@@ -165,10 +165,10 @@ def _plan_table(con: Any, occurrences: list[Any]) -> None:
 # --- planned against aired --------------------------------------------------------------
 
 
-def outcomes(engine: Engine, cond: str, params: list[Any],
-             states: dict[tuple[str, date], str]) -> None:
+def outcomes(engine: Engine, cond: str, params: list[Any]) -> None:
     """The ``result`` table: one row per planned occurrence (and per unplanned airing)
-    with its status code, from ``planned`` and the logs within ``cond``."""
+    with its status code, from ``planned``, ``day_state`` (Engine.day_states) and the
+    logs within ``cond``."""
     con = engine.con
     con.execute(
         f"""
@@ -196,11 +196,6 @@ def outcomes(engine: Engine, cond: str, params: list[Any],
         """,
         params,
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE day_state (station VARCHAR, day DATE, "
-                "state VARCHAR)")
-    if states:
-        con.executemany("INSERT INTO day_state VALUES (?, ?, ?)",
-                        [(st, d, s) for (st, d), s in states.items()])
     # a planned occurrence is "offline" when its station wrote no line at all around its
     # time (minute lines count as the span of their occurrence; the bookkeeping `sealed`
     # line, written at midnight whatever happened, does not count)
@@ -307,7 +302,7 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
     cond, params = engine.scope(start, end, district, station)
     load_plan(engine, schedule, start, end, codes, durations, plan_cache)
     states = engine.day_states(start, end, codes)
-    outcomes(engine, cond, params, states)
+    outcomes(engine, cond, params)
     ever = engine.registry.ever()
     titles = {pid: p.title or pid for pid, p in schedule.programs.items()}
 

@@ -12,7 +12,7 @@ runs into the quiet hours is caught.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from radiocli.plan.policy import Session, Violation, check
@@ -25,13 +25,22 @@ WEEKDAYS_VI = ("thứ hai", "thứ ba", "thứ tư", "thứ năm", "thứ sáu",
 PLACEMENT = ("quiet-hours", "window")
 
 
-def aired_pieces(engine: Engine, cond: str, params: list[Any]
-                 ) -> list[tuple[str, str, str, str, datetime, datetime]]:
-    """(station, occurrence, program, priority, start, end) of every piece on the air,
-    from the event lines; a piece whose closing line is missing (a crash) ends with its
-    occurrence's last minute line."""
-    rows = engine.con.execute(
+Which = dict[tuple[str, str], list[tuple[str, frozenset[str]]]]
+
+
+def aired_sessions(engine: Engine, cond: str, params: list[Any]
+                   ) -> tuple[list[Session], list[Session], Which]:
+    """(one session per occurrence, the sessions where each piece aired, and which
+    occurrences each (program, day) had at which stations), in start order.
+
+    A piece runs from a ``start`` or ``resumed`` line to the next ``preempted`` or
+    ``end`` line of its occurrence; one whose closing line is missing (a crash) ends
+    with its occurrence's last minute line. Stations that aired the same thing at the
+    same moments share one session (check() names them all)."""
+    con = engine.con
+    con.execute(
         f"""
+        CREATE OR REPLACE TEMP TABLE pieces AS
         WITH e AS (
           SELECT station, occurrence, program, priority, event, "at",
                  lead(event) OVER w AS next_event, lead("at") OVER w AS next_at
@@ -43,43 +52,52 @@ def aired_pieces(engine: Engine, cond: str, params: list[Any]
         last AS (
           SELECT station, occurrence, max(minute) + INTERVAL 1 MINUTE AS until
           FROM minutes WHERE {cond} GROUP BY station, occurrence)
-        SELECT e.station, e.occurrence, e.program, e.priority, e."at",
+        SELECT e.station, e.occurrence, e.program, e.priority, e."at" AS a,
                CASE WHEN e.next_event IN ('preempted', 'end') THEN e.next_at
-                    ELSE greatest(e."at", coalesce(l.until, e."at")) END
+                    ELSE greatest(e."at", coalesce(l.until, e."at")) END AS b
         FROM e LEFT JOIN last l ON l.station = e.station AND l.occurrence = e.occurrence
         WHERE e.event IN ('start', 'resumed')
-        ORDER BY e."at", e.station, e.occurrence
         """,
         params + params,
-    ).fetchall()
-    return [(st, occ, program, priority, a.replace(tzinfo=TZ), b.replace(tzinfo=TZ))
-            for st, occ, program, priority, a, b in rows]
-
-
-def sessions_from_pieces(pieces: list[tuple[str, str, str, str, datetime, datetime]]
-                         ) -> tuple[list[Session], list[Session], dict[tuple[str, str, str],
-                                                                        list[str]]]:
-    """(one session per occurrence, one per piece, and which occurrences each
-    (station, program, day) had), in start order."""
-    first: dict[tuple[str, str], tuple[str, Priority, datetime]] = {}
-    on_air: dict[tuple[str, str], float] = {}
-    per_piece: list[Session] = []
-    for station, occ, program, priority, start, end in pieces:
-        level = _priority(priority)
-        key = (station, occ)
-        if key not in first:
-            first[key] = (program, level, start)
-        on_air[key] = on_air.get(key, 0.0) + (end - start).total_seconds()
-        per_piece.append(Session((station,), program, start, end, level))
-    per_occurrence = []
-    which: dict[tuple[str, str, str], list[str]] = {}
-    for (station, occ), (program, level, start) in first.items():
-        per_occurrence.append(Session((station,), program, start,
-                                      start + timedelta(seconds=on_air[(station, occ)]), level))
-        day = start.astimezone(TZ).date().isoformat()
-        which.setdefault((station, program, day), []).append(f"{occ}")
-    per_occurrence.sort(key=lambda s: (s.start, s.stations))
-    return per_occurrence, per_piece, which
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE occ AS
+        SELECT station, occurrence, any_value(program) AS program,
+               any_value(priority) AS priority, min(a) AS start,
+               sum(date_diff('millisecond', a, b)) / 1000.0 AS on_air, count(*) AS n
+        FROM pieces GROUP BY station, occurrence
+        """
+    )
+    levels: dict[str, Priority] = {}
+    per_occurrence: list[Session] = []
+    placement: list[Session] = []
+    which: Which = {}
+    for program, occurrence, priority, start, on_air, split, stations in con.execute(
+            "SELECT program, occurrence, priority, start, on_air, n > 1, "
+            "list(station ORDER BY station) FROM occ GROUP BY ALL "
+            "ORDER BY start, program, occurrence").fetchall():
+        level = levels.get(priority)
+        if level is None:
+            level = levels[priority] = _priority(priority)
+        begin = start.replace(tzinfo=TZ)
+        session = Session(tuple(stations), program, begin,
+                          begin + timedelta(seconds=on_air), level)
+        per_occurrence.append(session)
+        if not split:
+            placement.append(session)
+        which.setdefault((program, begin.date().isoformat()), []).append(
+            (occurrence, frozenset(stations)))
+    for program, priority, a, b, stations in con.execute(
+            "SELECT p.program, p.priority, p.a, p.b, list(p.station ORDER BY p.station) "
+            "FROM pieces p JOIN occ o ON o.station = p.station "
+            "AND o.occurrence = p.occurrence WHERE o.n > 1 GROUP BY ALL "
+            "ORDER BY p.a, p.program").fetchall():
+        placement.append(Session(tuple(stations), program, a.replace(tzinfo=TZ),
+                                 b.replace(tzinfo=TZ), levels.get(priority) or
+                                 _priority(priority)))
+    placement.sort(key=lambda s: (s.start, s.program))
+    return per_occurrence, placement, which
 
 
 def _priority(label: str) -> Priority:
@@ -108,7 +126,7 @@ def aired_violations(engine: Engine, schedule: Schedule, cond: str, params: list
     policy = schedule.policy
     if policy is None:
         return []
-    per_occurrence, per_piece, which = sessions_from_pieces(aired_pieces(engine, cond, params))
+    per_occurrence, per_piece, which = aired_sessions(engine, cond, params)
     rules = {r.name: r for r in policy.rules}
     ever = engine.registry.ever()
     out = []
@@ -120,7 +138,8 @@ def aired_violations(engine: Engine, schedule: Schedule, cond: str, params: list
                 "station_name": info.name if info else "",
                 "date": v.day,
                 "program": v.program,
-                "occurrences": ", ".join(which.get((station, v.program, v.day), [])),
+                "occurrences": ", ".join(occ for occ, at in which.get((v.program, v.day), [])
+                                         if station in at),
                 "rule": v.rule,
                 "code": v.code,
                 "message": v.message if lang != "vi" else _message_vi(v, policy,

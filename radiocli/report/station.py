@@ -42,7 +42,7 @@ def station_report(engine: Engine, station: str, start: date, end: date, lang: s
     outcome: dict[date, dict[str, int]] = {}
     if schedule is not None:
         load_plan(engine, schedule, start, end, [station], durations, plan_cache)
-        outcomes(engine, cond, params, states)
+        outcomes(engine, cond, params)
         for day, code, n in con.execute(
                 "SELECT CAST(scheduled AS DATE), status, count(*) FROM result "
                 "GROUP BY ALL").fetchall():
