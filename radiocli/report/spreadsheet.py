@@ -98,53 +98,75 @@ class _Placed:
             ws, header_row, first, last, index
 
 
-def _write_table(ws: Any, table: Table, title: str) -> _Placed:
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+class _Styles:
+    """The few cell styles a workbook uses, made once (named styles are shared)."""
+
+    def __init__(self) -> None:
+        from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+
+        thin = Side(style="thin", color="999999")
+        self.title = NamedStyle("radiocli title", font=Font(bold=True, size=13))
+        self.header = NamedStyle(
+            "radiocli header", font=Font(bold=True), fill=PatternFill("solid", fgColor="DDE6F0"),
+            alignment=Alignment(wrap_text=True, vertical="center", horizontal="center"),
+            border=Border(bottom=thin))
+        self.bold = Font(bold=True)
+        self.top = Border(top=thin)
+        self.formats = {kind: NamedStyle(f"radiocli {kind}", number_format=fmt)
+                        for kind, fmt in FORMATS.items()}
+        self.totals = {kind: NamedStyle(f"radiocli total {kind}", number_format=fmt,
+                                        font=Font(bold=True), border=Border(top=thin))
+                       for kind, fmt in [*FORMATS.items(), ("text", "General")]}
+
+
+def _write_table(ws: Any, table: Table, title: str, styles: _Styles) -> _Placed:
+    """Write a titled table on a write-only sheet: title, header (row 3), rows, total."""
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.utils import get_column_letter
 
-    bold = Font(bold=True)
-    thin = Side(style="thin", color="999999")
-    ws.append([safe_cell(title)])
-    ws.cell(row=ws.max_row, column=1).font = Font(bold=True, size=13)
-    ws.append([])
-    ws.append([c.heading for c in table.columns])
-    header_row = ws.max_row
-    fill = PatternFill("solid", fgColor="DDE6F0")
-    for cell in ws[header_row]:
-        cell.font = bold
-        cell.fill = fill
-        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        cell.border = Border(bottom=thin)
-    widths = [len(c.heading) for c in table.columns]
-    for row in table.rows:
-        values = [_xlsx_value(c, row.get(c.key)) for c in table.columns]
-        ws.append(values)
-        for i, (column, value) in enumerate(zip(table.columns, values, strict=True)):
-            widths[i] = max(widths[i], _shown_width(column, value))
-    first, last = header_row + 1, ws.max_row
-    if table.total is not None:
-        values = [_xlsx_value(c, table.total.get(c.key)) for c in table.columns]
-        ws.append(values)
-        for i, (column, value) in enumerate(zip(table.columns, values, strict=True)):
-            widths[i] = max(widths[i], _shown_width(column, value))
-        for cell in ws[ws.max_row]:
-            cell.font = bold
-            cell.border = Border(top=thin)
-    for i, column in enumerate(table.columns, start=1):
-        fmt = FORMATS.get(column.kind)
-        if fmt:
-            for (cell,) in ws.iter_rows(min_row=first, max_row=ws.max_row, min_col=i, max_col=i):
-                cell.number_format = fmt
-        heading_words = max((len(w) for w in column.heading.split()), default=4)
-        width = max(min(widths[i - 1], MAX_WIDTH), heading_words, 4) + 2
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-    if table.rows:
-        ws.auto_filter.ref = (f"A{header_row}:{get_column_letter(len(table.columns))}"
-                              f"{last}")
+    columns = table.columns
+    rows = [[_xlsx_value(c, row.get(c.key)) for c in columns] for row in table.rows]
+    total = [_xlsx_value(c, table.total.get(c.key)) for c in columns] \
+        if table.total is not None else None
+    for i, column in enumerate(columns, start=1):
+        shown = max((_shown_width(column, r[i - 1]) for r in rows[:5000]), default=0)
+        if total is not None:
+            shown = max(shown, _shown_width(column, total[i - 1]))
+        words = max((len(w) for w in column.heading.split()), default=4)
+        ws.column_dimensions[get_column_letter(i)].width = \
+            max(min(max(shown, len(column.heading) // 2), MAX_WIDTH), words, 4) + 2
+    header_row, first, last = 3, 4, 3 + len(rows)
+    ws.freeze_panes = f"A{first}"
+    if rows:
+        ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(columns))}{last}"
     ws.row_dimensions[header_row].height = 32
+
+    def cell(value: Any, style: Any) -> Any:
+        made = WriteOnlyCell(ws, value)
+        made.style = style
+        return made
+
+    def number(value: Any, fmt: str) -> Any:
+        made = WriteOnlyCell(ws, value)
+        made.number_format = fmt
+        return made
+
+    ws.append([cell(safe_cell(title), styles.title)])
+    ws.append([])
+    ws.append([cell(c.heading, styles.header) for c in columns])
+    formats = [FORMATS.get(c.kind) for c in columns]
+    plain = all(f is None for f in formats)
+    for values in rows:
+        if plain:
+            ws.append(values)
+        else:
+            ws.append([v if f is None or v is None else number(v, f)
+                       for v, f in zip(values, formats, strict=True)])
+    if total is not None:
+        ws.append([cell(v, styles.totals.get(c.kind, styles.totals["text"]))
+                   for v, c in zip(total, columns, strict=True)])
     return _Placed(ws, header_row, first, last, {c.key: i for i, c in
-                                                 enumerate(table.columns, start=1)})
+                                                 enumerate(columns, start=1)})
 
 
 def _shown_width(column: Column, value: Any) -> int:
@@ -185,57 +207,84 @@ def _bar_chart(title: str, placed: _Placed, label_key: str, value_key: str,
 
 def to_xlsx(report: Report, path: Path) -> None:
     """Write the report as an Excel workbook (atomically)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
     from radiocli.report.files import write_atomically
 
+    write_atomically(path, lambda tmp: _workbook(report, tmp))
+
+
+def _workbook(report: Report, target: Path) -> None:
+    """Build and save the workbook, in write-only mode (the city's compliance annex has
+    170,000 rows): its sheets stream to ``target`` as they are saved."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     lang = report.lang
-    wb = Workbook()
-    overview = wb.active
+    styles = _Styles()
+    wb = Workbook(write_only=True)
+    for style in (styles.title, styles.header, *styles.formats.values(),
+                  *styles.totals.values()):
+        wb.add_named_style(style)
     taken: set[str] = set()
-    overview.title = sheet_name(_overview_name(report), taken)
-    overview.append([safe_cell(report.title)])
-    overview["A1"].font = Font(bold=True, size=14)
-    if report.subject:
-        overview.append([safe_cell(report.subject)])
-    overview.append([safe_cell(report.headline)])
-    for row in overview.iter_rows(min_row=2, max_row=overview.max_row):
-        row[0].alignment = Alignment(wrap_text=False)
-    overview.append([])
-    overview.append([H(lang, "Chỉ tiêu", "Figure"), H(lang, "Giá trị", "Value")])
-    for cell in overview[overview.max_row]:
-        cell.font = Font(bold=True)
-    for label, value, kind in report.figures:
-        overview.append([safe_cell(label), _xlsx_value(Column("v", "", kind), value)])
-        fmt = FORMATS.get(kind)
-        if fmt:
-            overview.cell(row=overview.max_row, column=2).number_format = fmt
+    overview = wb.create_sheet(sheet_name(_overview_name(report), taken))
+
+    def cell(value: Any, font: Any = None, style: Any = None) -> Any:
+        made = WriteOnlyCell(overview, value)
+        if style is not None:
+            made.style = style
+        if font is not None:
+            made.font = font
+        return made
+
     overview.column_dimensions["A"].width = max(
-        [len(label) for label, _v, _k in report.figures] + [20]) + 2
+        [len(label) for label, _v, _k in report.figures] + [24]) + 2
     overview.column_dimensions["B"].width = 16
+    lines: list[list[Any]] = [[cell(safe_cell(report.title), Font(bold=True, size=14))]]
+    if report.subject:
+        lines.append([safe_cell(report.subject)])
+    lines.append([safe_cell(report.headline)])
+    lines.append([])
+    lines.append([cell(H(lang, "Chỉ tiêu", "Figure"), styles.bold),
+                  cell(H(lang, "Giá trị", "Value"), styles.bold)])
+    for label, value, kind in report.figures:
+        shown = _xlsx_value(Column("v", "", kind), value)
+        style = styles.formats.get(kind)
+        lines.append([safe_cell(label), cell(shown, style=style) if style else shown])
+    status = report.charts.get("status") if report.kind == "compliance" else None
+    status_at = None
+    if status:
+        lines.append([])
+        status_at = len(lines) + 1
+        lines.append([cell(H(lang, "Kết quả", "Outcome"), styles.bold),
+                      cell(H(lang, "Số buổi", "Occurrences"), styles.bold)])
+        lines += [[safe_cell(label), int(count)] for label, count in status]
 
     placed: dict[str, _Placed] = {}
     for table in report.tables:
         ws = wb.create_sheet(sheet_name(table.title, taken))
-        placed[table.key] = _write_table(ws, table, f"{report.title}: {table.title}")
+        placed[table.key] = _write_table(ws, table, f"{report.title}: {table.title}", styles)
     violations = report.extra.get("violations")
     if violations:
         ws = wb.create_sheet(sheet_name(H(lang, "Vi phạm quy định", "Policy violations"), taken))
-        _write_table(ws, violation_table(violations, lang), report.title)
+        _write_table(ws, violation_table(violations, lang), report.title, styles)
     if report.notes:
         notes = wb.create_sheet(sheet_name(H(lang, "Ghi chú", "Notes"), taken))
-        notes.append([H(lang, "Những gì không được tính và lý do", "Left out, and why")])
-        notes["A1"].font = Font(bold=True)
+        notes.column_dimensions["A"].width = 120
+        notes.append([WriteOnlyCell(notes, H(lang, "Những gì không được tính và lý do",
+                                             "Left out, and why"))])
         for note in report.notes:
             notes.append([safe_cell(note)])
-        notes.column_dimensions["A"].width = 120
 
-    anchor = overview.max_row + 2
-    for chart in _charts(report, placed, overview, lang):
+    if status_at is not None and status:
+        placed["status"] = _Placed(overview, status_at, status_at + 1,
+                                   status_at + len(status), {"status": 1, "count": 2})
+    anchor = len(lines) + 2
+    for chart in _charts(report, placed, lang):
         overview.add_chart(chart, f"A{anchor}")
         anchor += 20
-    write_atomically(path, lambda tmp: wb.save(tmp))
+    for line in lines:
+        overview.append(line)
+    wb.save(target)
 
 
 def _overview_name(report: Report) -> str:
@@ -246,36 +295,26 @@ def _overview_name(report: Report) -> str:
     return H(lang, "Toàn thành phố", "City")
 
 
-def _charts(report: Report, placed: dict[str, _Placed], overview: Any, lang: str) -> list[Any]:
+def _charts(report: Report, placed: dict[str, _Placed], lang: str) -> list[Any]:
     minutes = H(lang, "Số phút phát", "Minutes aired")
     charts = []
-    if "districts" in placed and report.kind == "summary" and not (
-            report.extra.get("scope") or {}).get("district"):
+    scope = report.extra.get("scope") or {}
+    if report.kind == "summary" and "districts" in placed and not scope.get("district") \
+            and not scope.get("station"):
         charts.append(_bar_chart(H(lang, "Số phút phát theo quận, huyện",
                                    "Minutes aired per district"),
                                  placed["districts"], "district_name", "minutes", minutes))
-    elif "stations" in placed and report.kind == "summary":
+    elif report.kind == "summary" and "stations" in placed:
         charts.append(_bar_chart(H(lang, "Số phút phát theo xã, phường, thị trấn",
                                    "Minutes aired per commune"),
                                  placed["stations"], "name", "minutes", minutes))
     if "days" in placed:
         charts.append(_bar_chart(H(lang, "Số phút phát theo ngày", "Minutes aired per day"),
                                  placed["days"], "date", "minutes", minutes))
-    if report.kind == "compliance" and report.charts.get("status"):
-        table = Table("status", H(lang, "Kết quả", "Outcome"), [
-            Column("status", H(lang, "Kết quả", "Outcome")),
-            Column("count", H(lang, "Số buổi", "Occurrences"), INT),
-        ], [{"status": k, "count": int(v)} for k, v in report.charts["status"]])
-        overview.append([])
-        first_row = overview.max_row + 1
-        overview.append([c.heading for c in table.columns])
-        for row in table.rows:
-            overview.append([safe_cell(row["status"]), row["count"]])
-        status = _Placed(overview, first_row, first_row + 1, overview.max_row,
-                         {"status": 1, "count": 2})
+    if "status" in placed:
         charts.append(_bar_chart(H(lang, "Kết quả thực hiện kế hoạch",
-                                   "Planned occurrences by outcome"), status, "status", "count",
-                                 H(lang, "Số buổi", "Occurrences")))
+                                   "Planned occurrences by outcome"), placed["status"],
+                                 "status", "count", H(lang, "Số buổi", "Occurrences")))
     return charts
 
 
