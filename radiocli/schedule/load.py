@@ -21,7 +21,7 @@ from radiocli.schedule.model import (
     Relay, Rule, Schedule, Segment, Silence, Speech, Targets, Where,
 )
 from radiocli.schedule.registry import (
-    DISTRICT_KINDS, STATION_KINDS, Change, District, Registry, Station,
+    DISTRICT_KINDS, STATION_KINDS, Change, District, Registry, Station, parse_position,
 )
 from radiocli.schedule.suggest import did_you_mean
 from radiocli.schedule.yamlfile import (
@@ -241,7 +241,7 @@ class Reader:
     def registry(self, docs: list[tuple[str, Path, MappingNode]]) -> Registry:
         districts: dict[str, District] = {}
         stations: dict[str, Station] = {}
-        raw_units: list[tuple[Node, dict[str, str]]] = []
+        raw_units: list[tuple[str, Node, dict[str, str]]] = []
         changes: list[Change] = []
         for shown, _path, node in docs:
             self.file = shown
@@ -260,13 +260,14 @@ class Reader:
                     fields = self.mapping(item, "unit", "unit")
                     got = {k: self.text(v[1], k) for k, v in fields.items()}
                     if all(got.get(k) for k in ("code", "name", "kind", "district")):
-                        raw_units.append((item, {k: v for k, v in got.items() if v}))
+                        raw_units.append((shown, item, {k: v for k, v in got.items() if v}))
                     else:
                         self.problem(item, "a unit needs code, name, kind and district",
                                      code="missing")
             if "changes" in top:
                 changes.extend(self.changes(top["changes"][1]))
-        for item, unit in raw_units:
+        for shown, item, unit in raw_units:
+            self.file = shown
             code = unit["code"]
             district = districts.get(unit["district"])
             if code in stations:
@@ -277,9 +278,14 @@ class Reader:
             if unit["kind"] not in STATION_KINDS:
                 self.problem(item, f"unit {code}: kind must be one of "
                              f"{', '.join(STATION_KINDS)}", code="format")
+            try:
+                lat, lon = parse_position(unit.get("lat"), unit.get("lon"))
+            except ValueError as exc:
+                self.problem(item, f"unit {code}: {exc}", code="format")
+                lat = lon = None
             stations[code] = Station(code, unit["name"], unit["kind"], unit["district"],
                                      district.name if district else "",
-                                     district.kind if district else "")
+                                     district.kind if district else "", lat, lon)
         return Registry(stations.values(), districts.values(), changes)
 
     def changes(self, node: Node) -> list[Change]:

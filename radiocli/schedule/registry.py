@@ -37,8 +37,10 @@ class Station:
     district: str  # district code ("" once districts are abolished)
     district_name: str
     district_kind: str
+    lat: float | None = None  # the unit's centroid, WGS 84 degrees (None: not known)
+    lon: float | None = None
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, str | float | None]:
         return {
             "code": self.code,
             "name": self.name,
@@ -46,6 +48,8 @@ class Station:
             "district": self.district,
             "district_name": self.district_name,
             "district_kind": self.district_kind,
+            "lat": self.lat,
+            "lon": self.lon,
         }
 
 
@@ -173,3 +177,18 @@ def targets_select(targets: Targets, station: Station) -> bool:
         if chosen
     ]
     return bool(active) and all(value in chosen for chosen, value in active)
+
+
+def parse_position(lat: str | None, lon: str | None) -> tuple[float | None, float | None]:
+    """A unit's centroid from YAML text: both or neither, WGS 84 degrees."""
+    if lat is None and lon is None:
+        return None, None
+    if lat is None or lon is None:
+        raise ValueError("give both lat: and lon: (the centroid, WGS 84 degrees) or neither")
+    try:
+        north, east = float(lat), float(lon)
+    except ValueError:
+        raise ValueError(f'lat/lon must be numbers in degrees, got "{lat}", "{lon}"') from None
+    if not (-90 <= north <= 90 and -180 <= east <= 180):
+        raise ValueError(f"lat must be within -90..90 and lon within -180..180, got {lat}, {lon}")
+    return north, east

@@ -156,7 +156,9 @@ DEFS: dict[str, dict[str, Any]] = {
         "required": ["code", "name", "kind", "district"],
         "properties": {"code": {"type": "string"}, "name": {"type": "string"},
                        "kind": {"enum": ["phường", "xã", "thị trấn"]},
-                       "district": {"type": "string"}},
+                       "district": {"type": "string"},
+                       "lat": {"type": "number", "description": "centroid, WGS 84 degrees"},
+                       "lon": {"type": "number", "description": "centroid, WGS 84 degrees"}},
     },
     "change": {
         "type": "object",
