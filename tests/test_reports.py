@@ -153,7 +153,8 @@ def test_html_is_one_escaped_file(home, tmp_path):
     run(home, "report", "summary", "--from", "2021-08-02", "--to", "2021-08-04", "--html",
         str(summary))
     text = summary.read_text(encoding="utf-8")
-    assert text.count("<svg") == 2 and "<script" not in text and "<link" not in text
+    # the map and two charts
+    assert text.count("<svg") == 3 and "<script" not in text and "<link" not in text
 
 
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="chromium not installed")

@@ -95,7 +95,7 @@ def _emit(ctx: click.Context, report: Any, outputs: dict[str, Any]) -> None:
     if outputs["html_file"]:
         from radiocli.report.page import to_html
 
-        write_text(outputs["html_file"], to_html(report, _map_svg(report)))
+        write_text(outputs["html_file"], to_html(report))
         written.append(outputs["html_file"])
     if outputs["docx"]:
         from radiocli.cli.logs import today_in_hanoi
@@ -139,10 +139,6 @@ def _emit(ctx: click.Context, report: Any, outputs: dict[str, Any]) -> None:
     table = [{k: shown(kinds.get(k, "text"), v, report.lang) for k, v in row.items()}
              for row in rows]
     print_rows(table, report.columns, None, title=report.title)
-
-
-def _map_svg(report: Any) -> str:
-    return ""
 
 
 def _json(value: Any) -> str:

@@ -21,6 +21,7 @@ from radiocli.report.connection import Engine
 from radiocli.report.model import (
     CODE, DATETIME, INT, NUM, PERCENT, TEXT, Column, Report, Table, check_period,
 )
+from radiocli.report.mapping import map_points
 from radiocli.report.numbers import fmt_int, fmt_num
 from radiocli.report.words import PROBLEMS, H, log_text, period, status_text
 from radiocli.schedule.model import Chime, Recording, Schedule
@@ -360,7 +361,7 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
         "compliance": round(100 * aired_n / planned_n, 1) if planned_n else 0.0,  # percent
         "incomplete_days": sum(incomplete.values()),
     }
-    station_rows = []
+    station_rows: list[dict[str, Any]] = []
     for code, tally in per_station.items():
         info = ever.get(code)
         planned = sum(v for k, v in tally.items() if k != "unplanned")
@@ -451,4 +452,16 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
     ]
     report.extra["scope"] = {"district": district or "", "station": station or ""}
     report.extra["station_compliance"] = {r["station"]: r["compliance"] for r in station_rows}
+    by_code = {r["station"]: r for r in station_rows}
+    map_points(report, stations, {c: by_code[c]["compliance"] for c in stations},
+               {c: H(lang, f"{fmt_num(by_code[c]['compliance'] or 0)}% "
+                     f"({by_code[c]['aired']}/{by_code[c]['planned']} buổi)",
+                     f"{by_code[c]['compliance'] or 0}% ({by_code[c]['aired']}/"
+                     f"{by_code[c]['planned']})") for c in stations},
+               "compliance",
+               H(lang, "Các đài truyền thanh cấp xã, màu theo tỷ lệ buổi phát theo kế hoạch "
+                 f"đã phát đủ {period(start, end, lang)}",
+                 f"Commune stations coloured by the share of planned occurrences aired in "
+                 f"full {period(start, end, lang)}"),
+               list(engine.registry.as_of(start).values()))
     return report

@@ -184,11 +184,15 @@ def _signature_block(doc: Any, settings: OfficeSettings, lang: str) -> None:
 
 
 def to_docx(report: Report, path: Path, settings: OfficeSettings, today: date,
-            annex: str = "", map_png: bytes | None = None) -> None:
+            annex: str = "") -> None:
     """Write the report as an A4 Word document to sign (atomically)."""
     import io
 
     from docx import Document
+
+    from radiocli.report.mapping import to_png
+
+    map_png = to_png(report)
     from docx.oxml.ns import qn
     from docx.shared import Mm, Pt
 

@@ -57,6 +57,17 @@ class MapPoint:
     label: str  # the value as people read it ("195,6 phút", "83%")
 
 
+@dataclass(frozen=True)
+class Place:
+    """A station of the city on the map, out of the report's scope (grey, outlines)."""
+
+    code: str
+    lat: float
+    lon: float
+    district: str
+    district_name: str
+
+
 @dataclass
 class Report:
     kind: str  # summary, station, compliance
@@ -71,7 +82,9 @@ class Report:
     notes: list[str] = field(default_factory=list)  # what was left out and why
     charts: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
-    points: list[MapPoint] = field(default_factory=list)
+    points: list[MapPoint] = field(default_factory=list)  # the stations on the map
+    places: list[Place] = field(default_factory=list)  # every station, for context
+    map_scale: str = "minutes"  # minutes | compliance: what the colours say
     map_caption: str = ""
     # the report's key figures, in order: (label, value, column kind)
     figures: list[tuple[str, Any, str]] = field(default_factory=list)

@@ -125,8 +125,11 @@ def _cell(kind: str, value: Any, lang: str) -> str:
     return f'<td class="n">{text}</td>' if numeric else f"<td>{text}</td>"
 
 
-def to_html(report: Report, map_svg: str = "") -> str:
+def to_html(report: Report) -> str:
+    from radiocli.report.mapping import to_svg
+
     esc = html.escape
+    map_svg = to_svg(report)
     lang = report.lang
     figures = ""
     if report.figures:

@@ -11,6 +11,7 @@ from typing import Any
 from radiocli.report.compliance import load_plan, outcomes
 from radiocli.report.connection import Engine
 from radiocli.report.model import DATE, INT, NUM, TEXT, Column, Report, Table, check_period
+from radiocli.report.mapping import map_points
 from radiocli.report.numbers import fmt_int, fmt_num
 from radiocli.report.words import H, log_text, period
 from radiocli.schedule.model import Schedule
@@ -136,4 +137,10 @@ def station_report(engine: Engine, station: str, start: date, end: date, lang: s
     report.figures.append((H(lang, "Số ngày thiếu nhật ký", "Days without a complete log"),
                            incomplete, INT))
     report.extra["scope"] = {"district": st.district, "station": station}
+    map_points(report, {station: st}, {station: total_minutes},
+               {station: H(lang, f"{fmt_num(round(total_minutes, 1))} phút",
+                           f"{fmt_num(round(total_minutes, 1), 'en')} minutes")},
+               "minutes", H(lang, f"Vị trí đài {st.name} ({station})",
+                            f"Where {st.name} ({station}) is"),
+               [s for s in engine.registry.as_of(start).values() if s.district == st.district])
     return report

@@ -11,7 +11,8 @@ from radiocli.report.connection import Engine
 from radiocli.report.model import (
     CODE, DATE, INT, NUM, NUM2, TEXT, Column, Report, Table, check_period,
 )
-from radiocli.report.numbers import headline
+from radiocli.report.mapping import map_points
+from radiocli.report.numbers import fmt_num, headline
 from radiocli.report.words import H, period
 from radiocli.schedule.registry import Station
 
@@ -160,6 +161,17 @@ def summary(engine: Engine, start: date, end: date, lang: str = "vi",
         (H(lang, "Số ngày thiếu nhật ký (đài x ngày)", "Station-days without a complete log"),
          totals["incomplete_days"], INT),
     ]
+    map_points(report, stations,
+               {code: per_station.get(code, (0, 0))[1] / 60 for code in stations},
+               {code: H(lang, f"{fmt_num(round(per_station.get(code, (0, 0))[1] / 60, 1))} phút",
+                        f"{fmt_num(round(per_station.get(code, (0, 0))[1] / 60, 1), 'en')} "
+                        "minutes") for code in stations},
+               "minutes",
+               H(lang, "Các đài truyền thanh cấp xã, màu theo số phút phát "
+                 f"{period(start, end, lang)}; đỏ: không phát phút nào",
+                 f"Commune stations coloured by minutes aired {period(start, end, lang)}; "
+                 "red: nothing aired"),
+               list(engine.registry.as_of(start).values()))
     report.extra["city"] = dict(totals)
     report.extra["scope"] = {"district": district or "", "station": station or ""}
     report.extra["station_minutes"] = {r["code"]: r["minutes"] for r in station_rows}
