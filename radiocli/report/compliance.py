@@ -23,7 +23,7 @@ from radiocli.report.model import (
 )
 from radiocli.report.mapping import map_points
 from radiocli.report.numbers import fmt_int, fmt_num
-from radiocli.report.words import PROBLEMS, H, log_text, period, status_text
+from radiocli.report.words import PROBLEMS, H, log_text, period, priority_text, status_text
 from radiocli.schedule.model import Chime, Recording, Schedule
 
 AIRED_SHARE = 0.9  # an occurrence is aired when this share of its planned seconds aired
@@ -322,7 +322,7 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
             "program": program,
             "program_title": titles.get(program, program),
             "scheduled": scheduled.replace(tzinfo=TZ) if scheduled else None,
-            "priority": priority,
+            "priority": priority_text(priority, lang),
             "planned_minutes": round(planned_s / 60, 1),
             "aired_minutes": round(aired_s / 60, 1),
             "status": status_text(code, lang),

@@ -35,6 +35,19 @@ LOG_STATE = {
 }
 
 
+# priorities (Circular 39/2020/TT-BTTTT)
+PRIORITY = {
+    "normal": ("thường", "normal"),
+    "priority": ("ưu tiên", "priority"),
+    "emergency": ("khẩn cấp", "emergency"),
+}
+
+
+def priority_text(label: str, lang: str) -> str:
+    pair = PRIORITY.get(label)
+    return H(lang, *pair) if pair else label
+
+
 def status_text(code: str, lang: str) -> str:
     pair = STATUS.get(code)
     return H(lang, *pair) if pair else code
