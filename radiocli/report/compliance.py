@@ -109,7 +109,7 @@ def load_plan(engine: Engine, schedule: Schedule, start: date, end: date, codes:
         cache.parent.mkdir(parents=True, exist_ok=True)
         con.execute("COPY planned TO ? (FORMAT parquet)", [str(tmp)])
         tmp.replace(cache)
-    except (OSError, RuntimeError, Exception):  # noqa: BLE001 - the cache only saves time
+    except Exception:  # noqa: BLE001 - OSError or duckdb's errors: the cache only saves time
         tmp.unlink(missing_ok=True)
 
 
