@@ -73,7 +73,7 @@ def print_rows(
         click.echo(json.dumps(list(rows), ensure_ascii=False, indent=2, default=str))
         return
     if fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = csv.writer(sys.stdout, lineterminator="\r\n")
         writer.writerow([heading for _key, heading in pairs])
         for row in rows:
             writer.writerow([safe_cell(_text(row.get(key))) for key, _h in pairs])

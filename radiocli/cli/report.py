@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from radiocli.i18n import _
 
 
 def report_options(func: Any) -> Any:
+    file = click.Path(dir_okay=False, path_type=Path)
     options = [
         click.option("--from", "start", required=True, type=DATE, metavar="DATE",
                      help=_("First day: YYYY-MM-DD, DD/MM/YYYY, today or tomorrow.")),
@@ -23,12 +24,19 @@ def report_options(func: Any) -> Any:
         click.option("--store", type=click.Path(file_okay=False, path_type=Path),
                      help=_("A `logs collect` store [default: collect the home's logs into "
                             "<home>/store first]")),
-        click.option("--csv", "fmt", flag_value="csv", help=_("Print CSV.")),
-        click.option("--json", "fmt", flag_value="json", help=_("Print JSON.")),
-        click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path),
-                     help=_("Write an Excel workbook.")),
-        click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
-                     help=_("Write one self-contained HTML file with charts.")),
+        click.option("--json", "as_json", is_flag=True, help=_("Print JSON.")),
+        click.option("--csv", "csv_file", is_flag=False, flag_value="-", default=None,
+                     metavar="[FILE]",
+                     help=_("Print CSV, or write it to FILE (with a UTF-8 byte-order mark, "
+                            "for Excel).")),
+        click.option("--xlsx", type=file, help=_("Write an Excel workbook (the annex).")),
+        click.option("--html", "html_file", type=file,
+                     help=_("Write one self-contained HTML page with a map and charts.")),
+        click.option("--docx", type=file,
+                     help=_("Write the report as a Word document to sign (A4, Decree "
+                            "30/2020/NĐ-CP layout; issuer and signer from `report:` in the "
+                            "home's config.yaml).")),
+        click.option("--number", help=_("The document's number for --docx (Số: ...).")),
     ]
     for option in reversed(options):
         func = option(func)
@@ -41,12 +49,13 @@ def _lang(ctx: click.Context) -> str:
     return "en" if root.params.get("lang") == "en" else "vi"
 
 
-def _engine(env: Any, store: Path | None) -> Any:
+def _engine(env: Any, store: Path | None, registry: Any = None) -> Any:
     from radiocli.aslog.collect import collect
     from radiocli.cli.logs import registry_for, today_in_hanoi
-    from radiocli.report.engine import open_engine
+    from radiocli.report.connection import open_engine
 
-    registry = registry_for(env)
+    if registry is None:
+        registry = registry_for(env)
     if store is None:
         store = env.home.root / "store"
         if env.home.logs.exists():
@@ -62,62 +71,114 @@ def _engine(env: Any, store: Path | None) -> Any:
     return open_engine(store, registry)
 
 
-def _emit(report: Any, fmt: str | None, xlsx: Path | None, html_file: Path | None) -> None:
-    from radiocli.report.render import to_csv, to_html, to_xlsx
+def _plan_inputs(env: Any, schedule: Any) -> dict[str, Any]:
+    """What compliance plans with: the rendered program lengths the playout used, and
+    where plans are cached."""
+    from radiocli.cli.plan import rendered_durations
 
+    return {"durations": rendered_durations(env, schedule),
+            "plan_cache": env.home.cache / "plans"}
+
+
+def _emit(ctx: click.Context, report: Any, outputs: dict[str, Any]) -> None:
+    from radiocli.report.files import write_text
+
+    env = ctx.obj
     for note in report.notes:
         click.echo(f"{_('note')}: {note}", err=True)
-    if xlsx:
-        to_xlsx(report, xlsx)
-        click.echo(_("wrote {path}").format(path=xlsx), err=True)
-    if html_file:
-        html_file.write_text(to_html(report), encoding="utf-8")
-        click.echo(_("wrote {path}").format(path=html_file), err=True)
-    if (xlsx or html_file) and fmt is None:
-        click.echo(report.headline)
+    written = []
+    if outputs["xlsx"]:
+        from radiocli.report.spreadsheet import to_xlsx
+
+        to_xlsx(report, outputs["xlsx"])
+        written.append(outputs["xlsx"])
+    if outputs["html_file"]:
+        from radiocli.report.page import to_html
+
+        write_text(outputs["html_file"], to_html(report))
+        written.append(outputs["html_file"])
+    if outputs["docx"]:
+        from radiocli.cli.logs import today_in_hanoi
+        from radiocli.report.document import to_docx
+        from radiocli.report.settings import OfficeSettings
+
+        settings = OfficeSettings.from_config(env.config(), str(env.home.config_file))
+        settings = settings.with_number(outputs["number"])
+        if not settings.configured:
+            click.echo(_("note: the document's issuing body and signer are not set; add "
+                         "`report:` to {file} (see docs/reports.md)").format(
+                file=env.home.config_file), err=True)
+        annex = outputs["xlsx"].name if outputs["xlsx"] else ""
+        to_docx(report, outputs["docx"], settings, today_in_hanoi(), annex=annex)
+        written.append(outputs["docx"])
+    csv_file = outputs["csv_file"]
+    if csv_file and csv_file != "-":
+        from radiocli.report.spreadsheet import to_csv
+
+        write_text(Path(csv_file), to_csv(report, bom=True))
+        written.append(csv_file)
+    for path in written:
+        click.echo(_("wrote {path}").format(path=path), err=True)
+    if outputs["as_json"]:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=_json))
         return
-    if fmt == "json":
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str))
-        return
-    if fmt == "csv":
+    if csv_file == "-":
+        from radiocli.report.spreadsheet import to_csv
+
         click.echo(to_csv(report), nl=False)
         return
-    from radiocli.report.numbers import fmt_num
-
     click.echo(report.headline)
+    if written:
+        return
+    from radiocli.report.numbers import shown
+
     rows = report.rows
     if report.kind == "compliance":  # the table shows what needs attention
         rows = [row for row in rows if row.get("code") != "aired"]
-    shown = [{k: fmt_num(v, report.lang) if isinstance(v, (int, float)) and k not in (
-        "district", "station") else v for k, v in row.items()} for row in rows]
-    print_rows(shown, report.columns, None, title=report.title)
+    kinds = {c.key: c.kind for c in report.main.columns}
+    table = [{k: shown(kinds.get(k, "text"), v, report.lang) for k, v in row.items()}
+             for row in rows]
+    print_rows(table, report.columns, None, title=report.title)
+
+
+def _json(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 @click.group(name="report")
 def command() -> None:
     """District reports: summary, station, compliance.
 
-    Example: radiocli report summary --from 2021-07-24 --to 2021-09-20 --xlsx tong-hop.xlsx
+    \b
+    Example: radiocli report summary --from 01/08/2021 --to 31/08/2021 --district 017
+               --docx bao-cao.docx --xlsx phu-luc.xlsx --html bao-cao.html
     """
 
 
 @command.command(name="summary")
 @report_options
-@click.option("--district", help=_("Only this district (code)."))
+@click.option("--district", help=_("Only this district (code): one row per commune."))
 @click.option("--station", help=_("Only this station (code)."))
 @click.pass_context
 def report_summary(ctx: click.Context, start: date, end: date, store: Path | None,
-                   fmt: str | None, xlsx: Path | None, html_file: Path | None,
-                   district: str | None, station: str | None) -> None:
-    """Sessions and minutes aired, per district and for the city, with daily averages.
+                   district: str | None, station: str | None, **outputs: Any) -> None:
+    """Sessions and minutes aired, for the city, per district and per commune, with
+    daily averages.
 
-    Example: radiocli report summary --from 2021-07-24 --to 2021-09-20 --xlsx tong-hop.xlsx
+    \b
+    Example: radiocli report summary --from 01/08/2021 --to 31/08/2021 --district 017
+               --docx bao-cao.docx --xlsx phu-luc.xlsx --html bao-cao.html
     """
-    from radiocli.report.engine import check_period, summary
+    from radiocli.report.model import check_period
+    from radiocli.report.summary import summary
 
     check_period(start, end)
     engine = _engine(ctx.obj, store)
-    _emit(summary(engine, start, end, _lang(ctx), district, station), fmt, xlsx, html_file)
+    _emit(ctx, summary(engine, start, end, _lang(ctx), district, station), outputs)
 
 
 @command.command(name="station")
@@ -125,17 +186,21 @@ def report_summary(ctx: click.Context, start: date, end: date, store: Path | Non
 @click.option("--station", required=True, help=_("The station (code)."))
 @click.pass_context
 def report_station(ctx: click.Context, start: date, end: date, store: Path | None,
-                   fmt: str | None, xlsx: Path | None, html_file: Path | None,
-                   station: str) -> None:
-    """One station day by day: sessions, minutes, preempted, missed, failed.
+                   station: str, **outputs: Any) -> None:
+    """One station day by day: planned, aired, not aired, minutes, and whether the day's
+    log is complete.
 
-    Example: radiocli report station --station 00001 --from 2021-08-01 --to 2021-08-31
+    Example: radiocli report station --station 00478 --from 01/08/2021 --to 31/08/2021
     """
-    from radiocli.report.engine import check_period, station_report
+    from radiocli.cli.common import load_schedule
+    from radiocli.report.model import check_period
+    from radiocli.report.station import station_report
 
     check_period(start, end)
-    engine = _engine(ctx.obj, store)
-    _emit(station_report(engine, station, start, end, _lang(ctx)), fmt, xlsx, html_file)
+    schedule = load_schedule(ctx.obj)
+    engine = _engine(ctx.obj, store, schedule.registry)
+    _emit(ctx, station_report(engine, station, start, end, _lang(ctx), schedule,
+                              **_plan_inputs(ctx.obj, schedule)), outputs)
 
 
 @command.command(name="compliance")
@@ -144,18 +209,18 @@ def report_station(ctx: click.Context, start: date, end: date, store: Path | Non
 @click.option("--station", help=_("Only this station (code)."))
 @click.pass_context
 def report_compliance(ctx: click.Context, start: date, end: date, store: Path | None,
-                      fmt: str | None, xlsx: Path | None, html_file: Path | None,
-                      district: str | None, station: str | None) -> None:
+                      district: str | None, station: str | None, **outputs: Any) -> None:
     """Planned versus aired per occurrence (missed, preempted, partial, failed, station
-    offline) and the policy checked on what aired.
+    offline), problems first, and the policy checked on what aired.
 
-    Example: radiocli report compliance --from 2021-08-02 --to 2021-08-08 --district 001
+    Example: radiocli report compliance --from 02/08/2021 --to 08/08/2021 --district 001
     """
-    from radiocli.report.engine import check_period, compliance
-    from radiocli.schedule import load
+    from radiocli.cli.common import load_schedule
+    from radiocli.report.compliance import compliance
+    from radiocli.report.model import check_period
 
     check_period(start, end)
-    schedule = load(ctx.obj.schedules)
-    engine = _engine(ctx.obj, store)
-    _emit(compliance(engine, schedule, start, end, _lang(ctx), district, station), fmt, xlsx,
-          html_file)
+    schedule = load_schedule(ctx.obj)
+    engine = _engine(ctx.obj, store, schedule.registry)
+    _emit(ctx, compliance(engine, schedule, start, end, _lang(ctx), district, station,
+                          **_plan_inputs(ctx.obj, schedule)), outputs)

@@ -48,3 +48,27 @@ def headline(lang: str, stations: int, sessions: int, minutes: float, avg_sessio
         f"on average each station aired {fmt_num(round(avg_sessions, 1), lang)} sessions and "
         f"{fmt_num(round(avg_minutes), lang)} minutes a day."
     )
+
+
+def shown(kind: str, value: object, lang: str = "vi") -> str:
+    """A report value as people read it: numbers the Vietnamese way (or English),
+    dates DD/MM/YYYY, percentages with one decimal."""
+    from datetime import date, datetime
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, datetime):
+        return f"{value:%d/%m/%Y %H:%M}" if lang == "vi" else f"{value:%Y-%m-%d %H:%M}"
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}" if lang == "vi" else value.isoformat()
+    if isinstance(value, (int, float)) and kind != "code":
+        if kind == "percent":
+            return f"{fmt_num(round(float(value), 1), lang)}%"
+        if kind == "num2":
+            return fmt_num(round(float(value), 2), lang, decimals=2)
+        return fmt_num(value, lang)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
