@@ -142,7 +142,7 @@ def test_a_second_daemon_with_the_same_name_refuses(tmp_path):
 
 def crash(d: Daemon) -> None:
     """What kill -9 leaves: lines written so far, no end lines, no partial minute."""
-    d._drain_log()
+    d.logs.drain()
     d.logbook.close()
     d.pidfile.release()
 
@@ -326,9 +326,9 @@ def test_an_unwritable_log_folder_is_reported_and_playout_goes_on(tmp_path):
     progs = program("a", T0 + timedelta(seconds=2), 5) + program("b", T0 + timedelta(seconds=10), 5)
     d = daemon_for(tmp_path, progs, clock)
     run(d, clock, 30)
-    assert d.log_errors and "as-run log" in d.log_errors[-1]
+    assert d.logs.errors and "as-run log" in d.logs.errors[-1]
     assert [st.air for st in d.stations.values()] == [None]
-    assert d.logbook.pending() > 0 or d.log_errors  # lines are kept in memory
+    assert d.logbook.pending() > 0 or d.logs.errors  # lines are kept in memory
     status = json.loads(d.rundir.status_file.read_text())
     assert status["log_errors"]
     d.stop()
@@ -345,7 +345,7 @@ def test_live_scheduler_has_one_job_per_program_with_explicit_defaults(tmp_path)
                       misfire_grace=900), clock=SystemClock())
     d.start(threads=True)
     try:
-        jobs = {job.id: job for job in d.scheduler.get_jobs()}
+        jobs = {job.id: job for job in d.jobs.scheduler.get_jobs()}
         assert set(jobs) == {"program:a", "program:b"}  # per program, not per station
         for job in jobs.values():
             assert job.misfire_grace_time == 900 and job.coalesce and job.max_instances == 1

@@ -140,7 +140,7 @@ def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...],
     def on_hup(_signum: int, _frame: Any) -> None:
         from radiocli.play import control
 
-        control.submit(daemon.rundir, "reload", {"by": "SIGHUP"}, clock.now())
+        control.submit(daemon.rundir, control.Request.RELOAD, {"by": "SIGHUP"}, clock.now())
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)

@@ -205,7 +205,7 @@ class Feed:
         try:
             proc = subprocess.Popen(decoder_argv(part, offset, length), stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        except (OSError, RadioErrorTypes) as exc:
+        except (OSError, ToolMissing) as exc:
             return False, str(exc)
         self.proc = proc
         got = 0
@@ -250,7 +250,6 @@ class Feed:
         self.sent += len(chunk)
 
 
-RadioErrorTypes: tuple[type[Exception], ...] = (ToolMissing,)
 
 
 def _close_quietly(out: Output) -> None:
