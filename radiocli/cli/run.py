@@ -156,11 +156,17 @@ def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...],
 
 
 def setup_logging(path: Path) -> None:
+    """The daemon log (``daemon.log`` and stderr): radiocli's messages, and APScheduler's
+    warnings (a job that ran late) with them."""
     path.parent.mkdir(parents=True, exist_ok=True)
     logger = logging.getLogger("radiocli.play")
     logger.setLevel(logging.INFO)
+    scheduler = logging.getLogger("apscheduler")
+    scheduler.setLevel(logging.WARNING)
+    scheduler.propagate = False
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
     for handler in (logging.FileHandler(path, encoding="utf-8"),
                     logging.StreamHandler(sys.stderr)):
         handler.setFormatter(fmt)
         logger.addHandler(handler)
+        scheduler.addHandler(handler)

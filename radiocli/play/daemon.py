@@ -303,7 +303,7 @@ class Daemon:
                       if set(self.programs.targets(program, now.date())) & mine}
         self.jobs.install(airing, frozenset(schedule.holidays))
 
-    def reload(self) -> tuple[bool, list[Any]]:
+    def reload(self) -> tuple[bool, list[Problem | str]]:
         """Re-read the schedules; on errors keep the old one. Nothing on air is touched.
         With trust, the schedules must verify against their approved bundle."""
         approved: Approved | None = None
