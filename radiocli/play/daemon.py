@@ -36,7 +36,7 @@ from radiocli.play import control
 from radiocli.play.alerts import AlertDesk
 from radiocli.play.approved import Approved, last_approved, load_approved
 from radiocli.play.clock import Clock, SystemClock, plausible
-from radiocli.play.desk import Station, StationDesk
+from radiocli.play.desk import StationDesk, StationState
 from radiocli.play.jobs import Jobs
 from radiocli.play.kinds import OnStop
 from radiocli.play.logqueue import LogQueue
@@ -119,7 +119,7 @@ class Daemon:
 
     # what tests and the CLI look at
     @property
-    def stations(self) -> dict[str, Station]:
+    def stations(self) -> dict[str, StationState]:
         return self.desk.stations
 
     @property
@@ -154,7 +154,8 @@ class Daemon:
                               "sink": self.sink.kind,
                               "trust": str(self.config.trust) if self.config.trust else None})
         try:
-            self.logs.open(LogBook(self.config.home.logs, durable=True))
+            book = LogBook(self.config.home.logs, durable=True)
+            self.logs.open(book)
             self._install(schedule, now)
             for note in self.notes:
                 self.desk.note(now, note)
@@ -163,7 +164,7 @@ class Daemon:
             self._day = now.date()
             for code in self.desk.stations:
                 try:
-                    self.logs.book.seal_stale(code, self._day)  # type: ignore[union-attr]
+                    book.seal_stale(code, self._day)
                 except Exception as exc:  # noqa: BLE001 - a log fault must not stop playout
                     self.logs.error(f"sealing old logs of {code}: {exc}")
             self.status.started = now

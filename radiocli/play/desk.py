@@ -44,7 +44,7 @@ class Airing:
 
 
 @dataclass
-class Station:
+class StationState:
     code: str
     timeline: Timeline
     air: Airing | None = None
@@ -108,7 +108,7 @@ class StationDesk:
         self.on_alert_done = on_alert_done
         self.lock = threading.RLock()
         self.wake = threading.Event()
-        self.stations: dict[str, Station] = {}
+        self.stations: dict[str, StationState] = {}
         self.feeds: dict[tuple[str, float], Feed] = {}
         self.resume_reasons: dict[tuple[str, str], str] = {}
         self.stopping = False
@@ -121,7 +121,7 @@ class StationDesk:
         for code in codes:
             st = self.stations.get(code)
             if st is None:
-                self.stations[code] = Station(code, Timeline(code, blackouts(code)))
+                self.stations[code] = StationState(code, Timeline(code, blackouts(code)))
             else:
                 st.timeline.blackouts = sorted(blackouts(code))
 
@@ -199,18 +199,18 @@ class StationDesk:
                                 f"offline: the scheduler ran {late / 60:.0f} min late "
                                 f"(more than the misfire grace)")
 
-    def expect(self, st: Station, occ: Occurrence, parts: list[AirPart],
+    def expect(self, st: StationState, occ: Occurrence, parts: list[AirPart],
                segments: SegmentMap) -> None:
         """What ``occ`` will play at ``st`` and where its segments begin."""
         st.parts[occ.occurrence_id] = parts
         st.segments[occ.occurrence_id] = segments
 
-    def arrive(self, st: Station, occ: Occurrence, at: datetime) -> None:
+    def arrive(self, st: StationState, occ: Occurrence, at: datetime) -> None:
         """Hand an occurrence (an alert's, a restart's) to the station's Timeline."""
         self.apply(st, st.timeline.arrive(occ, at))
 
     # --- acting on the Timeline's decisions --------------------------------------------
-    def apply(self, st: Station, actions: Iterable[Action]) -> None:
+    def apply(self, st: StationState, actions: Iterable[Action]) -> None:
         for action in actions:
             occ, at = action.occurrence, action.at
             kind = Event(action.kind)
@@ -231,7 +231,7 @@ class StationDesk:
                 if isinstance(occ, AlertOccurrence):
                     self.on_alert_done(occ.alert, st.code)
 
-    def _begin(self, st: Station, occ: Occurrence, at: datetime) -> None:
+    def _begin(self, st: StationState, occ: Occurrence, at: datetime) -> None:
         air = Airing(occ, at, occ.played_s, at)
         st.air = air
         if not self.sink.decodes:
@@ -258,7 +258,7 @@ class StationDesk:
         if fresh:
             feed.start()
 
-    def _halt(self, st: Station, occ: Occurrence, at: datetime) -> None:
+    def _halt(self, st: StationState, occ: Occurrence, at: datetime) -> None:
         air = st.air
         if air is None or air.occ is not occ:
             return
@@ -352,7 +352,7 @@ class StationDesk:
                 self._account(st, air, boundary)
             self.logs.minutes(st.ledger.close(boundary))
 
-    def _account(self, st: Station, air: Airing, until: datetime) -> None:
+    def _account(self, st: StationState, air: Airing, until: datetime) -> None:
         occ = air.occ
         segments = st.segments.get(occ.occurrence_id) or SegmentMap()
         offset = air.offset + (air.logged_until - air.since).total_seconds()

@@ -29,7 +29,7 @@ import contextvars
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
@@ -72,7 +72,7 @@ def _route_apscheduler_time() -> None:
 
     for module in (schedulers, executors):
         if getattr(module, "datetime", None) is not _ClockTime:
-            module.datetime = _ClockTime  # type: ignore[misc]
+            module.datetime = _ClockTime
 
 
 @contextlib.contextmanager
@@ -85,7 +85,7 @@ def on(clock: Clock) -> Iterator[None]:
         _clock.reset(token)
 
 
-class ClockScheduler(BaseScheduler):  # type: ignore[misc]
+class ClockScheduler(BaseScheduler):
     """An APScheduler scheduler whose loop is :meth:`run_due`: called by the scheduler
     thread (:meth:`Jobs.run`) or, without threads, by the supervisor's tick, like
     ``BlockingScheduler`` calls it from its main loop."""
@@ -158,11 +158,7 @@ class Jobs:
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
 
-    @property
-    def running(self) -> bool:
-        return bool(self.scheduler.running)
-
-    def install(self, programs: Mapping[str, Program], holidays: frozenset[Any]) -> None:
+    def install(self, programs: Mapping[str, Program], holidays: frozenset[date]) -> None:
         """These programs' triggers become the jobs (replacing the previous ones)."""
         self.triggers = {pid: program_trigger(program, holidays)
                          for pid, program in programs.items()}

@@ -36,12 +36,16 @@ class Programs:
         self.render_errors: dict[str, str] = {}
         self._playlists: dict[str, list[AirPart] | None] = {}
         self._targets: dict[tuple[str, date], list[str]] = {}
+        self._lengths: dict[str, tuple[float, bool]] = {}  # planner's length, cut
+        self._segments: dict[tuple[str, bool], SegmentMap] = {}  # (program, from parts)
 
     def install(self, schedule: Schedule) -> None:
         """Take a (validated) schedule; forget what was known of the previous one."""
         self.schedule = schedule
         self._playlists = {}
         self._targets = {}
+        self._lengths = {}
+        self._segments = {}
         try:
             from radiocli.render.programs import rendered_durations
 
@@ -138,16 +142,26 @@ class Programs:
             if cut:
                 seconds = float(program.max_duration or seconds)
         else:
-            seconds, cut = program_seconds(self._schedule(), program, self.durations)
+            length = self._lengths.get(program.id)
+            if length is None:
+                length = program_seconds(self._schedule(), program, self.durations)
+                self._lengths[program.id] = length
+            seconds, cut = length
         return Occurrence(station, program.id, scheduled, seconds, program.priority,
                           program.max_delay, cut)
 
     def segments(self, program: Program, parts: list[AirPart] | None) -> SegmentMap:
         """Where the program's segments begin: in its parts when they play, else as
-        simulate estimates them."""
-        if parts and self.decodes and any(p.kind != "estimate" for p in parts):
-            return segments_of(parts)
-        return SegmentMap.estimated(self._schedule(), program, self.durations)
+        simulate estimates them (once per program: 579 stations start it at once)."""
+        played = bool(parts) and self.decodes and any(p.kind != "estimate"
+                                                      for p in parts or ())
+        key = (program.id, played)
+        found = self._segments.get(key)
+        if found is None:
+            found = (segments_of(parts or []) if played else
+                     SegmentMap.estimated(self._schedule(), program, self.durations))
+            self._segments[key] = found
+        return found
 
 
 def segments_of(parts: list[AirPart]) -> SegmentMap:

@@ -21,7 +21,7 @@ from radiocli.aslog.reader import records
 from radiocli.plan.planner import arrivals
 from radiocli.plan.timeline import Occurrence
 from radiocli.plan.triggers import TZ
-from radiocli.play.desk import Station, StationDesk
+from radiocli.play.desk import StationDesk, StationState
 from radiocli.play.kinds import Event
 from radiocli.play.programs import Programs
 from radiocli.schedule.model import Priority
@@ -124,7 +124,8 @@ def read_day(logs: Path, station: str, day: date) -> Day:
 # --- acting on it ----------------------------------------------------------------------
 
 
-def resume(desk: StationDesk, st: Station, occ: Occurrence, day: Day, now: datetime) -> None:
+def resume(desk: StationDesk, st: StationState, occ: Occurrence, day: Day,
+           now: datetime) -> None:
     """``occ`` was on air when the previous daemon stopped: resume what is left (it
     waits for the station), unless it had finished or the daemon was down longer than
     its max_delay (then it ends or is missed here)."""

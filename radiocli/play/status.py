@@ -7,13 +7,13 @@ real next occurrence, errors as soon as they happen; the file modes of issue 12.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from radiocli.play import control
-from radiocli.play.desk import Station, StationDesk
+from radiocli.play.desk import StationDesk, StationState
 from radiocli.play.logqueue import LogQueue
 
 
@@ -25,11 +25,18 @@ class OnAir:
     since: str
     ends: str
 
+    def as_dict(self) -> dict[str, str]:
+        return {"program": self.program, "occurrence": self.occurrence,
+                "priority": self.priority, "since": self.since, "ends": self.ends}
+
 
 @dataclass(frozen=True)
 class Next:
     program: str
     at: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"program": self.program, "at": self.at}
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,7 @@ class StationStatus:
     errors: list[dict[str, str]]
 
     @classmethod
-    def of(cls, st: Station, now: datetime, final: bool) -> StationStatus:
+    def of(cls, st: StationState, now: datetime, final: bool) -> StationStatus:
         air = st.air
         on_air = None if air is None or final else OnAir(
             air.occ.program, air.occ.occurrence_id, air.occ.priority.label,
@@ -51,6 +58,13 @@ class StationStatus:
             st.next_up[0], st.next_up[1].isoformat(timespec="seconds"))
         return cls(st.code, on_air, [o.occurrence_id for o in st.timeline.waiting],
                    following, list(st.errors))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"station": self.station,
+                "on_air": None if self.on_air is None else self.on_air.as_dict(),
+                "waiting": self.waiting,
+                "next": None if self.next is None else self.next.as_dict(),
+                "errors": self.errors}
 
 
 @dataclass(frozen=True)
@@ -64,7 +78,10 @@ class DaemonStatus:
     stations: list[StationStatus] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The JSON of ``status.json`` (read by ``radiocli status``)."""
+        return {"name": self.name, "updated": self.updated, "running": self.running,
+                "sink": self.sink, "started": self.started, "log_errors": self.log_errors,
+                "stations": [row.as_dict() for row in self.stations]}
 
 
 class StatusFile:
