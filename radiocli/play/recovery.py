@@ -8,6 +8,10 @@ pieces (start/resumed .. preempted/end events) after the last logged minute are 
 as aired, the open one until the crash at the latest possible moment (the restart, or
 one minute after the station's last logged minute). The resumed part therefore starts
 after anything that may have aired: never twice, at worst a few seconds skipped.
+
+:func:`recover` acts on it at start (through the station desk): what was on air
+resumes (or ends, or is missed when the daemon was down longer than its max_delay),
+and today's slots that came while no daemon ran start late or are logged missed.
 """
 
 from __future__ import annotations
