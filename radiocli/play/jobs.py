@@ -185,9 +185,10 @@ class Jobs:
 
     def run_due(self) -> float | None:
         """Run APScheduler's round now and hand the slots due in it to ``deliver``;
-        returns the seconds until the next job (None: no job)."""
+        returns the seconds until the next job from now (None: no job)."""
         self._round = []
         wait = self.scheduler.run_due()
+        counted = self.clock.monotonic()
         fires, self._round = self._round, []
         if fires:
             today = self.clock.now().astimezone(TZ).date()
@@ -200,6 +201,8 @@ class Jobs:
                 kept.append(fire)
             kept.sort(key=lambda f: (f.scheduled, -self._rank.get(f.program, 0), f.program))
             self.deliver(kept)
+            if wait is not None:  # APScheduler counted it before the slots were handed on
+                wait = max(wait - (self.clock.monotonic() - counted), 0.0)
         return wait
 
     def _heard(self, event: JobExecutionEvent) -> None:
