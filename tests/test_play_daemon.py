@@ -475,3 +475,20 @@ def test_a_daily_program_runs_as_an_apscheduler_job(tmp_path):
     assert job.next_run_time == T0 + timedelta(days=1, minutes=1)
     d.stop()
     assert [e[:2] for e in events(tmp_path / "home")] == [("start", "daily"), ("end", "daily")]
+
+
+@pytest.mark.xfail(strict=True, reason="plan/triggers.program_trigger joins once: moments in "
+                   "an OrTrigger of DateTriggers, and a DateTrigger gives nothing after any "
+                   "previous fire: only the first moment airs (the plan work fixes triggers)")
+def test_every_moment_of_a_once_list_airs(tmp_path):
+    clock = FakeClock(T0)
+    schedules = make_schedule(tmp_path / "schedules", (
+        "  twice:\n    targets: {stations: ['00001']}\n"
+        "    when: {once: ['2030-01-01 10:00:05', '2030-01-01 10:01:05']}\n"
+        "    segments: [{silence: 5s}]\n"))
+    d = Daemon(Config(Home(tmp_path / "home"), schedules, stations=["00001"]), clock=clock)
+    d.start(threads=False)
+    run(d, clock, 120)
+    d.stop()
+    assert [e[:2] for e in events(tmp_path / "home")] == [
+        ("start", "twice"), ("end", "twice"), ("start", "twice"), ("end", "twice")]
