@@ -142,7 +142,7 @@ def test_a_second_daemon_with_the_same_name_refuses(tmp_path):
 
 def crash(d: Daemon) -> None:
     """What kill -9 leaves: lines written so far, no end lines, no partial minute."""
-    d._drain_log()
+    d.logs.drain()
     d.logbook.close()
     d.pidfile.release()
 
@@ -326,9 +326,9 @@ def test_an_unwritable_log_folder_is_reported_and_playout_goes_on(tmp_path):
     progs = program("a", T0 + timedelta(seconds=2), 5) + program("b", T0 + timedelta(seconds=10), 5)
     d = daemon_for(tmp_path, progs, clock)
     run(d, clock, 30)
-    assert d.log_errors and "as-run log" in d.log_errors[-1]
+    assert d.logs.errors and "as-run log" in d.logs.errors[-1]
     assert [st.air for st in d.stations.values()] == [None]
-    assert d.logbook.pending() > 0 or d.log_errors  # lines are kept in memory
+    assert d.logbook.pending() > 0 or d.logs.errors  # lines are kept in memory
     status = json.loads(d.rundir.status_file.read_text())
     assert status["log_errors"]
     d.stop()
@@ -345,7 +345,7 @@ def test_live_scheduler_has_one_job_per_program_with_explicit_defaults(tmp_path)
                       misfire_grace=900), clock=SystemClock())
     d.start(threads=True)
     try:
-        jobs = {job.id: job for job in d.scheduler.get_jobs()}
+        jobs = {job.id: job for job in d.jobs.scheduler.get_jobs()}
         assert set(jobs) == {"program:a", "program:b"}  # per program, not per station
         for job in jobs.values():
             assert job.misfire_grace_time == 900 and job.coalesce and job.max_instances == 1
@@ -395,3 +395,97 @@ def test_a_long_emergency_cuts_the_preempted_program_live(tmp_path):
                                    ("end", "em"), ("end", "a")]
     assert ev[-1][2].startswith("cut: preempted for 2 min")
     assert minutes(home) == {"a": 25, "em": 120}
+
+
+# --- the jobs: APScheduler's own processing, on the daemon's clock ------------------------
+
+
+def test_a_one_off_of_an_earlier_day_never_fires_nor_is_logged(tmp_path):
+    """DateTrigger returns its date whatever "now" is: a once: of 2030-01-05 in a daemon
+    started on 2030-01-10 must not be recovered, fired or logged missed (at start, nor
+    when a reload brings it)."""
+    past = datetime(2030, 1, 5, 17, 10, tzinfo=TZ)
+    clock = FakeClock(datetime(2030, 1, 10, 10, 0, tzinfo=TZ))
+    progs = program("old", past, 30) + program("today", clock.now() + timedelta(seconds=5), 10)
+    d = daemon_for(tmp_path, progs, clock)
+    run(d, clock, 30)
+    path = tmp_path / "schedules" / "programs.yaml"
+    path.write_text(path.read_text() + program("older", past - timedelta(days=1), 30),
+                    encoding="utf-8")
+    ok, _problems = d.reload()
+    assert ok
+    run(d, clock, 30)
+    d.stop()
+    assert [e[:2] for e in events(tmp_path / "home")] == [("start", "today"), ("end", "today")]
+    assert sorted(p.name for p in (tmp_path / "home" / "logs" / "00001").iterdir()) == [
+        "2030-01-10.jsonl"]
+    assert not d.jobs.scheduler.get_jobs()  # neither one-off became a job
+
+
+def test_slots_due_in_the_same_instant_reach_the_timeline_by_priority(tmp_path):
+    """Whatever order APScheduler runs same-second jobs in, the higher priority starts
+    and the other waits (as plan and simulate decide)."""
+    clock = FakeClock(T0)
+    at = T0 + timedelta(seconds=5)
+    progs = (program("a-normal", at, 20) + program("b-priority", at, 20, priority="priority"))
+    d = daemon_for(tmp_path, progs, clock)
+    run(d, clock, 60)
+    d.stop()
+    ev = events(tmp_path / "home")
+    assert [e[:2] for e in ev] == [("start", "b-priority"), ("end", "b-priority"),
+                                   ("start", "a-normal"), ("end", "a-normal")]
+    assert ev[2][2].startswith("late: waited")
+
+
+@pytest.mark.parametrize("grace, expected", [(60, "missed"), (900, "start")])
+def test_the_misfire_grace_comes_from_job_defaults(tmp_path, grace, expected):
+    """The daemon stalls 5 minutes across a slot: APScheduler's own misfire check (with
+    the grace given in job_defaults, on the daemon's clock) decides; a late start keeps
+    the scheduled time as its key."""
+    clock = FakeClock(T0)
+    at = T0 + timedelta(seconds=30)
+    d = daemon_for(tmp_path, program("a", at, 20), clock, misfire_grace=grace)
+    run(d, clock, 10)
+    clock.advance(300)  # no tick: the machine hung
+    run(d, clock, 60)
+    d.stop()
+    rows = [x for x in lines(tmp_path / "home") if x.get("event") not in (None, "sealed")]
+    assert rows[0]["event"] == expected
+    assert rows[0]["scheduled"] == "2030-01-01T10:00:30+07:00"
+    assert rows[0]["occurrence"] == "a@2030-01-01T10:00"
+    if expected == "missed":
+        assert rows[0]["reason"] == ("offline: the scheduler ran 5 min late (more than the "
+                                     "misfire grace)")
+    jobs = d.jobs.scheduler.get_jobs()
+    assert not jobs  # a one-off's job is gone once it ran (or missed)
+
+
+def test_a_daily_program_runs_as_an_apscheduler_job(tmp_path):
+    """The job store moves the job's next run time on after each run."""
+    schedules = make_schedule(tmp_path / "schedules", (
+        "  daily:\n    targets: {stations: ['00001']}\n"
+        "    when: {days: every day, at: '10:01'}\n    segments: [{silence: 5s}]\n"))
+    clock = FakeClock(T0)
+    d = Daemon(Config(Home(tmp_path / "home"), schedules, stations=["00001"]), clock=clock)
+    d.start(threads=False)
+    (job,) = d.jobs.scheduler.get_jobs()
+    assert job.id == "program:daily" and job.next_run_time == T0 + timedelta(minutes=1)
+    run(d, clock, 120)
+    (job,) = d.jobs.scheduler.get_jobs()
+    assert job.next_run_time == T0 + timedelta(days=1, minutes=1)
+    d.stop()
+    assert [e[:2] for e in events(tmp_path / "home")] == [("start", "daily"), ("end", "daily")]
+
+
+def test_every_moment_of_a_once_list_airs(tmp_path):
+    clock = FakeClock(T0)
+    schedules = make_schedule(tmp_path / "schedules", (
+        "  twice:\n    targets: {stations: ['00001']}\n"
+        "    when: {once: ['2030-01-01 10:00:05', '2030-01-01 10:01:05']}\n"
+        "    segments: [{silence: 5s}]\n"))
+    d = Daemon(Config(Home(tmp_path / "home"), schedules, stations=["00001"]), clock=clock)
+    d.start(threads=False)
+    run(d, clock, 120)
+    d.stop()
+    assert [e[:2] for e in events(tmp_path / "home")] == [
+        ("start", "twice"), ("end", "twice"), ("start", "twice"), ("end", "twice")]

@@ -116,7 +116,7 @@ def run(d: Daemon, clock: FakeClock, seconds: float, step: float = 1.0) -> None:
 
 
 def status_errors(d: Daemon) -> list[str]:
-    d._write_status()
+    d.status.write(d.clock.now())
     data = json.loads(d.rundir.status_file.read_text())
     return [e["reason"] for row in data["stations"] for e in row["errors"]]
 

@@ -182,3 +182,48 @@ def test_a_long_emergency_cuts_the_preempted_program_in_simulation(tmp_path):
             "2021-08-02.jsonl").read_text().splitlines()) if "minute" in x]
     assert len(keys) == len(set(keys))
     assert not [p for p in verify_tree(logs) if getattr(p, "severity", "error") == "error"]
+
+
+def _one_station(tmp_path: Path, programs: str) -> list[dict]:
+    import shutil
+    from datetime import date
+
+    from radiocli.play.simulate import simulate
+    from radiocli.schedule import load
+
+    repo = Path(__file__).resolve().parent.parent
+    schedules = tmp_path / "schedules"
+    (schedules / "registry").mkdir(parents=True)
+    shutil.copy(repo / "schedules" / "registry" / "units.yaml", schedules / "registry")
+    (schedules / "p.yaml").write_text("programs:\n" + programs, encoding="utf-8")
+    logs = tmp_path / "logs"
+    simulate(load(schedules), ["00001"], date(2021, 8, 2), date(2021, 8, 2), logs, workers=1)
+    return [json.loads(x) for x in
+            (logs / "00001" / "2021-08-02.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_a_resumed_program_names_the_segment_on_air(tmp_path):
+    """Preempted in the middle of a minute and resumed, a program's minute lines name
+    the segment on air, as live playout's do (simulate named the next segment for
+    every minute after the resume)."""
+    lines = _one_station(tmp_path, (
+        "  district:\n    targets: {stations: ['00001']}\n"
+        "    when: {once: '2021-08-02 17:00:00'}\n"
+        "    segments: [{silence: 366s}, {silence: 285.5s}, {silence: 248.1s}]\n"
+        "  storm:\n    priority: emergency\n    targets: {stations: ['00001']}\n"
+        "    when: {once: '2021-08-02 17:08:13'}\n    segments: [{silence: 29.8s}]\n"))
+    segments = {x["minute"][11:16]: x["segment"] for x in lines
+                if "minute" in x and x["program"] == "district"}
+    # resumed at 17:08:42.8, 493 s in: segment 1 runs until 651.5 s, 17:11:41.3
+    assert [segments[m] for m in ("17:08", "17:09", "17:10", "17:11", "17:12")] == [
+        1, 1, 1, 1, 2]
+
+
+def test_less_than_half_a_second_in_a_minute_gets_no_line(tmp_path):
+    """The same rule as live playout: a minute with a sliver of a program (here its last
+    0.3 s) has no minute line (simulate wrote one of 1 s)."""
+    lines = _one_station(tmp_path, (
+        "  a:\n    targets: {stations: ['00001']}\n"
+        "    when: {once: '2021-08-02 10:00:00'}\n    segments: [{silence: 60.3s}]\n"))
+    assert [(x["minute"][11:16], x["seconds"]) for x in lines if "minute" in x] == [
+        ("10:00", 60)]

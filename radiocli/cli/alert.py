@@ -78,7 +78,7 @@ def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...], all
             payload["file"] = str(keep)
         if signed is not None:
             payload["signed"] = signed
-        ids.append((rundir, control.submit(rundir, "alert", payload, now)))
+        ids.append((rundir, control.submit(rundir, control.Request.ALERT, payload, now)))
     replies = []
     for rundir, request_id in ids:
         reply = control.wait_reply(rundir, f"alert-{request_id}", timeout) if timeout else None

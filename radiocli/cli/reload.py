@@ -28,7 +28,7 @@ def command(env: Env, name: str | None, timeout: float) -> None:
         fail("no playout daemon is running in this home (start one: radiocli run)", code=3)
     refused = False
     for rundir, _info in running:
-        request_id = control.submit(rundir, "reload", {"by": "radiocli reload"},
+        request_id = control.submit(rundir, control.Request.RELOAD, {"by": "radiocli reload"},
                                     datetime.now(TZ))
         reply = control.wait_reply(rundir, request_id, timeout)
         if reply is None:

@@ -140,7 +140,7 @@ def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...],
     def on_hup(_signum: int, _frame: Any) -> None:
         from radiocli.play import control
 
-        control.submit(daemon.rundir, "reload", {"by": "SIGHUP"}, clock.now())
+        control.submit(daemon.rundir, control.Request.RELOAD, {"by": "SIGHUP"}, clock.now())
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
@@ -156,11 +156,17 @@ def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...],
 
 
 def setup_logging(path: Path) -> None:
+    """The daemon log (``daemon.log`` and stderr): radiocli's messages, and APScheduler's
+    warnings (a job that ran late) with them."""
     path.parent.mkdir(parents=True, exist_ok=True)
     logger = logging.getLogger("radiocli.play")
     logger.setLevel(logging.INFO)
+    scheduler = logging.getLogger("apscheduler")
+    scheduler.setLevel(logging.WARNING)
+    scheduler.propagate = False
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
     for handler in (logging.FileHandler(path, encoding="utf-8"),
                     logging.StreamHandler(sys.stderr)):
         handler.setFormatter(fmt)
         logger.addHandler(handler)
+        scheduler.addHandler(handler)

@@ -1,20 +1,43 @@
-"""Clocks the daemon reads: the machine's, one shifted to a chosen start (testing), and a
-fake one that only moves when a test moves it. Nothing in ``radiocli.play`` calls
-``datetime.now()`` or ``time.monotonic()`` directly; it asks the clock it was given."""
+"""Clocks the daemon reads: the machine's, one shifted to a chosen start (rehearsals), and
+a fake one that only moves when a test moves it. Nothing in ``radiocli.play`` calls
+``datetime.now()`` or ``time.monotonic()`` directly; it asks the :class:`Clock` it was
+given (APScheduler included: see :mod:`radiocli.play.jobs`)."""
 
 from __future__ import annotations
 
 import threading
 import time
 from datetime import datetime, timedelta, tzinfo
+from typing import Protocol
 
 from radiocli.plan.triggers import TZ
+
+
+class Clock(Protocol):
+    """What the daemon and its collaborators read the time from."""
+
+    @property
+    def live(self) -> bool:
+        """True for the machine's own clock; False for a rehearsal or a test clock."""
+        ...
+
+    def now(self) -> datetime:
+        """Local wall-clock time, aware (Asia/Ho_Chi_Minh)."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds that only move forward (pacing, intervals)."""
+        ...
+
+    def wait(self, event: threading.Event, timeout: float) -> bool:
+        """Sleep until ``event`` is set or ``timeout`` seconds of this clock pass."""
+        ...
 
 
 class SystemClock:
     """The machine's wall clock (Asia/Ho_Chi_Minh) and its monotonic clock."""
 
-    live = True  # APScheduler (which reads the machine's clock) may drive the jobs
+    live = True
 
     def __init__(self, tz: tzinfo = TZ) -> None:
         self.tz = tz
@@ -32,8 +55,7 @@ class SystemClock:
 
 class OffsetClock(SystemClock):
     """Real-time clock that starts at ``start`` (``radiocli run --clock``): seconds pass
-    at the real rate, but the date is the one given. Jobs are driven by the daemon's
-    own trigger walker, not APScheduler (which would read the machine's clock)."""
+    at the real rate, but the date is the one given."""
 
     live = False
 

@@ -12,6 +12,7 @@ The daemon polls ``spool/`` every 100 ms (no inotify needed).
 from __future__ import annotations
 
 import contextlib
+import enum
 import fcntl
 import json
 import os
@@ -24,6 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from radiocli.errors import PlayoutError
+
+
+class Request(enum.StrEnum):
+    """What a request in the spool asks for."""
+
+    ALERT = "alert"
+    RELOAD = "reload"
 
 
 def write_json_atomic(path: Path, data: Any, fsync: bool = True) -> None:
@@ -172,8 +180,8 @@ def new_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
 
-def submit(rundir: RunDir, kind: str, payload: dict[str, Any], now: datetime) -> str:
-    """Put a request (``alert`` or ``reload``) in the daemon's spool; returns its id."""
+def submit(rundir: RunDir, kind: Request, payload: dict[str, Any], now: datetime) -> str:
+    """Put a request in the daemon's spool; returns its id."""
     request_id = new_id(now)
     rundir.spool.mkdir(parents=True, exist_ok=True)
     write_json_atomic(rundir.spool / f"{kind}-{request_id}.json",

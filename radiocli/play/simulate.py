@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import zlib
-from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -19,10 +18,10 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from radiocli.aslog.writer import LogBook
-from radiocli.plan.durations import program_seconds, segment_seconds
 from radiocli.plan.planner import arrivals, blackouts_for
 from radiocli.plan.timeline import Action, Occurrence, Timeline
 from radiocli.plan.triggers import TZ
+from radiocli.play.ledger import MinuteLedger, SegmentMap, write_lines
 from radiocli.schedule.model import Schedule
 
 
@@ -65,35 +64,11 @@ class Totals:
                 "offline": self.offline}
 
 
-def segment_offsets(schedule: Schedule, durations: dict[str, float] | None = None
-                    ) -> dict[str, list[float]]:
-    """Program id -> start offset (seconds) of each segment, for minute lines."""
-    out = {}
-    for program in schedule.programs.values():
-        offsets, t = [], 0.0
-        for segment in program.segments:
-            offsets.append(t)
-            t += segment_seconds(schedule, segment)
-        total, _cut = program_seconds(schedule, program, durations)
-        if t > 0 and abs(total - t) > 0.5:  # rendered or stated length: scale the estimate
-            offsets = [o * total / t for o in offsets]
-        out[program.id] = offsets
-    return out
-
-
-def segment_points(offsets: Sequence[float], played: float, start: datetime, end: datetime
-                   ) -> list[tuple[datetime, int]]:
-    """Change points (time, segment index) for an on-air piece that begins ``played``
-    seconds into the program."""
-    first = max(bisect_right(offsets, played) - 1, 0)
-    points = [(start, first)]
-    span = (end - start).total_seconds()
-    for index in range(first + 1, len(offsets)):
-        delta = offsets[index] - played
-        if delta >= span:
-            break
-        points.append((start + timedelta(seconds=delta), index))
-    return points
+def segment_maps(schedule: Schedule, durations: dict[str, float] | None = None
+                 ) -> dict[str, SegmentMap]:
+    """Program id -> where its segments begin (estimated: nothing is rendered here)."""
+    return {pid: SegmentMap.estimated(schedule, program, durations)
+            for pid, program in schedule.programs.items()}
 
 
 def simulate_stations(schedule: Schedule, stations: Sequence[str], first: date, last: date,
@@ -103,7 +78,7 @@ def simulate_stations(schedule: Schedule, stations: Sequence[str], first: date, 
     start = datetime.combine(first, time(0), TZ)
     end = datetime.combine(last + timedelta(days=1), time(0), TZ)
     totals = Totals()
-    offsets = segment_offsets(schedule, durations)
+    segments = segment_maps(schedule, durations)
     failing = dict(faults.failing)
     by_station = arrivals(schedule, start, end, stations, durations)
     for station in stations:
@@ -116,7 +91,7 @@ def simulate_stations(schedule: Schedule, stations: Sequence[str], first: date, 
                 totals.offline += 1
                 continue
             kept.append(occ)
-        run_station(timeline, kept, book, offsets, failing, faults, rng, totals)
+        run_station(timeline, kept, book, segments, failing, faults, rng, totals)
         day = first
         while day <= last:
             book.seal(station, day)
@@ -127,7 +102,7 @@ def simulate_stations(schedule: Schedule, stations: Sequence[str], first: date, 
 
 
 def run_station(timeline: Timeline, occs: list[Occurrence], book: LogBook,
-                offsets: dict[str, list[float]], failing: dict[str, float], faults: Faults,
+                segments: dict[str, SegmentMap], failing: dict[str, float], faults: Faults,
                 rng: random.Random, totals: Totals) -> None:
     """Drive one station's Timeline on the virtual clock and log every action."""
     station = timeline.station
@@ -138,7 +113,7 @@ def run_station(timeline: Timeline, occs: list[Occurrence], book: LogBook,
             at = at + timedelta(seconds=rng.uniform(1.0, faults.late_seconds))
         arrivals_at.append((at, occ))
     arrivals_at.sort(key=lambda pair: (pair[0], -int(pair[1].priority), pair[1].program))
-    carried: Carried = {}
+    ledger = MinuteLedger()
     i, n = 0, len(arrivals_at)
     while i < n or timeline.on_air is not None:
         finish = timeline.expected_finish()
@@ -155,9 +130,9 @@ def run_station(timeline: Timeline, occs: list[Occurrence], book: LogBook,
                     rng.random() < failing[action.occurrence.program]:
                 actions_after = fail_now(timeline, action, book, totals)
                 for follow in actions_after:
-                    log_action(book, follow, offsets, totals, carried)
+                    log_action(book, follow, segments, totals, ledger)
                 continue
-            log_action(book, action, offsets, totals, carried)
+            log_action(book, action, segments, totals, ledger)
     for occ in timeline.waiting:  # pragma: no cover - the loop drains the queue
         book.event(station, "missed", occ.scheduled, occ.scheduled, occ.program,
                    occ.occurrence_id, occ.priority, "shutdown: end of simulation")
@@ -176,65 +151,33 @@ def fail_now(timeline: Timeline, action: Action, book: LogBook, totals: Totals
     return timeline.next(action.at)
 
 
-Carried = dict[tuple[str, str], tuple[datetime, float, int]]
+def log_action(book: LogBook, action: Action, segments: dict[str, SegmentMap],
+               totals: Totals, ledger: MinuteLedger) -> None:
+    """Write an action's minute lines, then its event line.
 
-
-def log_action(book: LogBook, action: Action, offsets: dict[str, list[float]],
-               totals: Totals, carried: Carried) -> None:
-    """Write an action's event line, and the minute lines of the piece it ends.
-
-    Live playout adds up the seconds of every piece of an occurrence within a minute
-    into one minute line; so does the simulation: a preempted occurrence's unfinished
-    minute (minute, seconds, segment) is ``carried`` to the piece that resumes it.
+    The pieces the action ended go to the station's minute ledger, as live playout's
+    seconds do; the minutes the occurrence can no longer add to are closed and written.
+    A preempted occurrence that will resume keeps its unfinished minute open, so the
+    resumed piece adds to the same line.
     """
     occ = action.occurrence
-    station = occ.station
     kind = action.kind
-    if kind == "end" and occ.status == "cut":  # ended while preempted: its pieces are out
-        carry = carried.pop((station, occ.occurrence_id), None)
-        if carry is not None:
-            totals.minute_lines += _minute_line(book, occ, *carry)
-    elif kind in ("end", "preempted") and occ.pieces:
-        a, b = occ.pieces[-1]
-        played_before = occ.played_s - (b - a).total_seconds()
-        points = segment_points(offsets.get(occ.program, [0.0]), played_before, a, b)
-        totals.seconds += (b - a).total_seconds()
-        key = (station, occ.occurrence_id)
-        carry = carried.pop(key, None)
-        if carry is not None:
-            minute, seconds, segment = carry
-            if a < minute + timedelta(minutes=1):  # the resumed piece shares that minute
-                first_end = min(b, minute + timedelta(minutes=1))
-                seconds += (first_end - a).total_seconds()
-                a = first_end
-                points = [(p, i) for p, i in points if p >= a] or [(a, points[-1][1])]
-            totals.minute_lines += _minute_line(book, occ, minute, seconds, segment)
-        if kind == "preempted" and b.second + b.microsecond and occ.remaining_s > 0.5:
-            cut = b.replace(second=0, microsecond=0)
-            if cut > a:
-                totals.minute_lines += book.minutes(station, a, cut, occ.program,
-                                                    occ.occurrence_id, occ.priority, points)
-            last_segment = [i for p, i in points if p <= max(a, cut)][-1]
-            carried[key] = (cut, (b - max(a, cut)).total_seconds(), last_segment)
-        elif b > a:
-            totals.minute_lines += book.minutes(station, a, b, occ.program, occ.occurrence_id,
-                                                occ.priority, points)
+    if kind in ("end", "preempted", "missed"):
+        totals.seconds += ledger.add_pieces(occ, segments.get(occ.program, SegmentMap()))
+        if kind == "preempted" and occ.remaining_s > 0.5:
+            lines = ledger.close(action.at.replace(second=0, microsecond=0),
+                                 occ.occurrence_id)
+        else:
+            lines = ledger.close(occurrence=occ.occurrence_id)
+        totals.minute_lines += write_lines(book, lines)
     if kind == "start":
         totals.sessions += 1
     elif kind == "missed":
         totals.missed += 1
     elif kind == "preempted":
         totals.preempted += 1
-    book.event(station, kind, action.at, occ.scheduled, occ.program, occ.occurrence_id,
+    book.event(occ.station, kind, action.at, occ.scheduled, occ.program, occ.occurrence_id,
                occ.priority, action.reason)
-
-
-def _minute_line(book: LogBook, occ: Occurrence, minute: datetime, seconds: float,
-                 segment: int) -> int:
-    """One minute line with ``seconds`` on air (the pieces of a preempted occurrence
-    that share that minute, added up)."""
-    return book.minutes(occ.station, minute, minute + timedelta(seconds=min(seconds, 60.0)),
-                        occ.program, occ.occurrence_id, occ.priority, ((minute, segment),))
 
 
 def _worker(root: str, logs: str, stations: list[str], first: date, last: date,

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from radiocli.errors import PlayoutError, ToolMissing
+from radiocli.play.clock import Clock
 
 log = logging.getLogger("radiocli.play")
 
@@ -96,7 +97,7 @@ class Feed:
     """Decode and pace one piece of one occurrence; fan PCM out to outputs."""
 
     def __init__(self, key: tuple[str, float], parts: Sequence[AirPart], offset: float,
-                 limit: float, clock: Any, *, lead: float = 0.0,
+                 limit: float, clock: Clock, *, lead: float = 0.0,
                  on_fault: Callable[[Feed, str], None],
                  on_done: Callable[[Feed, str], None],
                  on_output_fault: Callable[[Feed, str, str], None],
@@ -205,7 +206,7 @@ class Feed:
         try:
             proc = subprocess.Popen(decoder_argv(part, offset, length), stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        except (OSError, RadioErrorTypes) as exc:
+        except (OSError, ToolMissing) as exc:
             return False, str(exc)
         self.proc = proc
         got = 0
@@ -250,7 +251,6 @@ class Feed:
         self.sent += len(chunk)
 
 
-RadioErrorTypes: tuple[type[Exception], ...] = (ToolMissing,)
 
 
 def _close_quietly(out: Output) -> None:
