@@ -24,6 +24,11 @@ from radiocli.i18n import _
               help=_("Words a minute [default: 140]."))
 @click.option("--engine", "-e", type=click.Choice(["pyttsx3", "espeak-ng", "piper"]),
               help=_("Speech engine [default: pyttsx3]."))
+@click.option("--station", metavar="CODE",
+              help=_("Speak with this station's abbreviations (its schedule file's, its "
+                     "district's and the city's), as its programs are spoken."))
+@click.option("--district", "-d", metavar="CODE",
+              help=_("Speak with this district's abbreviations (and the city's)."))
 @click.option("--raw", is_flag=True, help=_("Do not normalize the text (digits are read badly)."))
 @click.option("--loudness", type=click.FloatRange(-40, -5), default=-16.0, show_default=True,
               help=_("Target loudness of the WAV in LUFS (integrated)."))
@@ -31,8 +36,8 @@ from radiocli.i18n import _
               help=_("True-peak ceiling in dBTP."))
 @click.pass_obj
 def command(env: Env, text: str | None, text_file: object, output: Path | None, play: bool,
-            voice: str | None, rate: int | None, engine: str | None, raw: bool, loudness: float,
-            true_peak: float) -> None:
+            voice: str | None, rate: int | None, engine: str | None, station: str | None,
+            district: str | None, raw: bool, loudness: float, true_peak: float) -> None:
     """Speak a Vietnamese text: normalize it, synthesize it, write a WAV or play it.
 
     The speech goes through the same cache as `radiocli render`, so saying a text twice
@@ -49,6 +54,9 @@ def command(env: Env, text: str | None, text_file: object, output: Path | None, 
         raise click.UsageError(_("give the text to say, or --file"))
     if output is None and not play:
         raise click.UsageError(_("say where the speech goes: -o FILE.wav or --play"))
+    from radiocli.cli.normalize import station_words
+
+    words = station_words(env, station, district)
     result = say_to_file(
         env.home.cache,
         text,
@@ -56,6 +64,7 @@ def command(env: Env, text: str | None, text_file: object, output: Path | None, 
         voice=voice or DEFAULT_VOICE,
         rate=rate or DEFAULT_RATE,
         normalize_text=not raw,
+        abbreviations=words,
     )
     for warning in result.warnings:
         click.echo(f"radiocli: warning: {warning}", err=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import atexit
 import json
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -68,11 +68,24 @@ class Context:
     """What rendering needs from a schedule (small and picklable, for worker processes)."""
 
     audio_dir: Path
-    abbreviations: tuple[tuple[str, str], ...] = ()
+    abbreviations: tuple[tuple[str, str], ...] = ()  # city-wide
+    # the table of each scope (city + district + station words, see render.words)
+    scopes: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
     @classmethod
     def of(cls, schedule: Schedule) -> Context:
-        return cls(schedule.audio_dir, tuple(schedule.abbreviations.items()))
+        from radiocli.render.words import all_scopes
+
+        scopes = tuple((scope, tuple(table.items()))
+                       for scope, table in all_scopes(schedule).items())
+        return cls(schedule.audio_dir, tuple(schedule.abbreviations.items()), scopes)
+
+    def abbreviations_for(self, program: Program) -> dict[str, str]:
+        """The abbreviations ``program``'s speech is made with."""
+        table = dict(self.abbreviations)
+        table.update(dict(dict(self.scopes).get(program.scope, ())))
+        table.update(dict(program.abbreviations))
+        return table
 
 
 @dataclass(frozen=True)
@@ -111,21 +124,20 @@ def label_of(program: Program, index: int, kind: str, where: object) -> str:
     return f"{where_text}: {text}" if where_text else text
 
 
-def _normalizer() -> tuple[Callable[..., str], Callable[[str], Sequence[object]]]:
+def _normalizer() -> Callable[[str, Mapping[str, str] | None], tuple[str, list[str]]]:
     try:
-        from radiocli.render.normalize import find_unspeakable, normalize
+        from radiocli.render.normalize import normalize_with_warnings
     except ImportError as exc:  # pragma: no cover - the normalizer is part of the package
         raise RenderError(f"the text normalizer is not available: {exc}") from exc
-    return normalize, find_unspeakable
+    return normalize_with_warnings
 
 
 def resolve(
     ctx: Context, program: Program, settings: RenderSettings, versions: dict[str, str]
 ) -> tuple[str, list[Item], list[str]]:
     """(program key, items, text warnings); RenderError names the program and segment."""
-    normalize, find_unspeakable = _normalizer()
-    abbreviations = dict(ctx.abbreviations)
-    abbreviations.update(dict(program.abbreviations))
+    speak_text = _normalizer()
+    abbreviations = ctx.abbreviations_for(program)
     version = versions.get(settings.engine)
     if version is None:
         version = versions[settings.engine] = engine_version(settings)
@@ -144,8 +156,9 @@ def resolve(
                 )
             if not segment.text.strip():
                 raise RenderError(f"{label}: the text is empty")
-            warnings += [f"{label}: {w}" for w in find_unspeakable(segment.text)]
-            text = " ".join(normalize(segment.text, abbreviations).split())
+            spoken, found = speak_text(segment.text, abbreviations)
+            warnings += [f"{label}: {w}" for w in found]
+            text = " ".join(spoken.split())
             if not _LETTER.search(text):
                 raise RenderError(
                     f"{label}: nothing speakable is left after normalization "

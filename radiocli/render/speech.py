@@ -58,9 +58,7 @@ def say_to_file(
     warnings: list[str] = []
     spoken = text
     if normalize_text:
-        normalize, find_unspeakable = _normalizer()
-        warnings = [str(w) for w in find_unspeakable(text)]
-        spoken = normalize(text, abbreviations)
+        spoken, warnings = _normalizer()(text, abbreviations)
     spoken = " ".join(spoken.split())
     if not _LETTER.search(spoken):
         raise RenderError(f"{label}: nothing speakable is left after normalization")

@@ -355,6 +355,7 @@ class Reader:
                         abbreviations[key] = spoken
                 if scope == "city":
                     schedule.abbreviations.update(abbreviations)
+                schedule.scope_abbreviations.setdefault(scope, {}).update(abbreviations)
             if "settings" in top:
                 self.settings(top["settings"][1], path, schedule)
             if "holidays" in top:
