@@ -69,7 +69,7 @@ def command(env: Env, text: str | None, text_file: object, output: Path | None, 
     for warning in result.warnings:
         click.echo(f"radiocli: warning: {warning}", err=True)
     if output is not None:
-        measured = write_normalized_wav(result.path, output, loudness=loudness,
+        measured = write_normalized_wav(result, env.home.cache, output, loudness=loudness,
                                         true_peak=true_peak)
         click.echo(_("wrote {path} ({seconds:.1f} s, {lufs:.1f} LUFS, true peak {tp:.1f} dBTP)"
                      ).format(path=output, seconds=measured.seconds, lufs=measured.loudness,
@@ -82,6 +82,6 @@ def command(env: Env, text: str | None, text_file: object, output: Path | None, 
         else:
             with tempfile.TemporaryDirectory(prefix="radiocli-say-") as folder:
                 loud = Path(folder) / "say.wav"
-                write_normalized_wav(result.path, loud, loudness=loudness,
+                write_normalized_wav(result, env.home.cache, loud, loudness=loudness,
                                      true_peak=true_peak)
                 play_file(loud)

@@ -54,6 +54,22 @@ def check_wav(path: Path) -> float:
     return frames / rate
 
 
+def disk_problem(out: Path) -> dict[str, Any] | None:
+    """The answer for a file that could not be written because its disk is full (or the
+    file size limit is reached), else None."""
+    import errno
+
+    from radiocli.render.tools import write_problem
+
+    problem = write_problem(out.parent)
+    if problem is None or problem.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return None
+    reason = ("the file size limit (ulimit -f) is reached" if problem.errno == errno.EFBIG
+              else "free some space and run again")
+    return {"ok": False, "code": "disk", "path": str(out), "reason": reason,
+            "error": f"disk full: {out}"}
+
+
 class Speaker:
     def __init__(self) -> None:
         import pyttsx3
@@ -99,6 +115,10 @@ class Speaker:
             try:
                 seconds = check_wav(out)
             except (OSError, ValueError, EOFError, wave.Error) as exc:
+                full = disk_problem(out)
+                if full is not None:
+                    out.unlink(missing_ok=True)
+                    return full  # trying again cannot help
                 problem = f"no complete audio file ({exc})"
                 continue
             used_voice = (self.engine.getProperty("voice") or "").lower()
