@@ -131,7 +131,8 @@ def test_a_child_dies_with_its_killed_parent(tmp_path: Path, how: str) -> None:
 
 @pytest.mark.slow
 def test_kill_9_of_say_mid_synthesis_leaves_no_child(tmp_path: Path) -> None:
-    say = subprocess.Popen([*RADIOCLI, "--home", str(tmp_path / "home"), "say", LONG_TEXT,
+    say = subprocess.Popen([*RADIOCLI, "--home", str(tmp_path / "home"), "say", "--engine",
+                            "pyttsx3", LONG_TEXT,
                             "-o", str(tmp_path / "x.wav")],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -4,10 +4,10 @@ pydub keeps a whole clip in one bytes object and copies it on every operation, w
 fine for seconds of audio and ruinous for a 40-minute program (823 MB for 200 items;
 see ../shared/FINDINGS.md), so radiocli uses it only where a clip is short:
 
-- :func:`trim_silence`: eSpeak NG ends every text with about 0.8 s of silence; each
-  synthesized piece is trimmed to :data:`LEAD` before and :data:`TAIL` after the
-  speech, so a long text spoken in several pieces flows and a chime follows a notice
-  without dead air;
+- :func:`trim_silence`: eSpeak NG ends every text with silence (0.43 s at 140 words a
+  minute, 0.8 s at 100); each synthesized piece is trimmed to :data:`LEAD` before and
+  :data:`TAIL` after the speech, so the pause after a text, between the pieces of a
+  long text and before the next chime is the same whatever the voice and rate;
 - :func:`join_to_wav`: a short part (an alert: chime, speech, chime) is joined in
   memory; longer parts stream (:mod:`radiocli.render.assemble`), with the same bytes out.
 

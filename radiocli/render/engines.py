@@ -37,9 +37,14 @@ from radiocli.errors import RenderError, ToolMissing
 from radiocli.render import tools
 from radiocli.render.tools import DiskFull, disk_error, last_line
 from radiocli.render.worker import check_wav, plausible_seconds
-from radiocli.schedule.model import DEFAULT_RATE, DEFAULT_VOICE  # noqa: F401 - re-exported
 
 DEFAULT_ENGINE = "pyttsx3"
+#: what ``radiocli say`` uses: one text does not pay for the pyttsx3 worker's start
+SAY_ENGINE = "espeak-ng"
+#: the same values as radiocli.schedule.model's (a test keeps them equal): importing the
+#: schedule package here would cost ``radiocli say`` 30 ms of start-up
+DEFAULT_RATE = 140
+DEFAULT_VOICE = "vi"  # eSpeak NG's Northern Vietnamese voice
 MAX_CHUNK = 800  # characters per engine call; long texts are split at sentence ends
 ENGINES = ("pyttsx3", "espeak-ng", "piper")
 
@@ -408,8 +413,8 @@ def speak(engine: Engine, text: str, out: Path, voice: str, rate: int, *,
     """Speak a text of any length into ``out`` (pieces joined); return seconds.
 
     ``trim``: cut each piece's leading and trailing silence down to a short pause
-    (:func:`radiocli.render.clips.trim_silence`; eSpeak NG ends every text with about
-    0.8 s of silence)."""
+    (:func:`radiocli.render.clips.trim_silence`; eSpeak NG ends every text with 0.4 to
+    0.8 s of silence, depending on the rate)."""
     pieces = split_text(text)
     if not pieces:
         raise RenderError("the text is empty")

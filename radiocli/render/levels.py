@@ -17,7 +17,6 @@ import os
 import tempfile
 import wave
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,6 +145,8 @@ class Levels:
             for ident, source in todo.items():
                 done[ident] = self.get(source)
             return done
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             results = dict(zip(todo, pool.map(self.get, todo.values()), strict=True))
         done.update(results)
