@@ -129,6 +129,25 @@ def test_a_child_dies_with_its_killed_parent(tmp_path: Path, how: str) -> None:
         parent.wait()
 
 
+def test_the_speech_worker_outlives_the_thread_that_started_it(tmp_path: Path) -> None:
+    """The daemon renders alerts in short-lived threads: the parent-death signal follows
+    the starting thread, so the worker must not get it (it watches its parent instead)."""
+    import threading
+
+    engine = eng.Pyttsx3Engine()
+    try:
+        thread = threading.Thread(target=engine.synthesize,
+                                  args=("xin chào", tmp_path / "a.wav", "vi", 140))
+        thread.start()
+        thread.join()
+        first = engine.proc.pid
+        time.sleep(0.5)  # let a parent-death signal arrive, if one were coming
+        engine.synthesize("bà con", tmp_path / "b.wav", "vi", 140)
+        assert engine.proc.pid == first and engine.restarts == 0
+    finally:
+        engine.close()
+
+
 @pytest.mark.slow
 def test_kill_9_of_say_mid_synthesis_leaves_no_child(tmp_path: Path) -> None:
     say = subprocess.Popen([*RADIOCLI, "--home", str(tmp_path / "home"), "say", "--engine",

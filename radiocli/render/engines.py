@@ -156,8 +156,9 @@ class Pyttsx3Engine:
             self._stderr = tempfile.TemporaryFile()
         self._stderr.seek(0)
         self._stderr.truncate()
-        self.proc = tools.start([self.python, "-m", "radiocli.render.worker"],
-                                what="starting the pyttsx3 worker", stderr=self._stderr)
+        self.proc = tools.start([self.python, "-m", "radiocli.render.worker", "--parent",
+                                 str(os.getpid())], what="starting the pyttsx3 worker",
+                                stderr=self._stderr, die_with_thread=False)
         self._buffer = b""
         try:
             answer = self._read(60.0)

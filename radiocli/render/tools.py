@@ -83,6 +83,20 @@ def _prctl() -> Callable[..., int] | None:
     return function  # type: ignore[no-any-return]
 
 
+def watch_parent(parent: int, every: float = 0.2) -> None:
+    """In a child: end this process as soon as ``parent`` is no longer its parent (it
+    died, even by SIGKILL), from a daemon thread that checks every ``every`` seconds."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
 def die_with_parent(parent: int) -> None:
     """Make the calling process get SIGKILL when its parent dies (Linux); if the parent
     (pid ``parent``) is already gone, exit now. The initializer of worker pools."""
@@ -153,14 +167,21 @@ def failure(proc: subprocess.CompletedProcess[bytes]) -> str:
     return last_line(proc.stderr)
 
 
-def start(argv: list[str], *, what: str, stderr: IO[Any] | int | None = None
-          ) -> subprocess.Popen[bytes]:
-    """Start a long-lived child (the speech worker) with pipes on stdin and stdout."""
+def start(argv: list[str], *, what: str, stderr: IO[Any] | int | None = None,
+          die_with_thread: bool = True) -> subprocess.Popen[bytes]:
+    """Start a long-lived child with pipes on stdin and stdout.
+
+    Linux sends the parent-death signal when the *thread* that started the child ends,
+    not the process. A child that must outlive the thread that starts it (the speech
+    worker, started by whichever thread renders first: the daemon's alert threads come
+    and go) passes ``die_with_thread=False`` and watches its parent itself.
+    """
     full = _executable(argv)
     STARTS[Path(str(argv[0])).name] += 1
     try:
         return subprocess.Popen(full, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=stderr, preexec_fn=_child_setup())
+                                stderr=stderr,
+                                preexec_fn=_child_setup() if die_with_thread else None)
     except OSError as exc:
         raise RenderError(f"{what}: cannot run {argv[0]}: {exc.strerror or exc}") from exc
 

@@ -1,6 +1,7 @@
 """The pyttsx3 worker: one persistent process that owns one pyttsx3 engine.
 
-Run as ``python -m radiocli.render.worker``. It reads one JSON request per line on
+Run as ``python -m radiocli.render.worker --parent PID``; it ends itself as soon as
+process PID is gone (killed, even with SIGKILL), whatever it is doing. It reads one JSON request per line on
 stdin and answers one JSON line on the stdout it was started with; pyttsx3's own
 prints go to /dev/null. The parent (:class:`radiocli.render.engines.Pyttsx3Engine`)
 sends one text at a time, waits for the answer with a timeout and kills the worker
@@ -138,6 +139,10 @@ class Speaker:
 
 
 def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--parent":
+        from radiocli.render.tools import watch_parent
+
+        watch_parent(int(sys.argv[2]))  # a killed radiocli leaves no worker behind
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # pyttsx3 prints "Audio saved to ..." on stdout
