@@ -421,7 +421,7 @@ def speak(engine: Engine, text: str, out: Path, voice: str, rate: int, *,
         raise RenderError("the text is empty")
     if len(pieces) == 1:
         seconds = engine.synthesize(pieces[0], out, voice, rate)
-        return _trimmed(out, seconds) if trim else seconds
+        return _trimmed(out) if trim else seconds
     frames = 0
     try:
         with tempfile.TemporaryDirectory(dir=out.parent, prefix=".speak-") as tmp:
@@ -430,9 +430,9 @@ def speak(engine: Engine, text: str, out: Path, voice: str, rate: int, *,
                 joined.setsampwidth(2)
                 for n, piece in enumerate(pieces):
                     part = Path(tmp) / f"{n}.wav"
-                    seconds = engine.synthesize(piece, part, voice, rate)
+                    engine.synthesize(piece, part, voice, rate)
                     if trim:
-                        _trimmed(part, seconds)
+                        _trimmed(part)
                     with wave.open(str(part), "rb") as wav:
                         if n == 0:
                             joined.setframerate(wav.getframerate())
@@ -445,7 +445,7 @@ def speak(engine: Engine, text: str, out: Path, voice: str, rate: int, *,
     return frames / sample_rate
 
 
-def _trimmed(path: Path, seconds: float) -> float:
+def _trimmed(path: Path) -> float:
     from radiocli.render.clips import trim_silence
 
     try:

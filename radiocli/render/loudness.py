@@ -212,7 +212,8 @@ def level(
         limited.unlink(missing_ok=True)
 
 
-def _failed(proc: object, src: Path, dst: Path, what: str, stderr: str) -> RenderError:
+def _failed(src: Path, dst: Path, what: str, stderr: str) -> RenderError:
+    """A failed decode: a full disk if the output folder is full, else an unreadable file."""
     tools.check_disk(dst)
     return RenderError(f"{what}: {src.name} is not a readable audio file ({last_line(stderr)})")
 
@@ -224,7 +225,7 @@ def _convert(src: Path, dst: Path, what: str, sample_rate: int) -> Measure:
     proc = tools.run(argv, what=what, timeout=3600, check=False, writes=dst)
     stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
-        raise _failed(proc, src, dst, what, stderr)
+        raise _failed(src, dst, what, stderr)
     found = _summary(stderr)
     if found is None:
         raise RenderError(f"{what}: cannot measure the loudness: {last_line(stderr)}")
@@ -262,7 +263,7 @@ def _convert_and_limit(src: Path, dst: Path, limited: Path, what: str, gain: flo
     proc = tools.run(argv, what=what, timeout=3600, check=False, writes=dst)
     stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
-        raise _failed(proc, src, dst, what, stderr)
+        raise _failed(src, dst, what, stderr)
     source, after = _summary(stderr, "ebur128@source"), _summary(stderr, "ebur128@limited")
     if source is None or after is None:
         raise RenderError(f"{what}: cannot measure the loudness: {last_line(stderr)}")
