@@ -197,7 +197,7 @@ def test_worker_answers_disk_full_instead_of_retrying(tmp_path: Path, monkeypatc
     from radiocli.render import worker
 
     monkeypatch.setattr(tools, "write_problem",
-                        lambda folder, size=0: OSError(errno.ENOSPC, "No space left"))
+                        lambda folder, size=0, written=None: OSError(errno.ENOSPC, "No space left"))
     answer = worker.disk_problem(tmp_path / "a.wav")
     assert answer == {"ok": False, "code": "disk", "path": str(tmp_path / "a.wav"),
                       "reason": "free some space and run again",
@@ -223,16 +223,30 @@ def test_disk_full_answer_stops_the_worker(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_hung_worker_on_a_full_disk_fails_at_once(tmp_path: Path, monkeypatch) -> None:
-    """The two-minute hang: a worker that stops answering while the disk is full is
-    stopped after one timeout, not retried three times."""
+    """The two-minute hang: pyttsx3 can hang on a failed write instead of answering. The
+    parent sees the disk fill up while it waits, stops the worker and says so, without
+    waiting for the timeout or trying three times."""
     script = fake_worker(tmp_path, "    time.sleep(3600)\n")
-    engine = eng.Pyttsx3Engine(timeout=0.5, python=sys.executable)
+    engine = eng.Pyttsx3Engine(timeout=60, python=sys.executable)
     monkeypatch.setattr(engine, "_start", lambda: _start_script(engine, script))
-    monkeypatch.setattr(tools, "write_problem",
-                        lambda folder, size=0: OSError(errno.ENOSPC, "No space left"))
-    with pytest.raises(DiskFull, match="disk full"):
+    full: list[bool] = []
+    monkeypatch.setattr(tools, "room_problem", lambda folder, size: OSError(
+        errno.ENOSPC, "No space left") if full else None)
+    threading_timer = __import__("threading").Timer(1.0, lambda: full.append(True))
+    threading_timer.start()  # the disk fills up while the worker speaks
+    with pytest.raises(DiskFull, match="disk full: .*a.wav \\(free some space"):
         engine.synthesize("xin chào", tmp_path / "a.wav", "vi", 140)
-    assert engine.restarts == 1 and engine.proc is None
+    assert engine.restarts == 0 and engine.proc is None  # before: 3 timeouts, 3 restarts
+
+
+def test_worker_sees_a_file_cut_at_the_size_limit(tmp_path: Path, monkeypatch) -> None:
+    from radiocli.render import worker
+
+    out = tmp_path / "a.wav"
+    out.write_bytes(bytes(4096))
+    monkeypatch.setattr(tools, "fsize_limit", lambda: 4096)
+    answer = worker.disk_problem(out)
+    assert answer is not None and answer["reason"] == "the file size limit (ulimit -f) is reached"
 
 
 def _start_script(engine: eng.Pyttsx3Engine, script: Path) -> None:
@@ -247,26 +261,60 @@ def limited(size: int):
     return setup
 
 
-@pytest.mark.slow
-def test_say_on_a_full_disk_says_so_and_stops(tmp_path: Path) -> None:
-    """Files larger than 30 kB cannot be written (RLIMIT_FSIZE in the child): the speech
-    cannot be stored. Before: "pyttsx3 could not speak the text" after 54 s. (The
-    espeak-ng command line cannot run at all under RLIMIT_FSIZE: its PulseAudio client
-    makes a 64 MB file in /dev/shm; see the next test for that engine.)"""
-    home = tmp_path / "home"
-    proc = subprocess.Popen([*RADIOCLI, "--home", str(home), "say", "--engine", "pyttsx3",
-                             LONG_TEXT[:400], "-o", str(tmp_path / "x.wav")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=limited(30_000))
+def run_limited(argv: list[str], size: int) -> tuple[int, str, set[int]]:
+    """Run a radiocli command that may write no file over ``size`` bytes (RLIMIT_FSIZE,
+    the stand-in for a full disk: no tmpfs here); (exit status, stderr, its children)."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=limited(size))
     children: set[int] = set()
-    while proc.poll() is None:
+    deadline = time.monotonic() + 150  # before: 175-230 s, then a wrong message
+    while proc.poll() is None and time.monotonic() < deadline:
         children |= descendants(proc.pid)
         time.sleep(0.01)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 1, err
-    assert re.search(rf"^radiocli: disk full: {re.escape(str(home))}/cache/\S+ ", err, re.M), err
+    if proc.poll() is None:
+        proc.kill()
+    _out, err = proc.communicate()
+    return proc.returncode, err, children
+
+
+def check_disk_full_message(code: int, err: str, home: Path, children: set[int]) -> None:
+    assert code == 1, err
+    assert re.search(rf"^radiocli: disk full: {re.escape(str(home))}/cache/\S+ \(the file "
+                     r"size limit \(ulimit -f\) is reached\)$", err, re.M), err
     assert "pyttsx3" not in err and "internal error" not in err and "Traceback" not in err
     assert not alive(children), [cmdline(p) for p in alive(children)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("room", ["none", "some"])
+def test_say_on_a_full_disk_says_so_and_stops(tmp_path: Path, room: str) -> None:
+    """Before: "pyttsx3 could not speak the text" after 54 s, or "pyttsx3 failed 3
+    times: no answer within 76 s (engine hung)" after 230 s with the worker left running.
+    none: not even the shortest plausible speech fits (found before speaking); some: the
+    speech starts and is cut at the limit (found by the worker). (The espeak-ng command
+    line cannot run at all under RLIMIT_FSIZE: its PulseAudio client makes a 64 MB file
+    in /dev/shm; test_espeak_on_a_full_disk_says_so covers that engine.)"""
+    from radiocli.render.normalize import normalize
+    from radiocli.render.worker import plausible_seconds
+
+    text = LONG_TEXT[:400]
+    low = plausible_seconds(normalize(text), 140)[0]
+    size = 30_000 if room == "none" else int((44 + low * 22050 * 2) * 1.2)
+    home = tmp_path / "home"
+    code, err, children = run_limited(
+        [*RADIOCLI, "--home", str(home), "say", "--engine", "pyttsx3", text, "-o",
+         str(tmp_path / "x.wav")], size)
+    check_disk_full_message(code, err, home, children)
+
+
+@pytest.mark.slow
+def test_render_on_a_full_disk_says_so_and_stops(tmp_path: Path) -> None:
+    """Before: 175 s, "pyttsx3 could not speak the text" for three programs, exit 0."""
+    home = tmp_path / "home"
+    code, err, children = run_limited(
+        [*RADIOCLI, "--home", str(home), "--schedules", str(ROOT / "schedules"), "render",
+         "--date", "2021-08-02", "--station", "00478", "--jobs", "2"], 1_500_000)
+    check_disk_full_message(code, err, home, children)
 
 
 def test_espeak_on_a_full_disk_says_so(tmp_path: Path, monkeypatch) -> None:
@@ -281,7 +329,7 @@ def test_espeak_on_a_full_disk_says_so(tmp_path: Path, monkeypatch) -> None:
 
     monkeypatch.setattr(tools, "run", truncated)
     monkeypatch.setattr(tools, "write_problem",
-                        lambda folder, size=0: OSError(errno.ENOSPC, "No space left"))
+                        lambda folder, size=0, written=None: OSError(errno.ENOSPC, "No space left"))
     with pytest.raises(DiskFull, match=f"disk full: {re.escape(str(tmp_path / 'a.wav'))}"):
         eng.EspeakEngine().synthesize("xin chào", tmp_path / "a.wav", "vi", 140)
 

@@ -18,6 +18,7 @@ A voice name that the engine does not have is an error, never silent English.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -182,7 +183,10 @@ class Pyttsx3Engine:
         self._stderr.seek(0)
         return last_line(self._stderr.read()[-4000:])
 
-    def _read(self, timeout: float) -> dict[str, Any]:
+    def _read(self, timeout: float, writes: Path | None = None) -> dict[str, Any]:
+        """The worker's next answer. ``writes``: the file it is writing; while waiting,
+        a full disk (or the file cut at the size limit) ends the wait at once, since
+        pyttsx3 can hang on a failed write instead of answering."""
         assert self.proc is not None and self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
         deadline = time.monotonic() + timeout
@@ -190,8 +194,12 @@ class Pyttsx3Engine:
             sel.register(fd, selectors.EVENT_READ)
             while b"\n" not in self._buffer:
                 left = deadline - time.monotonic()
-                if left <= 0 or not sel.select(left):
+                if left <= 0:
                     raise WorkerDied(f"no answer within {timeout:.0f} s (engine hung)")
+                if not sel.select(min(left, 0.5)):
+                    if writes is not None:
+                        self._check_room(writes)
+                    continue
                 chunk = os.read(fd, 65536)
                 if not chunk:
                     raise WorkerDied(f"the worker exited ({self._stderr_tail()})")
@@ -199,7 +207,22 @@ class Pyttsx3Engine:
         line, self._buffer = self._buffer.split(b"\n", 1)
         return dict(json.loads(line))
 
-    def _ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+    def _check_room(self, writes: Path) -> None:
+        """DiskFull (and the worker stopped) when ``writes`` cannot grow any more."""
+        limit = tools.fsize_limit()
+        try:
+            cut = limit is not None and writes.stat().st_size >= limit
+        except OSError:
+            cut = False
+        problem = tools.room_problem(writes.parent, 1 << 16)
+        if cut or problem is not None:
+            self._kill()
+            raise DiskFull(writes, "the file size limit (ulimit -f) is reached" if cut
+                           or (problem is not None and problem.errno == errno.EFBIG)
+                           else "")
+
+    def _ask(self, request: dict[str, Any], timeout: float,
+             writes: Path | None = None) -> dict[str, Any]:
         if self.proc is None or self.proc.poll() is not None:
             self._kill()
             self._start()
@@ -209,7 +232,7 @@ class Pyttsx3Engine:
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
             raise WorkerDied(f"the worker exited ({self._stderr_tail()})") from exc
-        return self._read(timeout)
+        return self._read(timeout, writes)
 
     def request(self, request: dict[str, Any], timeout: float,
                 writes: Path | None = None) -> dict[str, Any]:
@@ -221,7 +244,7 @@ class Pyttsx3Engine:
         problem = ""
         for _attempt in range(self.attempts):
             try:
-                return self._ask(request, timeout)
+                return self._ask(request, timeout, writes)
             except WorkerDied as exc:
                 problem = str(exc)
                 self.restarts += 1
@@ -419,6 +442,10 @@ def speak(engine: Engine, text: str, out: Path, voice: str, rate: int, *,
     pieces = split_text(text)
     if not pieces:
         raise RenderError("the text is empty")
+    low = sum(plausible_seconds(piece, rate)[0] for piece in pieces)
+    room = tools.room_problem(out.parent, 44 + int(low * 22050) * 2)
+    if room is not None:  # not even the shortest plausible audio fits: say so now
+        raise disk_error(room, "writing speech", out)
     if len(pieces) == 1:
         seconds = engine.synthesize(pieces[0], out, voice, rate)
         return _trimmed(out) if trim else seconds

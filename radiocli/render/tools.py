@@ -232,9 +232,44 @@ def disk_error(exc: OSError, what: str, path: Path | str | None = None) -> Rende
     return RenderError(f"{what}: {exc.strerror or exc}")
 
 
-def write_problem(folder: Path, size: int = 1 << 16) -> OSError | None:
+def fsize_limit() -> int | None:
+    """The largest file this process may write (RLIMIT_FSIZE), None when unlimited."""
+    import resource
+
+    soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return None if soft == resource.RLIM_INFINITY else int(soft)
+
+
+def room_problem(folder: Path, size: int) -> OSError | None:
+    """Why a new file of ``size`` bytes cannot fit in ``folder`` (the file size limit, the
+    free space), found without writing; None when it fits (or cannot be told)."""
+    limit = fsize_limit()
+    if limit is not None and size > limit:
+        return OSError(errno.EFBIG, os.strerror(errno.EFBIG), str(folder))
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return None
+    free = (st.f_bfree if os.geteuid() == 0 else st.f_bavail) * st.f_frsize
+    if free < size:
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(folder))
+    return None
+
+
+def write_problem(folder: Path, size: int = 1 << 16, written: Path | None = None
+                  ) -> OSError | None:
     """Why ``folder`` cannot take ``size`` more bytes now (a full disk, a size limit, a
-    read-only file system), or None when it can."""
+    read-only file system), or None when it can. ``written``: a file that came out
+    short; cut at the file size limit, that is the reason."""
+    limit = fsize_limit()
+    try:
+        if written is not None and limit is not None and written.stat().st_size >= limit:
+            return OSError(errno.EFBIG, os.strerror(errno.EFBIG), str(written))
+    except OSError:
+        pass
+    problem = room_problem(folder, size)
+    if problem is not None:
+        return problem
     try:
         fd, name = tempfile.mkstemp(dir=folder, prefix=".tmp-probe-")
     except OSError as exc:
@@ -242,10 +277,10 @@ def write_problem(folder: Path, size: int = 1 << 16) -> OSError | None:
     try:
         data = memoryview(bytes(size))
         while data:  # a short write is followed by the error that explains it
-            written = os.write(fd, data)
-            if written <= 0:
+            count = os.write(fd, data)
+            if count <= 0:
                 return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), name)
-            data = data[written:]
+            data = data[count:]
         os.fsync(fd)
     except OSError as exc:
         return exc
@@ -267,7 +302,7 @@ def _disk_check(writes: Path | None, stderr: bytes | None = None) -> None:
         raise DiskFull(writes)
     if "File too large" in text:
         raise DiskFull(writes, "the file size limit (ulimit -f) is reached")
-    problem = write_problem(writes.parent)
+    problem = write_problem(writes.parent, written=writes)
     if problem is not None and problem.errno in (*_FULL, errno.EFBIG):
         raise disk_error(problem, "writing", writes)
 

@@ -58,11 +58,24 @@ def check_wav(path: Path) -> float:
 def disk_problem(out: Path) -> dict[str, Any] | None:
     """The answer for a file that could not be written because its disk is full (or the
     file size limit is reached), else None."""
-    import errno
-
     from radiocli.render.tools import write_problem
 
-    problem = write_problem(out.parent)
+    problem = write_problem(out.parent, written=out)
+    return _disk_answer(out, problem)
+
+
+def no_room(out: Path, text: str, rate: int) -> dict[str, Any] | None:
+    """The disk-full answer when not even the shortest plausible audio of ``text`` fits
+    beside ``out`` (found before speaking: a full disk can make pyttsx3 hang)."""
+    from radiocli.render.tools import room_problem
+
+    low, _high = plausible_seconds(text, rate)
+    return _disk_answer(out, room_problem(out.parent, 44 + int(low * SAMPLE_RATE) * 2))
+
+
+def _disk_answer(out: Path, problem: OSError | None) -> dict[str, Any] | None:
+    import errno
+
     if problem is None or problem.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return None
     reason = ("the file size limit (ulimit -f) is reached" if problem.errno == errno.EFBIG
@@ -105,6 +118,9 @@ class Speaker:
         if ident is None:
             return {"ok": False, "error": f"unknown voice {voice!r}", "code": "voice"}
         name = ident.rsplit("/", 1)[-1]  # SetVoiceByName wants the file name ("vi")
+        full = no_room(out, text, rate)
+        if full is not None:
+            return full
         low, high = plausible_seconds(text, rate)
         problem = ""
         for _attempt in range(3):
