@@ -175,7 +175,7 @@ def test_full_disk_is_a_render_error_and_leaves_nothing(tmp_path: Path, monkeypa
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(programs, "assemble", full)
-    with pytest.raises(RenderError, match="disk is full"):
+    with pytest.raises(RenderError, match="disk full: .*cache/programs"):
         render(tmp_path, sched)
     assert not list((tmp_path / "cache" / "programs").iterdir())
     # the speech itself was complete and stays usable
@@ -191,3 +191,80 @@ def test_memory_stays_low_for_long_silence_and_chimes(tmp_path: Path) -> None:
     assert seconds == pytest.approx(1206, abs=0.1)
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 50
+
+
+def _raw_wav(raw: Path, wav_path: Path) -> Path:
+    with wave.open(str(wav_path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(22050)
+        out.writeframes(raw.read_bytes())
+    return wav_path
+
+
+def _quiet_copy(src: Path, dst: Path, gain_db: float) -> Path:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), "-af", f"volume={gain_db}dB",
+                    "-ac", "1", "-ar", "22050", "-c:a", "pcm_s16le", str(dst)], check=True)
+    return dst
+
+
+@pytest.mark.parametrize("kind, runs", [
+    ("speech", 1),  # estimated in Python, converted and limited in one ffmpeg run
+    ("quiet chime", 2),  # its sample peak allows a plain gain: its true peak is measured
+    ("ogg jingle", 1),  # not a WAV: converted and measured; a plain gain is enough
+    ("ogg speech", 2),  # not a WAV: converted and measured, then limited
+    ("no headroom", 2),  # the gain back does not fit under the ceiling: limited again
+])
+def test_every_levelling_path_is_on_target(tmp_path: Path, monkeypatch, kind: str,
+                                           runs: int) -> None:
+    from radiocli.render import loudness as ln
+    from radiocli.render import tools
+    from radiocli.render.engines import EspeakEngine
+
+    speech = tmp_path / "speech.wav"
+    EspeakEngine().synthesize("Bà con chú ý, ủy ban nhân dân xã thông báo lịch tiêm chủng.",
+                              speech, "vi", 140)
+    source = {"speech": speech, "no headroom": speech,
+              "quiet chime": _quiet_copy(ROOT / "audio/chimes/end.wav", tmp_path / "q.wav", -20),
+              "ogg jingle": ROOT / "audio/jingles/intro.ogg",
+              "ogg speech": tmp_path / "speech.ogg"}[kind]
+    if kind == "ogg speech":
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(speech), "-ac", "2", "-c:a",
+                        "libvorbis", str(source)], check=True)
+    if kind == "no headroom":
+        monkeypatch.setattr(ln, "HEADROOM", 0.0)
+    before = tools.STARTS["ffmpeg"]
+    measured = ln.level(source, tmp_path / "out.raw", kind)
+    assert tools.STARTS["ffmpeg"] - before == runs
+    loudness, peak = ebur128(_raw_wav(tmp_path / "out.raw", tmp_path / "out.wav"))
+    assert loudness == pytest.approx(-16.0, abs=0.3)
+    assert peak <= -1.0 + 0.05
+    assert measured.loudness == pytest.approx(loudness, abs=0.15)
+    assert measured.true_peak == pytest.approx(peak, abs=0.15)
+    assert not list(tmp_path.glob("*.limited"))
+
+
+def test_silence_is_left_alone(tmp_path: Path) -> None:
+    from radiocli.render import loudness as ln
+
+    silent = tmp_path / "silent.wav"
+    with wave.open(str(silent), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(22050)
+        out.writeframes(bytes(44100))
+    measured = ln.level(silent, tmp_path / "out.raw", "silence")
+    assert measured.loudness <= ln.SILENT
+    assert (tmp_path / "out.raw").read_bytes() == bytes(44100)
+
+
+def test_estimate_is_close_to_ebur128(tmp_path: Path) -> None:
+    from radiocli.render import loudness as ln
+    from radiocli.render.engines import EspeakEngine
+
+    for voice in ("vi", "vi-vn-x-central", "vi-vn-x-south"):
+        wav = tmp_path / f"{voice}.wav"
+        EspeakEngine().synthesize("Thông báo khẩn: bão số năm sắp đổ bộ, bà con chú ý.", wav,
+                                  voice, 140)
+        assert ln.estimate(wav) == pytest.approx(ebur128(wav)[0], abs=0.6)
+    assert ln.estimate(ROOT / "audio/jingles/intro.ogg") is None

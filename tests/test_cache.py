@@ -31,7 +31,7 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path) -> None:
         tmp.write_bytes(b"RIFF half")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    with pytest.raises(RenderError, match="disk is full"):
+    with pytest.raises(RenderError, match=f"disk full: {target}"):
         atomic_write(target, half_then_fail, "writing speech")
     assert not target.exists()
     assert list(target.parent.iterdir()) == []
@@ -80,6 +80,7 @@ def test_cache_cli(tmp_path: Path) -> None:
     assert said.exit_code == 0, said.output
     info = runner.invoke(cli, ["--home", str(home), "cache", "info", "--json"])
     assert json.loads(info.output)["kinds"]["speech"]["entries"] == 1
+    assert json.loads(info.output)["kinds"]["levels"]["entries"] == 1  # at the target
     assert str(home / "cache") == json.loads(info.output)["path"]
     cleared = runner.invoke(cli, ["--home", str(home), "cache", "clear"])
-    assert "removed 1 entries" in cleared.output
+    assert "removed 2 entries" in cleared.output

@@ -156,3 +156,9 @@ def test_missing_espeak_raises_tool_missing(monkeypatch) -> None:
 def test_unknown_engine() -> None:
     with pytest.raises(RenderError, match="unknown speech engine"):
         eng.get_engine("festival")
+
+
+def test_defaults_agree_with_the_schedule_model() -> None:
+    from radiocli.schedule import model
+
+    assert (eng.DEFAULT_RATE, eng.DEFAULT_VOICE) == (model.DEFAULT_RATE, model.DEFAULT_VOICE)

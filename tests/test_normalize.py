@@ -130,6 +130,47 @@ def test_phone_numbers_digit_by_digit() -> None:
     ])
 
 
+@pytest.mark.parametrize("written, spoken", [
+    # a word between the call and the number (issue 9 item 9)
+    ("Khi có cháy, gọi ngay 114.", "khi có cháy gọi ngay một một bốn"),
+    ("Liên hệ ngay 113.", "liên hệ ngay một một ba"),
+    ("Hãy gọi ngay số 115.", "hãy gọi ngay số một một năm"),
+    ("Gọi đến số 1022 để được hỗ trợ.", "gọi đến số một không hai hai để được hỗ trợ"),
+    ("Gọi về tổng đài 1022.", "gọi về tổng đài một không hai hai"),
+    ("Gọi tới số 113 hoặc 114.", "gọi tới số một một ba hoặc một một bốn"),
+    ("Quay số 115.", "quay số một một năm"),
+    ("Bấm số 112 khi gặp nạn.", "bấm số một một hai khi gặp nạn"),
+    ("Nhắn tin đến 1022.", "nhắn tin đến một không hai hai"),
+    ("Liên hệ qua số 1080.", "liên hệ qua số một không tám không"),
+    ("Gọi ngay lập tức cho 115.", "gọi ngay lập tức cho một một năm"),
+    ("Gọi điện đến đường dây nóng 1900.9095.",
+     "gọi điện đến đường dây nóng một chín không không chín không chín năm"),
+    # farther away, in the same call to action
+    ("Khi phát hiện cháy, bà con gọi ngay cho lực lượng Cảnh sát PCCC theo số 114.",
+     "khi phát hiện cháy bà con gọi ngay cho lực lượng cảnh sát phòng cháy chữa cháy theo số "
+     "một một bốn"),
+    ("Số điện thoại khẩn cấp: Công an 113, Cứu hỏa 114, Cấp cứu 115.",
+     "số điện thoại khẩn cấp công an một một ba cứu hỏa một một bốn cấp cứu một một năm"),
+    ("Trung tâm Cấp cứu 115 Hà Nội đã có mặt.",
+     "trung tâm cấp cứu một một năm hà nội đã có mặt"),
+    ("Đường dây nóng của huyện 1800 1234.",
+     "đường dây nóng của huyện một tám không không một hai ba bốn"),
+    # quantities, documents and places stay numbers, even near a call word
+    ("Xã đã liên hệ 115 hộ gia đình.", "xã đã liên hệ một trăm mười lăm hộ gia đình"),
+    ("Tổ công tác gọi 113 lần.", "tổ công tác gọi một trăm mười ba lần"),
+    ("Có 115 hộ chưa tiêm.", "có một trăm mười lăm hộ chưa tiêm"),
+    ("Tổng đài đã nhận 1022 cuộc gọi.", "tổng đài đã nhận một nghìn không trăm hai mươi hai cuộc gọi"),
+    ("Liên hệ theo Công văn số 1022.", "liên hệ theo công văn số một nghìn không trăm hai mươi hai"),
+    ("Liên hệ nhà số 115 phố Huế.", "liên hệ nhà số một trăm mười lăm phố huế"),
+    ("Quyết định số 115 của huyện.", "quyết định số một trăm mười lăm của huyện"),
+    ("Xã kêu gọi 115 hộ và gọi ngay 113.",
+     "xã kêu gọi một trăm mười lăm hộ và gọi ngay một một ba"),
+    ("Đã gọi 115, có 113 người.", "đã gọi một một năm có một trăm mười ba người"),
+])
+def test_service_numbers_in_a_call_to_action(written: str, spoken: str) -> None:
+    assert said(written) == spoken
+
+
 # --- ordinals, weekdays, Roman numerals, document codes ------------------------------
 
 

@@ -15,6 +15,9 @@ from radiocli.i18n import _
 def command() -> None:
     """Inspect or clear the speech and program audio cache (under the radiocli home).
 
+    speech: synthesized texts; levels: each distinct source at the loudness target;
+    programs: assembled program audio.
+
     Example: radiocli cache info --json
     """
 
@@ -23,7 +26,7 @@ def command() -> None:
 @click.option("--json", "as_json", is_flag=True, help=_("Print JSON."))
 @click.pass_obj
 def cache_info(env: Env, as_json: bool) -> None:
-    """Entries and bytes in the cache, per kind (speech, programs).
+    """Entries and bytes in the cache, per kind (speech, levels, programs).
 
     Example: radiocli cache info
     """
@@ -40,7 +43,7 @@ def cache_info(env: Env, as_json: bool) -> None:
 
 
 @command.command("clear")
-@click.option("--kind", type=click.Choice(["speech", "programs"]),
+@click.option("--kind", type=click.Choice(["speech", "levels", "programs"]),
               help=_("Only this kind [default: everything]."))
 @click.option("--json", "as_json", is_flag=True, help=_("Print what was removed as JSON."))
 @click.pass_obj

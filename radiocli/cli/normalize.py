@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from radiocli.cli import Env
 from radiocli.i18n import _
 
 
@@ -32,6 +33,26 @@ def _read_abbreviations(path: Path) -> dict[str, str]:
     return table
 
 
+def station_words(env: Env, station: str | None, district: str | None) -> dict[str, str]:
+    """The abbreviations of a station (with its district's and the city's) or of a
+    district, from the schedules folder; {} when neither is given."""
+    if station is None and district is None:
+        return {}
+    from radiocli.cli.common import load_schedule
+    from radiocli.render.words import scope_abbreviations
+
+    schedule = load_schedule(env)
+    if station is not None:
+        if not schedule.registry.known(station):
+            raise click.BadParameter(_("unknown station code") + f" {station} " +
+                                     _("(see radiocli stations list)"), param_hint="--station")
+        return scope_abbreviations(schedule, f"station:{station}")
+    if district not in schedule.registry.districts:
+        raise click.BadParameter(_("unknown district code") + f" {district} " +
+                                 _("(see radiocli stations list)"), param_hint="--district")
+    return scope_abbreviations(schedule, f"district:{district}")
+
+
 def _write(line: str) -> None:
     sys.stdout.buffer.write(line.encode("utf-8", errors="replace") + b"\n")
     sys.stdout.buffer.flush()
@@ -42,22 +63,32 @@ def _write(line: str) -> None:
 @click.option(
     "--check", is_flag=True, help="Also print warnings about hard-to-speak text to stderr."
 )
+@click.option("--station", metavar="CODE",
+              help=_("Use this station's abbreviations (its schedule file's, its district's "
+                     "and the city's), as render does for its programs."))
+@click.option("--district", "-d", metavar="CODE",
+              help=_("Use this district's abbreviations (and the city's)."))
 @click.option(
     "--abbreviations",
     "abbreviations_file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Extra abbreviations of a station or district: ABBR<TAB>spoken form per line.",
 )
-def command(text: str | None, check: bool, abbreviations_file: Path | None) -> None:
+@click.pass_obj
+def command(env: Env, text: str | None, check: bool, station: str | None,
+            district: str | None, abbreviations_file: Path | None) -> None:
     """Turn written Vietnamese into the spoken Northern (Hanoi) form.
 
     Normalizes TEXT, or else every line of standard input (one line out per line in):
     numbers, dates, times, phone numbers, units, abbreviations and loanwords become
-    words the speech engine reads correctly.
+    words the speech engine reads correctly. With --station, the station's own
+    abbreviations (from the schedules folder) apply, as they do in its programs.
     """
-    from radiocli.render.normalize import find_unspeakable, normalize
+    from radiocli.render.normalize import normalize_with_warnings
 
-    extra = _read_abbreviations(abbreviations_file) if abbreviations_file else None
+    extra = station_words(env, station, district)
+    if abbreviations_file:
+        extra.update(_read_abbreviations(abbreviations_file))
     if text is not None:
         lines = text.split("\n")
     else:
@@ -65,9 +96,10 @@ def command(text: str | None, check: bool, abbreviations_file: Path | None) -> N
     try:
         for number, line in enumerate(lines, 1):
             line = line.rstrip("\r\n")
-            _write(normalize(line, extra))
+            spoken, warnings = normalize_with_warnings(line, extra)
+            _write(spoken)
             if check:
-                for warning in find_unspeakable(line):
+                for warning in warnings:
                     click.echo(f"{_('line')} {number}: {_('warning')}: {warning}", err=True)
     except BrokenPipeError:
         sys.stderr.close()

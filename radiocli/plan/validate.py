@@ -275,19 +275,18 @@ def check_policy(schedule: Schedule, days: Days) -> list[Problem]:
 
 def check_speech(schedule: Schedule) -> list[Problem]:
     try:
-        from radiocli.render.normalize import find_unspeakable, normalize
+        from radiocli.render.normalize import find_unspeakable
+        from radiocli.render.words import program_abbreviations
     except ImportError:
         return []
     out = []
     for program in schedule.programs.values():
-        abbreviations = dict(schedule.abbreviations)
-        abbreviations.update(program.abbreviations)
+        abbreviations = program_abbreviations(schedule, program)  # what render speaks with
         for segment in program.segments:
             if not isinstance(segment, Speech):
                 continue
             try:
-                spoken = normalize(segment.text, abbreviations)
-                issues = find_unspeakable(spoken)
+                issues = find_unspeakable(segment.text, abbreviations)
             except Exception as exc:  # noqa: BLE001 - a warning, never a crash of validate
                 issues = [f"the normalizer failed on this text: {exc}"]
             for issue in issues[:5]:

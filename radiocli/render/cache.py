@@ -2,8 +2,10 @@
 
 Layout::
 
-    <cache>/speech/<k[:2]>/<key>.wav     one spoken text (raw engine output)
+    <cache>/speech/<k[:2]>/<key>.wav     one spoken text (engine output, silence trimmed)
     <cache>/speech/<k[:2]>/<key>.json    its metadata (seconds, engine, voice, rate, text)
+    <cache>/levels/<k[:2]>/<key>.wav     one source at the loudness target (levels.py)
+    <cache>/levels/<k[:2]>/<key>.json    its metadata (frames, loudness, true peak)
     <cache>/programs/<key>/manifest.json a rendered program: its playlist (parts)
     <cache>/programs/<key>/part-<n>.wav  the assembled audio of each part (or .mp3)
 
@@ -30,8 +32,8 @@ from typing import Any
 
 from radiocli.render.tools import disk_error
 
-KINDS = ("speech", "programs")
-FORMAT = 1
+KINDS = ("speech", "levels", "programs")
+FORMAT = 2  # 2: speech is stored with its silence trimmed
 
 
 def digest(data: Any) -> str:
@@ -67,7 +69,7 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, write: Callable[[Path], None], what: str = "cache") -> None:
+def atomic_write(path: Path, write: Callable[[Path], object], what: str = "cache") -> None:
     """Make ``path`` by calling ``write(tmp)`` then fsync + rename; nothing half-written.
 
     An OSError (a full disk: ENOSPC) becomes a RenderError naming ``what``.
@@ -77,7 +79,7 @@ def atomic_write(path: Path, write: Callable[[Path], None], what: str = "cache")
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
         os.close(fd)
     except OSError as exc:
-        raise disk_error(exc, what) from exc
+        raise disk_error(exc, what, path) from exc
     tmp = Path(name)
     try:
         write(tmp)
@@ -87,7 +89,7 @@ def atomic_write(path: Path, write: Callable[[Path], None], what: str = "cache")
         fsync_dir(path.parent)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise disk_error(exc, what) from exc
+        raise disk_error(exc, what, path) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -109,7 +111,7 @@ def staging_dir(final: Path, what: str = "cache") -> Iterator[Path]:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=".tmp-"))
     except OSError as exc:
-        raise disk_error(exc, what) from exc
+        raise disk_error(exc, what, final) from exc
     try:
         yield tmp
         fsync_tree(tmp)
@@ -122,7 +124,7 @@ def staging_dir(final: Path, what: str = "cache") -> Iterator[Path]:
         fsync_dir(final.parent)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise disk_error(exc, what) from exc
+        raise disk_error(exc, what, final) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -143,6 +145,10 @@ class Cache:
     @property
     def speech_dir(self) -> Path:
         return self.root / "speech"
+
+    @property
+    def levels_dir(self) -> Path:
+        return self.root / "levels"
 
     @property
     def programs_dir(self) -> Path:
@@ -176,7 +182,7 @@ class Cache:
                         continue
                     if path.is_file():
                         size += path.stat().st_size
-                        if kind == "speech" and path.suffix == ".wav":
+                        if kind in ("speech", "levels") and path.suffix == ".wav":
                             entries += 1
                         if kind == "programs" and path.name == "manifest.json":
                             entries += 1

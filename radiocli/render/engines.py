@@ -18,6 +18,7 @@ A voice name that the engine does not have is an error, never silent English.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -34,11 +35,17 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from radiocli.errors import RenderError, ToolMissing
-from radiocli.render.tools import disk_error, last_line, which
+from radiocli.render import tools
+from radiocli.render.tools import DiskFull, disk_error, last_line
 from radiocli.render.worker import check_wav, plausible_seconds
-from radiocli.schedule.model import DEFAULT_RATE, DEFAULT_VOICE  # noqa: F401 - re-exported
 
 DEFAULT_ENGINE = "pyttsx3"
+#: what ``radiocli say`` uses: one text does not pay for the pyttsx3 worker's start
+SAY_ENGINE = "espeak-ng"
+#: the same values as radiocli.schedule.model's (a test keeps them equal): importing the
+#: schedule package here would cost ``radiocli say`` 30 ms of start-up
+DEFAULT_RATE = 140
+DEFAULT_VOICE = "vi"  # eSpeak NG's Northern Vietnamese voice
 MAX_CHUNK = 800  # characters per engine call; long texts are split at sentence ends
 ENGINES = ("pyttsx3", "espeak-ng", "piper")
 
@@ -75,8 +82,8 @@ class Engine(Protocol):
 
 @cache
 def espeak_version() -> str:
-    exe = which("espeak-ng")
-    out = subprocess.run([exe, "--version"], capture_output=True, check=False).stdout
+    out = tools.run(["espeak-ng", "--version"], what="asking espeak-ng its version",
+                    timeout=30, check=False).stdout
     match = re.search(rb"(\d+\.\d+(?:\.\d+)?)", out)
     return f"espeak-ng {match.group(1).decode() if match else 'unknown'}"
 
@@ -84,8 +91,8 @@ def espeak_version() -> str:
 @cache
 def espeak_voices() -> tuple[tuple[str, str, str], ...]:
     """(language, voice name, file) of every Vietnamese eSpeak NG voice."""
-    exe = which("espeak-ng")
-    out = subprocess.run([exe, "--voices=vi"], capture_output=True, check=False).stdout
+    out = tools.run(["espeak-ng", "--voices=vi"], what="listing the espeak-ng voices",
+                    timeout=30).stdout
     voices = []
     for line in out.decode("utf-8", "replace").splitlines()[1:]:
         fields = line.split()
@@ -115,7 +122,7 @@ class EspeakEngine:
 
     def synthesize(self, text: str, out: Path, voice: str, rate: int) -> float:
         language = resolve_espeak_voice(self.name, voice)
-        argv = [which("espeak-ng"), "-b", "1", "-v", language, "-s", str(rate), "-w", str(out),
+        argv = ["espeak-ng", "-b", "1", "-v", language, "-s", str(rate), "-w", str(out),
                 "--stdin"]
         return run_command_engine("espeak-ng", argv, text, out, 60 + len(text) / 50)
 
@@ -146,13 +153,13 @@ class Pyttsx3Engine:
 
     # the worker's life
     def _start(self) -> None:
-        self._stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(
-            [self.python, "-m", "radiocli.render.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-        )
+        if self._stderr is None:
+            self._stderr = tempfile.TemporaryFile()
+        self._stderr.seek(0)
+        self._stderr.truncate()
+        self.proc = tools.start([self.python, "-m", "radiocli.render.worker", "--parent",
+                                 str(os.getpid())], what="starting the pyttsx3 worker",
+                                stderr=self._stderr, die_with_thread=False)
         self._buffer = b""
         try:
             answer = self._read(60.0)
@@ -168,12 +175,7 @@ class Pyttsx3Engine:
 
     def _kill(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is not None:
-            proc.kill()
-            proc.wait()
-            for stream in (proc.stdin, proc.stdout):
-                if stream is not None:
-                    stream.close()
+        tools.stop(proc)
 
     def _stderr_tail(self) -> str:
         if self._stderr is None:
@@ -181,7 +183,10 @@ class Pyttsx3Engine:
         self._stderr.seek(0)
         return last_line(self._stderr.read()[-4000:])
 
-    def _read(self, timeout: float) -> dict[str, Any]:
+    def _read(self, timeout: float, writes: Path | None = None) -> dict[str, Any]:
+        """The worker's next answer. ``writes``: the file it is writing; while waiting,
+        a full disk (or the file cut at the size limit) ends the wait at once, since
+        pyttsx3 can hang on a failed write instead of answering."""
         assert self.proc is not None and self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
         deadline = time.monotonic() + timeout
@@ -189,8 +194,12 @@ class Pyttsx3Engine:
             sel.register(fd, selectors.EVENT_READ)
             while b"\n" not in self._buffer:
                 left = deadline - time.monotonic()
-                if left <= 0 or not sel.select(left):
+                if left <= 0:
                     raise WorkerDied(f"no answer within {timeout:.0f} s (engine hung)")
+                if not sel.select(min(left, 0.5)):
+                    if writes is not None:
+                        self._check_room(writes)
+                    continue
                 chunk = os.read(fd, 65536)
                 if not chunk:
                     raise WorkerDied(f"the worker exited ({self._stderr_tail()})")
@@ -198,7 +207,22 @@ class Pyttsx3Engine:
         line, self._buffer = self._buffer.split(b"\n", 1)
         return dict(json.loads(line))
 
-    def _ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+    def _check_room(self, writes: Path) -> None:
+        """DiskFull (and the worker stopped) when ``writes`` cannot grow any more."""
+        limit = tools.fsize_limit()
+        try:
+            cut = limit is not None and writes.stat().st_size >= limit
+        except OSError:
+            cut = False
+        problem = tools.room_problem(writes.parent, 1 << 16)
+        if cut or problem is not None:
+            self._kill()
+            raise DiskFull(writes, "the file size limit (ulimit -f) is reached" if cut
+                           or (problem is not None and problem.errno == errno.EFBIG)
+                           else "")
+
+    def _ask(self, request: dict[str, Any], timeout: float,
+             writes: Path | None = None) -> dict[str, Any]:
         if self.proc is None or self.proc.poll() is not None:
             self._kill()
             self._start()
@@ -208,18 +232,25 @@ class Pyttsx3Engine:
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
             raise WorkerDied(f"the worker exited ({self._stderr_tail()})") from exc
-        return self._read(timeout)
+        return self._read(timeout, writes)
 
-    def request(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """Send a request, killing and restarting a hung or crashed worker (3 tries)."""
+    def request(self, request: dict[str, Any], timeout: float,
+                writes: Path | None = None) -> dict[str, Any]:
+        """Send a request, killing and restarting a hung or crashed worker (3 tries).
+
+        ``writes``: the file the request makes; when the worker fails and its folder is
+        full, DiskFull at once (retrying cannot help) and the worker is stopped.
+        """
         problem = ""
         for _attempt in range(self.attempts):
             try:
-                return self._ask(request, timeout)
+                return self._ask(request, timeout, writes)
             except WorkerDied as exc:
                 problem = str(exc)
                 self.restarts += 1
                 self._kill()
+                if writes is not None:
+                    tools.check_disk(writes)
         raise RenderError(f"pyttsx3 failed {self.attempts} times: {problem}")
 
     # the engine interface
@@ -250,9 +281,14 @@ class Pyttsx3Engine:
         _low, high = plausible_seconds(text, rate)
         timeout = self.timeout + high
         answer = self.request(
-            {"op": "say", "text": text, "out": str(out), "voice": voice, "rate": rate}, timeout
+            {"op": "say", "text": text, "out": str(out), "voice": voice, "rate": rate}, timeout,
+            writes=out,
         )
         if not answer.get("ok"):
+            if answer.get("code") == "disk":
+                self.close()  # the worker is of no use until there is room again
+                raise DiskFull(str(answer.get("path") or out), str(answer.get("reason") or "")
+                               or "free some space and run again")
             if answer.get("code") == "voice":
                 known = ", ".join(v.id for v in self.voices())
                 raise RenderError(f"pyttsx3 has no voice {voice!r} (Vietnamese voices: {known})")
@@ -260,13 +296,8 @@ class Pyttsx3Engine:
         return float(answer["seconds"])
 
     def close(self) -> None:
-        if self.proc is not None and self.proc.stdin is not None:
-            try:
-                self.proc.stdin.close()
-                self.proc.wait(timeout=5)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-        self._kill()
+        proc, self.proc = self.proc, None
+        tools.stop(proc, grace=5.0)
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
@@ -351,16 +382,11 @@ def run_command_engine(name: str, argv: list[str], text: str, out: Path, timeout
                        ) -> float:
     """Run a command-line engine that reads the text on stdin (never as an argument, so
     a text starting with '-' stays text) and check the WAV it wrote; its seconds."""
-    try:
-        proc = subprocess.run(argv, input=text.encode("utf-8"), capture_output=True,
-                              timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise RenderError(f"{name} did not finish in time") from exc
-    if proc.returncode != 0:
-        raise RenderError(f"{name} failed: {last_line(proc.stderr)}")
+    tools.run(argv, what="speaking", input=text.encode("utf-8"), timeout=timeout, writes=out)
     try:
         return check_wav(out)
     except (OSError, ValueError, EOFError, wave.Error) as exc:
+        tools.check_disk(out)
         raise RenderError(f"{name} wrote no usable audio ({exc})") from exc
 
 
@@ -406,14 +432,24 @@ def split_text(text: str, limit: int = MAX_CHUNK) -> list[str]:
     return pieces
 
 
-def speak(engine: Engine, text: str, out: Path, voice: str, rate: int) -> float:
-    """Speak a text of any length into ``out`` (pieces joined); return seconds."""
+def speak(engine: Engine, text: str, out: Path, voice: str, rate: int, *,
+          trim: bool = True) -> float:
+    """Speak a text of any length into ``out`` (pieces joined); return seconds.
+
+    ``trim``: cut each piece's leading and trailing silence down to a short pause
+    (:func:`radiocli.render.clips.trim_silence`; eSpeak NG ends every text with 0.4 to
+    0.8 s of silence, depending on the rate)."""
     pieces = split_text(text)
     if not pieces:
         raise RenderError("the text is empty")
+    low = sum(plausible_seconds(piece, rate)[0] for piece in pieces)
+    room = tools.room_problem(out.parent, 44 + int(low * 22050) * 2)
+    if room is not None:  # not even the shortest plausible audio fits: say so now
+        raise disk_error(room, "writing speech", out)
     if len(pieces) == 1:
-        return engine.synthesize(pieces[0], out, voice, rate)
-    seconds = 0.0
+        seconds = engine.synthesize(pieces[0], out, voice, rate)
+        return _trimmed(out) if trim else seconds
+    frames = 0
     try:
         with tempfile.TemporaryDirectory(dir=out.parent, prefix=".speak-") as tmp:
             with wave.open(str(out), "wb") as joined:
@@ -421,12 +457,25 @@ def speak(engine: Engine, text: str, out: Path, voice: str, rate: int) -> float:
                 joined.setsampwidth(2)
                 for n, piece in enumerate(pieces):
                     part = Path(tmp) / f"{n}.wav"
-                    seconds += engine.synthesize(piece, part, voice, rate)
+                    engine.synthesize(piece, part, voice, rate)
+                    if trim:
+                        _trimmed(part)
                     with wave.open(str(part), "rb") as wav:
                         if n == 0:
                             joined.setframerate(wav.getframerate())
+                            sample_rate = wav.getframerate()
                         joined.writeframes(wav.readframes(wav.getnframes()))
+                        frames += wav.getnframes()
                     part.unlink()
     except OSError as exc:
-        raise disk_error(exc, "writing speech") from exc
-    return seconds
+        raise disk_error(exc, "writing speech", out) from exc
+    return frames / sample_rate
+
+
+def _trimmed(path: Path) -> float:
+    from radiocli.render.clips import trim_silence
+
+    try:
+        return trim_silence(path)
+    except OSError as exc:
+        raise disk_error(exc, "writing speech", path) from exc

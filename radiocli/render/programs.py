@@ -16,10 +16,9 @@ and an edit to any text or file makes a new one.
 
 from __future__ import annotations
 
-import atexit
 import json
-import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+import os
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -28,14 +27,16 @@ from typing import Any
 
 from radiocli.errors import RadioError, RenderError
 from radiocli.render import engines as eng
+from radiocli.render import speech, tools
 from radiocli.render.assemble import AudioSettings, Piece, assemble
-from radiocli.render.cache import Cache, atomic_write, atomic_write_bytes, digest, speech_key
+from radiocli.render.cache import Cache, digest, speech_key
 from radiocli.render.playlist import MANIFEST, Part, Playlist
+from radiocli.render.tools import DiskFull
 from radiocli.schedule.audiofiles import resolve_audio
 from radiocli.schedule.model import Chime, Program, Recording, Relay, Schedule, Silence, Speech
 
-MAX_TEXT_CHARS = 20_000  # about 20 minutes of speech at 140 words a minute
-_LETTER = re.compile(r"[^\W\d_]")
+MAX_TEXT_CHARS = speech.MAX_TEXT_CHARS
+_LETTER = speech.LETTER
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,24 @@ class Context:
     """What rendering needs from a schedule (small and picklable, for worker processes)."""
 
     audio_dir: Path
-    abbreviations: tuple[tuple[str, str], ...] = ()
+    abbreviations: tuple[tuple[str, str], ...] = ()  # city-wide
+    # the table of each scope (city + district + station words, see render.words)
+    scopes: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
     @classmethod
     def of(cls, schedule: Schedule) -> Context:
-        return cls(schedule.audio_dir, tuple(schedule.abbreviations.items()))
+        from radiocli.render.words import all_scopes
+
+        scopes = tuple((scope, tuple(table.items()))
+                       for scope, table in all_scopes(schedule).items())
+        return cls(schedule.audio_dir, tuple(schedule.abbreviations.items()), scopes)
+
+    def abbreviations_for(self, program: Program) -> dict[str, str]:
+        """The abbreviations ``program``'s speech is made with."""
+        table = dict(self.abbreviations)
+        table.update(dict(dict(self.scopes).get(program.scope, ())))
+        table.update(dict(program.abbreviations))
+        return table
 
 
 @dataclass(frozen=True)
@@ -111,21 +125,12 @@ def label_of(program: Program, index: int, kind: str, where: object) -> str:
     return f"{where_text}: {text}" if where_text else text
 
 
-def _normalizer() -> tuple[Callable[..., str], Callable[[str], Sequence[object]]]:
-    try:
-        from radiocli.render.normalize import find_unspeakable, normalize
-    except ImportError as exc:  # pragma: no cover - the normalizer is part of the package
-        raise RenderError(f"the text normalizer is not available: {exc}") from exc
-    return normalize, find_unspeakable
-
-
 def resolve(
     ctx: Context, program: Program, settings: RenderSettings, versions: dict[str, str]
 ) -> tuple[str, list[Item], list[str]]:
     """(program key, items, text warnings); RenderError names the program and segment."""
-    normalize, find_unspeakable = _normalizer()
-    abbreviations = dict(ctx.abbreviations)
-    abbreviations.update(dict(program.abbreviations))
+    speak_text = speech.normalizer()
+    abbreviations = ctx.abbreviations_for(program)
     version = versions.get(settings.engine)
     if version is None:
         version = versions[settings.engine] = engine_version(settings)
@@ -144,8 +149,9 @@ def resolve(
                 )
             if not segment.text.strip():
                 raise RenderError(f"{label}: the text is empty")
-            warnings += [f"{label}: {w}" for w in find_unspeakable(segment.text)]
-            text = " ".join(normalize(segment.text, abbreviations).split())
+            spoken, found = speak_text(segment.text, abbreviations)
+            warnings += [f"{label}: {w}" for w in found]
+            text = " ".join(spoken.split())
             if not _LETTER.search(text):
                 raise RenderError(
                     f"{label}: nothing speakable is left after normalization "
@@ -168,7 +174,7 @@ def resolve(
             items.append(Item(index, kind, label, {"relay": segment.url,
                                                    "seconds": float(segment.seconds)},
                               seconds=float(segment.seconds), url=segment.url))
-    key = digest({"format": 1, "audio": settings.audio.as_dict(),
+    key = digest({"format": 2, "audio": settings.audio.as_dict(),
                   "segments": [item.ident for item in items]})
     return key, items, warnings
 
@@ -195,53 +201,24 @@ def audio_file(audio_dir: Path, segment: Recording | Chime, label: str) -> Path:
     raise RenderError(f"{label}: {wanted} not found in the audio folder {audio_dir}")
 
 
-# --- engines, one set per process ------------------------------------------------------
-
-_ENGINES: dict[tuple[str, Path | None], eng.Engine] = {}
+# --- engines and speech ------------------------------------------------------------------
 
 
 def engine_for(settings: RenderSettings) -> eng.Engine:
-    key = (settings.engine, settings.piper_model)
-    if key not in _ENGINES:
-        _ENGINES[key] = eng.get_engine(settings.engine, piper_model=settings.piper_model)
-    return _ENGINES[key]
+    return speech.engine_for(settings.engine, settings.piper_model)
 
 
 def engine_version(settings: RenderSettings) -> str:
     return engine_for(settings).version()
 
 
-@atexit.register
-def close_engines() -> None:
-    while _ENGINES:
-        _key, engine = _ENGINES.popitem()
-        try:
-            engine.close()
-        except Exception:  # noqa: BLE001 - closing at exit is best effort
-            pass
+def ensure_speech(cache: Cache, item: Item, settings: RenderSettings) -> bool:
+    """Synthesize ``item`` into the speech cache unless it is there; True if synthesized."""
+    return speech.synthesize(cache, item.ident["say"], item.text, item.voice, item.rate,
+                             item.label, engine_for(settings))
 
 
 # --- rendering -------------------------------------------------------------------------
-
-
-def ensure_speech(cache: Cache, item: Item, settings: RenderSettings) -> bool:
-    """Synthesize ``item`` into the speech cache unless it is there; True if synthesized."""
-    key = item.ident["say"]
-    if cache.speech_meta(key) is not None:
-        return False
-    engine = engine_for(settings)
-    path = cache.speech_path(key)
-    seconds: list[float] = []
-    try:
-        atomic_write(path, lambda tmp: seconds.append(
-            eng.speak(engine, item.text, tmp, item.voice, item.rate)), "writing speech")
-        meta = {"seconds": seconds[0], "engine": settings.engine, "voice": item.voice,
-                "rate": item.rate, "version": engine.version(), "text": item.text[:200]}
-        atomic_write_bytes(path.with_suffix(".json"),
-                           json.dumps(meta, ensure_ascii=False).encode(), "writing speech")
-    except RenderError as exc:
-        raise RenderError(f"{item.label}: {exc}") from None
-    return True
 
 
 def render_program(
@@ -251,8 +228,12 @@ def render_program(
     settings: RenderSettings,
     *,
     force: bool = False,
+    jobs: int | None = None,
 ) -> RenderResult:
-    """Render ``program`` into the cache (or find it there) and return its playlist."""
+    """Render ``program`` into the cache (or find it there) and return its playlist.
+
+    ``jobs``: how many of its sources are levelled at once (default: one per core).
+    """
     if isinstance(ctx, Schedule):
         ctx = Context.of(ctx)
     cache = Cache(cache_dir)
@@ -276,6 +257,7 @@ def render_program(
     from radiocli.render.cache import staging_dir
 
     suffix = settings.audio.format
+    levels = settings.audio.levels(cache.levels_dir)
     parts: list[Part] = []
     with staging_dir(folder, f'program "{program.id}"') as tmp:
         for n, run in enumerate(runs):
@@ -285,7 +267,8 @@ def render_program(
                 continue
             pieces = [_piece(cache, item) for item in run]
             out = tmp / f"part-{n}.{suffix}"
-            seconds = assemble(pieces, out, settings.audio)
+            seconds = assemble(pieces, out, settings.audio, levels=levels,
+                               jobs=jobs or os.cpu_count() or 1)
             parts.append(Part("audio", seconds, path=folder / out.name, segments=indexes))
         playlist = Playlist(program.id, key, tuple(parts), folder, settings.as_dict())
         created = datetime.now().astimezone().isoformat(timespec="seconds")
@@ -298,17 +281,21 @@ def render_program(
 
 def _piece(cache: Cache, item: Item) -> Piece:
     if item.kind == "say":
-        return Piece(item.label, cache.speech_path(item.ident["say"]))
+        key = item.ident["say"]
+        return Piece(item.label, cache.speech_path(key), ident=f"speech:{key}")
     if item.kind == "silence":
         return Piece(item.label, None, item.seconds)
-    return Piece(item.label, item.path)
+    return Piece(item.label, item.path, ident=f"sha256:{item.ident[item.kind]}")
 
 
 def _render_in_worker(
-    cache_dir: Path, ctx: Context, program: Program, settings: RenderSettings
+    cache_dir: Path, ctx: Context, program: Program, settings: RenderSettings,
+    jobs: int | None = None,
 ) -> RenderResult:
     try:
-        return render_program(cache_dir, ctx, program, settings)
+        return render_program(cache_dir, ctx, program, settings, jobs=jobs)
+    except DiskFull:
+        raise  # no other program can be written either
     except RadioError as exc:
         return RenderResult(program.id, error=str(exc))
 
@@ -352,18 +339,25 @@ def render_programs(
     workers = max(1, min(jobs or 1, len(todo)))
     if workers == 1:
         for program in todo:
-            result = _render_in_worker(cache_dir, ctx, program, settings)
+            result = _render_in_worker(cache_dir, ctx, program, settings, jobs)
             results.append(result)
             if on_done is not None:
                 on_done(result)
         return results
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_render_in_worker, cache_dir, ctx, p, settings) for p in todo]
-        for future in as_completed(futures):
-            result = future.result()
-            results.append(result)
-            if on_done is not None:
-                on_done(result)
+    with ProcessPoolExecutor(max_workers=workers, initializer=tools.die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
+        futures = [pool.submit(_render_in_worker, cache_dir, ctx, p, settings, 1)
+                   for p in todo]
+        try:
+            for future in as_completed(futures):
+                result = future.result()
+                results.append(result)
+                if on_done is not None:
+                    on_done(result)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
     return results
 
 

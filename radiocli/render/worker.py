@@ -1,6 +1,7 @@
 """The pyttsx3 worker: one persistent process that owns one pyttsx3 engine.
 
-Run as ``python -m radiocli.render.worker``. It reads one JSON request per line on
+Run as ``python -m radiocli.render.worker --parent PID``; it ends itself as soon as
+process PID is gone (killed, even with SIGKILL), whatever it is doing. It reads one JSON request per line on
 stdin and answers one JSON line on the stdout it was started with; pyttsx3's own
 prints go to /dev/null. The parent (:class:`radiocli.render.engines.Pyttsx3Engine`)
 sends one text at a time, waits for the answer with a timeout and kills the worker
@@ -54,6 +55,35 @@ def check_wav(path: Path) -> float:
     return frames / rate
 
 
+def disk_problem(out: Path) -> dict[str, Any] | None:
+    """The answer for a file that could not be written because its disk is full (or the
+    file size limit is reached), else None."""
+    from radiocli.render.tools import write_problem
+
+    problem = write_problem(out.parent, written=out)
+    return _disk_answer(out, problem)
+
+
+def no_room(out: Path, text: str, rate: int) -> dict[str, Any] | None:
+    """The disk-full answer when not even the shortest plausible audio of ``text`` fits
+    beside ``out`` (found before speaking: a full disk can make pyttsx3 hang)."""
+    from radiocli.render.tools import room_problem
+
+    low, _high = plausible_seconds(text, rate)
+    return _disk_answer(out, room_problem(out.parent, 44 + int(low * SAMPLE_RATE) * 2))
+
+
+def _disk_answer(out: Path, problem: OSError | None) -> dict[str, Any] | None:
+    import errno
+
+    if problem is None or problem.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return None
+    reason = ("the file size limit (ulimit -f) is reached" if problem.errno == errno.EFBIG
+              else "free some space and run again")
+    return {"ok": False, "code": "disk", "path": str(out), "reason": reason,
+            "error": f"disk full: {out}"}
+
+
 class Speaker:
     def __init__(self) -> None:
         import pyttsx3
@@ -88,6 +118,9 @@ class Speaker:
         if ident is None:
             return {"ok": False, "error": f"unknown voice {voice!r}", "code": "voice"}
         name = ident.rsplit("/", 1)[-1]  # SetVoiceByName wants the file name ("vi")
+        full = no_room(out, text, rate)
+        if full is not None:
+            return full
         low, high = plausible_seconds(text, rate)
         problem = ""
         for _attempt in range(3):
@@ -99,6 +132,10 @@ class Speaker:
             try:
                 seconds = check_wav(out)
             except (OSError, ValueError, EOFError, wave.Error) as exc:
+                full = disk_problem(out)
+                if full is not None:
+                    out.unlink(missing_ok=True)
+                    return full  # trying again cannot help
                 problem = f"no complete audio file ({exc})"
                 continue
             used_voice = (self.engine.getProperty("voice") or "").lower()
@@ -118,6 +155,10 @@ class Speaker:
 
 
 def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--parent":
+        from radiocli.render.tools import watch_parent
+
+        watch_parent(int(sys.argv[2]))  # a killed radiocli leaves no worker behind
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # pyttsx3 prints "Audio saved to ..." on stdout

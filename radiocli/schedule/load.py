@@ -211,6 +211,7 @@ def read_file(r: Nodes, path: Path, node: MappingNode, schedule: Schedule) -> No
                 abbreviations[key] = spoken
         if scope == "city":
             schedule.abbreviations.update(abbreviations)
+        schedule.scope_abbreviations.setdefault(scope, {}).update(abbreviations)
     if "settings" in top:
         read_settings(r, top["settings"][1], path, schedule)
     if "holidays" in top:

@@ -249,6 +249,8 @@ class Schedule:
     holidays: dict[date, Holiday] = field(default_factory=dict)
     policies: dict[str, Policy] = field(default_factory=dict)
     abbreviations: dict[str, str] = field(default_factory=dict)  # city-wide additions
+    # every file's abbreviations by its scope ("city", "district:017", "station:00478")
+    scope_abbreviations: dict[str, dict[str, str]] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     settings: dict[str, object] = field(default_factory=dict)
     # programs written in each file (as shown in messages), those with errors included

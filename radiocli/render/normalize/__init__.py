@@ -9,13 +9,14 @@ from __future__ import annotations
 from .abbreviations import BUILTIN_ABBREVIATIONS
 from .core import normalize, normalize_lines
 from .numbers import read_digits, read_number
-from .unspeakable import find_unspeakable
+from .unspeakable import find_unspeakable, normalize_with_warnings
 
 __all__ = [
     "BUILTIN_ABBREVIATIONS",
     "find_unspeakable",
     "normalize",
     "normalize_lines",
+    "normalize_with_warnings",
     "read_digits",
     "read_number",
 ]

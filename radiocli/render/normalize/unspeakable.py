@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 
 from .core import Report, normalize
 from .letters import is_vietnamese_syllable, strip_tones
@@ -24,17 +25,30 @@ def _is_latin(ch: str) -> bool:
     return ch.isascii() or _script(ch) == "LATIN"
 
 
-def find_unspeakable(text: str) -> list[str]:
-    """Human-readable warnings for what remains hard to speak once ``text`` is normalized.
+def find_unspeakable(text: str, abbreviations: Mapping[str, str] | None = None) -> list[str]:
+    """Human-readable warnings for what remains hard to speak once ``text`` is normalized
+    with ``abbreviations`` (the same table the speech is made with).
 
     Reports leftover digits (a bug if ever), acronyms spelled letter by letter because
     no table knows them, dropped symbols and emoji, non-Vietnamese scripts, and words
     that are not Vietnamese syllables (likely read badly by the voice).
     """
+    return normalize_with_warnings(text, abbreviations)[1]
+
+
+def normalize_with_warnings(
+    text: str, abbreviations: Mapping[str, str] | None = None
+) -> tuple[str, list[str]]:
+    """(the spoken form, the warnings about it): one normalization, so the warnings are
+    about exactly what is spoken."""
     if not isinstance(text, str) or not text:
-        return []
+        return "", []
     report = Report()
-    spoken = normalize(text, report=report)
+    spoken = normalize(text, abbreviations, report=report)
+    return spoken, _warnings(spoken, report)
+
+
+def _warnings(spoken: str, report: Report) -> list[str]:
     warnings: list[str] = []
 
     for word, spelled in list(report.spelled.items())[:_MAX_REPORTED]:
