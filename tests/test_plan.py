@@ -162,8 +162,8 @@ def test_a_station_never_airs_two_programs_at_once(case):
             assert not occ.pieces
         elif occ.status == "cut":  # preempted for longer than its max_delay
             assert occ.played_s < occ.duration_s and occ.end is not None
-        else:  # whatever started airs completely, in one or more pieces
-            assert abs(occ.played_s - occ.duration_s) < 1e-3
+        else:  # whatever started airs completely (to its last half second), in pieces
+            assert occ.duration_s - 0.5 - 1e-6 <= occ.played_s <= occ.duration_s + 1e-3
     kinds = [a.kind for a in actions]
     assert kinds.count("start") == sum(1 for o in occs if o.status != "skipped")
     assert kinds.count("resumed") <= kinds.count("preempted")
@@ -185,3 +185,17 @@ def test_emergencies_are_never_delayed_by_lower_priorities(case):
                                    and o is not occ and o.scheduled <= occ.scheduled]
             if not earlier_emergencies:
                 assert occ.start == occ.scheduled
+
+
+def test_an_emergency_in_the_last_half_second_ends_the_program_instead_of_preempting():
+    """Found by the property above: a program preempted with 0.4 s left got a
+    'preempted' line and never an 'end' line (it did not wait to resume either)."""
+    t0 = datetime(2021, 8, 5, 17, 0, tzinfo=TZ)
+    program = Occurrence("00001", "chuong-trinh", t0, 90.0, Priority.NORMAL)
+    alert = Occurrence("00001", "khan-cap", t0 + timedelta(seconds=89.6), 30.0,
+                       Priority.EMERGENCY)
+    actions = run_static(Timeline("00001"), [program, alert])
+    assert [(a.kind, a.occurrence.program) for a in actions] == [
+        ("start", "chuong-trinh"), ("end", "chuong-trinh"),
+        ("start", "khan-cap"), ("end", "khan-cap")]
+    assert program.end == alert.scheduled and "preempted" not in program.reason

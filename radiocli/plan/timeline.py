@@ -185,11 +185,11 @@ class Timeline:
         assert current is not None
         self._account(at)
         self.on_air = self.on_air_since = None
-        current.reason = "; ".join(filter(None, [current.reason, f"{reason} at {at:%H:%M:%S}"]))
-        if current.remaining_s > 0.5:
-            self.waiting.append(current)
-        else:
+        if current.remaining_s <= 0.5:  # in its last half second: it has aired, it ends
             current.end = at
+            return [Action("end", current, at, "")]
+        current.reason = "; ".join(filter(None, [current.reason, f"{reason} at {at:%H:%M:%S}"]))
+        self.waiting.append(current)
         return [Action("preempted", current, at, reason)]
 
     def _account(self, at: datetime) -> None:
