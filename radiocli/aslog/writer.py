@@ -153,6 +153,7 @@ class LogBook:
             f = self._file(station, local.date(), at_text, failures)
             line = f"{head}{f.prev}\"}}".encode()
             f.prev = _sha256(line).hexdigest()[:HASH_HEX]
+            f.sealed = False  # a late write reopens a sealed day; the next seal closes it
             self._emit(f, line, failures, fsync=event in FSYNC_EVENTS)
             if not self.durable:
                 self._bound([f], failures)
@@ -228,6 +229,7 @@ class LogBook:
                                    + mins[0][16:], failures)
                     cur_ord = ordinal
                     touched.append(f)
+                    f.sealed = False  # a late write reopens a sealed day
                 assert f is not None
                 line = f'{head}{mins[local % 86400 // 60]}{mid}{secs},"prev":"{f.prev}"}}'.encode()
                 f.prev = sha(line).hexdigest()[:HASH_HEX]

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from radiocli.aslog.collect import Store, empty_tables
+from radiocli.aslog.collect import Store
 from radiocli.errors import RadioError
 from radiocli.report.numbers import fmt_int, fmt_num, headline
 from radiocli.schedule.registry import Registry, targets_select
@@ -73,21 +73,7 @@ class Engine:
         self.con = duckdb.connect()
         if threads:
             self.con.execute(f"SET threads={int(threads)}")
-        has_minutes = any((store.root / "minutes").glob("*/*.parquet"))
-        has_events = any((store.root / "events").glob("*/*.parquet"))
-        empty_tables(self.con, minutes=not has_minutes, events=not has_events)
-        if has_minutes:
-            self.con.execute(
-                "CREATE OR REPLACE TEMP VIEW minutes AS SELECT * FROM read_parquet("
-                f"{lit(store.minutes_glob)}, hive_partitioning=true, "
-                "hive_types={'district': VARCHAR})"
-            )
-        if has_events:
-            self.con.execute(
-                "CREATE OR REPLACE TEMP VIEW events AS SELECT * FROM read_parquet("
-                f"{lit(store.events_glob)}, hive_partitioning=true, "
-                "hive_types={'district': VARCHAR})"
-            )
+        store.views(self.con)  # minutes and events over the published generation
         rows = []
         for code, st in sorted(registry.ever().items()):
             district = registry.districts.get(st.district)
