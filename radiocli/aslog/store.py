@@ -175,10 +175,14 @@ class Store:
             return
         self._db = _connect(path, write=False)
         for _attempt in range(20):
+            # one read transaction from here to close(): the catalog as it was when the
+            # generation was read, whatever collects publish meanwhile
+            self._db.execute("BEGIN")
             self.generation = int(_meta(self._db, "generation", "0"))
             self.store_id = _meta(self._db, "store")
             if self.generation == 0 or self._hold_generation():
                 return
+            self._db.execute("ROLLBACK")
         raise LogError(f"{self.root}: the store changes too fast to be read; try again")
 
     def _hold_generation(self) -> bool:
@@ -193,12 +197,14 @@ class Store:
         return True
 
     def close(self) -> None:
+        if self._db is not None:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            self._db.close()
+            self._db = None
         if self._hold is not None:
             os.close(self._hold)
             self._hold = None
-        if self._db is not None:
-            self._db.close()
-            self._db = None
 
     def __enter__(self) -> Store:
         return self
