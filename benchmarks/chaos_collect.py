@@ -151,11 +151,16 @@ def leftovers(store: Path) -> list[str]:
     for name in (".pending", ".incoming"):
         if (store / name).exists():
             found.append(name)
-    generations = sorted(os.listdir(store / "generations"))
+    generations = sorted(os.listdir(store / "generations")) if (store / "generations").is_dir() \
+        else []
     if len(generations) > 2:
         found.append(f"{len(generations)} generations")
+    if not (store / "catalog.sqlite").exists():
+        return found + ["no catalog.sqlite (not a store of this radiocli)"]
+    from radiocli.aslog.store import raw_path
+
     db = sqlite3.connect(store / "catalog.sqlite")
-    named = {r[0] for r in db.execute("SELECT path FROM logs")}
+    named = {raw_path(*r) for r in db.execute("SELECT district, station, day, version FROM logs")}
     named |= {r[0] for r in db.execute("SELECT path FROM aside")}
     generation = int(db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
     parts = db.execute("SELECT count(*) FROM parts").fetchone()[0]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -64,8 +65,8 @@ SOURCE_PROBLEMS = frozenset(
     {"missing", "unreadable", "source", "bad-archive", "archive-limit", "unsafe-member",
      "too-large", "symlink", "no-logs"}
 )
-ROUND_FILES = 8192  # files examined per round
-ROUND_BYTES = 256 << 20  # ... or bytes
+ROUND_FILES = 2048  # files examined per round (what a round holds bounds the memory)
+ROUND_BYTES = 64 << 20  # ... or bytes
 MAX_NOTES = 1000  # notes kept in the result; the rest are counted
 
 Progress = Callable[[int, int], None]
@@ -219,7 +220,7 @@ class _Collect:
         self.done = 0
         self.total = 0
         self.pool: Executor | None = None
-        self.collected = datetime.now(UTC).isoformat(timespec="seconds")
+        self.collected = int(time.time())
         self.incoming = writer.incoming
         self.incoming.mkdir(parents=True, exist_ok=True)
         self.touched: set[str] = set()
@@ -410,10 +411,10 @@ class _Round:
             station=cand.station, day=day, district=district, sha256=out.sha256,
             size=out.size, lines=found.lines + int(found.torn), minutes=found.minutes,
             events=found.events, sealed=found.sealed, torn=found.torn, version=version,
-            path=path, part=part, source=cand.origin, collected=self.run.collected,
+            part=part, folder=cand.folder, name=cand.name, collected=self.run.collected,
             replaces=replaces)
-        self.live[key] = Live(cand.station, day, out.sha256, found.sealed, path, version, part,
-                              cand.origin)
+        self.live[key] = Live(cand.station, day, district, out.sha256, found.sealed, version,
+                              part, cand.origin)
         self.in_batch[key] = self.batch.add(cand.station, cand.day, district, found)
         result.minutes += found.minutes
         result.events += found.events
@@ -490,7 +491,8 @@ class _Round:
         self.writer.record_aside(kind=kind, station=cand.station, day=day, sha256=out.sha256,
                                  size=out.size, path=path, source=cand.origin,
                                  code=first.code, message=first.message,
-                                 collected=self.run.collected)
+                                 collected=datetime.fromtimestamp(self.run.collected, UTC)
+                                 .isoformat(timespec="seconds"))
         if path in self.moves:  # the same bytes twice in this round
             incoming.unlink(missing_ok=True)
         else:

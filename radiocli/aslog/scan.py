@@ -21,6 +21,7 @@ import hashlib
 import json
 import re
 from array import array
+from sys import intern
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -274,7 +275,7 @@ def _middle(middle: bytes) -> tuple[tuple[str, str, int, str], str, bool] | None
         return None
     program, changed_p = clean_text(obj["program"])
     occurrence, changed_o = clean_text(obj["occurrence"])
-    fields = (program, occurrence, obj["segment"], obj["priority"])
+    fields = (intern(program), intern(occurrence), obj["segment"], intern(obj["priority"]))
     return fields, obj["occurrence"], changed_p or changed_o
 
 
@@ -295,8 +296,8 @@ def _event_texts(
         text, replaced = clean_text(text)
         cleaned.append(text)
         changed = changed or replaced
-    occ_key = (match.group("scheduled").decode(), cleaned[0], cleaned[1],
-               match.group("priority").decode())
+    occ_key = (intern(match.group("scheduled").decode()), intern(cleaned[0]),
+               intern(cleaned[1]), intern(match.group("priority").decode()))
     occ = occ_ids.get(occ_key)
     if occ is None:
         occ = occ_ids[occ_key] = len(out.occurrences)
@@ -304,7 +305,7 @@ def _event_texts(
     reason = reason_ids.get(cleaned[2])
     if reason is None:
         reason = reason_ids[cleaned[2]] = len(out.reasons)
-        out.reasons.append(cleaned[2])
+        out.reasons.append(intern(cleaned[2]))
     return occ, reason, changed
 
 

@@ -37,7 +37,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,10 +86,10 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS logs (
     station TEXT NOT NULL, day TEXT NOT NULL, district TEXT NOT NULL,
-    sha256 TEXT NOT NULL, bytes INTEGER NOT NULL, lines INTEGER NOT NULL,
+    sha256 BLOB NOT NULL, bytes INTEGER NOT NULL, lines INTEGER NOT NULL,
     minutes INTEGER NOT NULL, events INTEGER NOT NULL, sealed INTEGER NOT NULL,
-    torn INTEGER NOT NULL, version INTEGER NOT NULL, path TEXT NOT NULL,
-    part INTEGER NOT NULL, source TEXT NOT NULL, collected TEXT NOT NULL,
+    torn INTEGER NOT NULL, version INTEGER NOT NULL, part INTEGER NOT NULL,
+    source_folder INTEGER NOT NULL, source_name TEXT NOT NULL, collected INTEGER NOT NULL,
     PRIMARY KEY (station, day)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS logs_part ON logs (part);
 CREATE INDEX IF NOT EXISTS logs_day ON logs (day);
@@ -141,6 +141,17 @@ def _meta(db: sqlite3.Connection, key: str, default: str = "") -> str:
     except sqlite3.OperationalError:  # a catalog being created
         return default
     return row[0] if row else default
+
+
+def raw_path(district: str, station: str, day: str, version: int) -> str:
+    """Where a collected log is, relative to the store (a later copy of an unsealed day
+    is a new file: the published one is never changed)."""
+    name = f"{day}.jsonl" if version <= 1 else f"{day}.v{version}.jsonl"
+    return f"raw/{district or 'none'}/{station}/{name}"
+
+
+def _iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
 def generation_dir(root: Path, generation: int) -> Path:
@@ -264,19 +275,22 @@ class Store:
             return
         wanted = set(stations) if stations is not None else None
         cursor = self._db.execute(
-            "SELECT station, day, district, sha256, bytes, lines, minutes, events, sealed, "
-            "torn, path, part, source, collected FROM logs WHERE day BETWEEN ? AND ? "
-            "ORDER BY station, day",
+            "SELECT l.station, l.day, l.district, l.sha256, l.bytes, l.lines, l.minutes, "
+            "l.events, l.sealed, l.torn, l.version, l.part, f.path, l.source_name, "
+            "l.collected FROM logs l JOIN folders f ON f.id = l.source_folder "
+            "WHERE l.day BETWEEN ? AND ? ORDER BY l.station, l.day",
             (str(start or date.min), str(end or date.max)),
         )
         for row in cursor:
             if wanted is not None and row[0] not in wanted:
                 continue
             yield {
-                "station": row[0], "date": row[1], "district": row[2], "sha256": row[3],
-                "bytes": row[4], "lines": row[5], "minutes": row[6], "events": row[7],
-                "sealed": bool(row[8]), "torn": bool(row[9]), "path": row[10],
-                "part": row[11], "source": row[12], "collected": row[13], "status": "ok",
+                "station": row[0], "date": row[1], "district": row[2],
+                "sha256": bytes(row[3]).hex(), "bytes": row[4], "lines": row[5],
+                "minutes": row[6], "events": row[7], "sealed": bool(row[8]),
+                "torn": bool(row[9]), "path": raw_path(row[2], row[0], row[1], row[10]),
+                "part": row[11], "source": _origin(row[12], row[13]),
+                "collected": _iso(row[14]), "status": "ok",
             }
 
     def set_aside(self, start: date | None = None, end: date | None = None,
@@ -334,6 +348,13 @@ def empty_tables(con: Any, minutes: bool = True, events: bool = True) -> None:
 # --- the one writer ---------------------------------------------------------------------
 
 
+def _origin(folder: str, name: str) -> str:
+    """Where a file came from: ``<folder>/<name>``, or ``<archive>:<member>``."""
+    if folder.endswith(":"):
+        return folder + name
+    return f"{folder}/{name}"
+
+
 @dataclass
 class Live:
     """The collected copy of one station's day, as the catalog (this run included)
@@ -341,12 +362,16 @@ class Live:
 
     station: str
     day: str
+    district: str
     sha256: str
     sealed: bool
-    path: str
     version: int
     part: int
     source: str
+
+    @property
+    def path(self) -> str:
+        return raw_path(self.district, self.station, self.day, self.version)
 
 
 def _lock(path: Path, wait: bool, on_wait: Callable[[str], None] | None) -> int:
@@ -474,10 +499,15 @@ class StoreWriter:
         if len(parts) != 2 or not parts[1]:
             return
         path = parts[1]
-        if self.db.execute("SELECT 1 FROM logs WHERE path = ? AND station = ? LIMIT 1",
-                           (path, Path(path).parent.name)).fetchone():
-            return
-        if self.db.execute("SELECT 1 FROM aside WHERE path = ? LIMIT 1", (path,)).fetchone():
+        pieces = path.split("/")
+        if len(pieces) == 4 and pieces[0] == "raw":
+            row = self.db.execute("SELECT district, version FROM logs WHERE station = ? AND "
+                                  "day = ?", (pieces[2], pieces[3][:10])).fetchone()
+            if row is not None and raw_path(row[0], pieces[2], pieces[3][:10], row[1]) == path:
+                return
+        elif len(pieces) == 3 and self.db.execute(
+                "SELECT 1 FROM aside WHERE day = ? AND path = ?", (pieces[2][:10], path)
+        ).fetchone():
             return
         target = self.root / path
         if target.is_file() and not target.is_symlink():
@@ -570,13 +600,15 @@ class StoreWriter:
         keys = list(dict.fromkeys(keys))
         for i in range(0, len(keys), 400):
             chunk = keys[i : i + 400]
-            where = " OR ".join(["(station = ? AND day = ?)"] * len(chunk))
+            where = " OR ".join(["(l.station = ? AND l.day = ?)"] * len(chunk))
             params = [v for key in chunk for v in key]
             for row in self.db.execute(
-                "SELECT station, day, sha256, sealed, path, version, part, source FROM logs "
+                "SELECT l.station, l.day, l.district, l.sha256, l.sealed, l.version, l.part, "
+                f"f.path, l.source_name FROM logs l JOIN folders f ON f.id = l.source_folder "
                 f"WHERE {where}", params):
-                out[(row[0], row[1])] = Live(row[0], row[1], row[2], bool(row[3]), row[4],
-                                             row[5], row[6], row[7])
+                out[(row[0], row[1])] = Live(row[0], row[1], row[2], bytes(row[3]).hex(),
+                                             bool(row[4]), row[5], row[6],
+                                             _origin(row[7], row[8]))
         return out
 
     def aside_has(self, kind: str, station: str, day: str, sha256: str) -> bool:
@@ -586,8 +618,7 @@ class StoreWriter:
             (kind, station, day, sha256)).fetchone() is not None
 
     def raw_path(self, district: str, station: str, day: str, version: int) -> str:
-        name = f"{day}.jsonl" if version <= 1 else f"{day}.v{version}.jsonl"
-        return f"raw/{district or 'none'}/{station}/{name}"
+        return raw_path(district, station, day, version)
 
     def aside_path(self, kind: str, station: str, day: str, sha256: str) -> str:
         return f"{ASIDE[kind]}/{station}/{day}.{sha256[:12]}.jsonl"
@@ -617,13 +648,14 @@ class StoreWriter:
 
     def record_log(self, *, station: str, day: str, district: str, sha256: str, size: int,
                    lines: int, minutes: int, events: int, sealed: bool, torn: bool,
-                   version: int, path: str, part: int, source: str, collected: str,
+                   version: int, part: int, folder: str, name: str, collected: int,
                    replaces: Live | None) -> None:
+        """The log of ``station`` on ``day`` is now this copy (at :func:`raw_path`)."""
         assert self.db is not None
         self.db.execute(
             "INSERT OR REPLACE INTO logs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (station, day, district, sha256, size, lines, minutes, events, int(sealed),
-             int(torn), version, path, part, source, collected))
+            (station, day, district, bytes.fromhex(sha256), size, lines, minutes, events,
+             int(sealed), int(torn), version, part, self.folder_id(folder), name, collected))
         if replaces is not None:
             self._dropped.setdefault(replaces.part, set()).add((station, day))
             self.trash(replaces.path)
@@ -652,6 +684,9 @@ class StoreWriter:
 
             self._con = duckdb.connect()
             self._con.execute("SET preserve_insertion_order=true")
+            # bounded memory, spilling next to the store (removed with .incoming)
+            self._con.execute("SET memory_limit='2GB'")
+            self._con.execute("SET temp_directory=?", [str(self.incoming / "duckdb")])
         return self._con
 
     def new_part(self, month: str) -> tuple[int, Path, Path]:
