@@ -84,7 +84,7 @@ def duckdb_query(store: Path) -> float:
 
     con = duckdb.connect()
     started = time.perf_counter()
-    con.execute(f"SELECT station, sum(seconds) FROM read_parquet('{store}/minutes/*/*.parquet') "
+    con.execute(f"SELECT station, sum(seconds) FROM read_parquet('{store}/minutes/*.parquet') "
                 "GROUP BY station").fetchall()
     return time.perf_counter() - started
 

@@ -62,10 +62,10 @@ def collect_json(home: Path, *sources: Path, into: Path, code: int = 0) -> dict:
 
 def minutes_in(store: Path) -> tuple[int, int]:
     """(minute lines, seconds) in the store's published Parquet copy."""
-    if not list((store / "minutes").glob("*/*.parquet")):
+    if not list((store / "minutes").glob("*.parquet")):
         return 0, 0
     rows, seconds = duckdb.sql(
-        f"SELECT count(*), coalesce(sum(seconds), 0) FROM read_parquet('{store}/minutes/*/*.parquet')"
+        f"SELECT count(*), coalesce(sum(seconds), 0) FROM read_parquet('{store}/minutes/*.parquet')"
     ).fetchall()[0]
     return int(rows), int(seconds)
 
@@ -98,8 +98,8 @@ def test_layout_and_running_twice_adds_nothing(tmp_path):
     assert first["added"] == 6 and first["minutes"] == 6 * 45
     raw = store / "raw" / "001" / "00001" / "2021-08-02.jsonl"
     assert raw.read_bytes() == (tmp_path / "logs" / "00001" / "2021-08-02.jsonl").read_bytes()
-    assert list((store / "minutes" / "2021-08").glob("*.parquet"))
-    assert list((store / "events" / "2021-08").glob("*.parquet"))
+    assert list((store / "minutes").glob("2021-08-*.parquet"))
+    assert list((store / "events").glob("2021-08-*.parquet"))
     again = collect_json(tmp_path, tmp_path / "logs", into=store)
     assert again["added"] == 0 and again["unchanged"] == 6
     # the same files from another place (a copy on a USB stick) add nothing either
@@ -207,7 +207,7 @@ def test_control_characters_are_flagged_and_replaced_in_the_columns(tmp_path):
     assert result["added"] == 1 and result["escaped"] == 1
     assert "control-characters" in codes(result)
     reasons = duckdb.sql(
-        f"SELECT DISTINCT reason FROM read_parquet('{store}/events/*/*.parquet') "
+        f"SELECT DISTINCT reason FROM read_parquet('{store}/events/*.parquet') "
         "WHERE reason <> ''").fetchall()
     assert reasons == [("x =2+3+cmd|' /C calc'!A0\ufffd\ufffd[31m",)]
     # the raw copy keeps the log as it was, byte for byte

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import re
 import select
 import shutil
 import subprocess
@@ -259,12 +261,19 @@ def test_small_parts_are_merged(tmp_path, staged, clean, registry):
 
 
 def test_other_engines_read_codes_as_strings_and_the_same_totals(tmp_path, staged, clean,
-                                                                 registry):
+                                                                 registry, monkeypatch):
     import pyarrow.dataset as ds
 
-    _early, full = staged
+    from radiocli.aslog import collect as collect_module
+
+    early, full = staged
     store = tmp_path / "store"
+    monkeypatch.setattr(collect_module, "ROUND_FILES", 16)  # many parts: merged, rewritten
+    collect([early], store, registry)
     collect([full], store, registry)
+    generation = Path(os.path.realpath(store / "current"))
+    assert sorted(p.name for p in generation.rglob("*.parquet")) == sorted(
+        Path(f).name for t in ("minutes", "events") for f in Store(store).part_files(t))
     sessions, seconds, stations = clean[1]
     # pyarrow, reading the folders as a dataset (with hive discovery on)
     minutes = ds.dataset(store / "minutes", format="parquet", partitioning="hive").to_table()
@@ -277,8 +286,8 @@ def test_other_engines_read_codes_as_strings_and_the_same_totals(tmp_path, stage
     assert set(minutes.column("district").to_pylist()) == {"001", "002"}
     # DuckDB with its default hive partitioning (types guessed from folder names)
     con = duckdb.connect()
-    m = f"read_parquet('{store}/minutes/*/*.parquet')"
-    e = f"read_parquet('{store}/events/*/*.parquet')"
+    m = f"read_parquet('{store}/minutes/*.parquet')"
+    e = f"read_parquet('{store}/events/*.parquet')"
     assert con.execute(f"SELECT sum(seconds), count(DISTINCT station) FROM {m}").fetchall() \
         == [(seconds, stations)]
     assert con.execute(f"SELECT count(*) FROM {e} WHERE event = 'start'").fetchall() == \
@@ -337,3 +346,20 @@ def test_store_api_for_readers(tmp_path, staged, registry):
     assert len(logs) == 24 and all(e["sealed"] for e in logs)
     assert len(reader.files) == 24 * 8
     assert reader.catalog["rejected"] == [] and reader.catalog["conflicts"] == []
+
+
+def test_the_national_benchmark_runs_in_a_small_form(tmp_path):
+    out = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_national.py"),
+                          "--units", "40", "--days", "3", "--work", str(tmp_path)],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    print(out.stdout)
+    assert re.search(r"collect the month +120 files", out.stdout)
+    assert re.search(r"collect one more day +40 files", out.stdout)
+    reader = Store(tmp_path / "store")
+    lines = sum(e["minutes"] for e in reader.logs())
+    con = duckdb.connect()
+    reader.views(con)
+    # 195 minutes on air per station and day, over 40 stations and 4 days
+    assert con.execute("SELECT count(*), sum(seconds) FROM minutes").fetchall() == [
+        (lines, 40 * 4 * 195 * 60)]

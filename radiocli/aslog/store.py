@@ -5,8 +5,8 @@ columnar copy, published all or nothing (docs/store.md).
     STORE/current -> generations/<n>      the published generation (a symlink)
     STORE/minutes -> current/minutes      what reports and other engines read
     STORE/events  -> current/events
-    STORE/generations/<n>/minutes/<YYYY-MM>/<store>-<part>.parquet   one row per minute line
-    STORE/generations/<n>/events/<YYYY-MM>/<store>-<part>.parquet    one row per event line
+    STORE/generations/<n>/minutes/<YYYY-MM>-<store>-<part>.parquet   one row per minute line
+    STORE/generations/<n>/events/<YYYY-MM>-<store>-<part>.parquet    one row per event line
     STORE/raw/<district>/<station>/<YYYY-MM-DD>.jsonl    the logs, byte for byte
     STORE/<kind>/<station>/<YYYY-MM-DD>.<sha12>.jsonl    copies set apart (quarantine,
                                                          rejected, duplicates, conflicts,
@@ -158,8 +158,10 @@ def generation_dir(root: Path, generation: int) -> Path:
     return root / "generations" / f"{generation:06d}"
 
 
-def part_name(store_id: str, part: int) -> str:
-    return f"{store_id}-{part:08d}.parquet"
+def part_name(store_id: str, month: str, part: int) -> str:
+    """``<YYYY-MM>-<store>-<part>.parquet``: the month for people, the store's id so that
+    the parts of several stores can sit in one folder (a national union)."""
+    return f"{month}-{store_id}-{part:08d}.parquet"
 
 
 # --- readers ----------------------------------------------------------------------------
@@ -235,11 +237,11 @@ class Store:
     def minutes_glob(self) -> str:
         """The published minute parts (a glob; it matches nothing before the first
         collect)."""
-        return str(generation_dir(self.root, self.generation) / "minutes" / "*" / "*.parquet")
+        return str(generation_dir(self.root, self.generation) / "minutes" / "*.parquet")
 
     @property
     def events_glob(self) -> str:
-        return str(generation_dir(self.root, self.generation) / "events" / "*" / "*.parquet")
+        return str(generation_dir(self.root, self.generation) / "events" / "*.parquet")
 
     def part_files(self, table: str) -> list[str]:
         """The published Parquet files of ``minutes`` or ``events``."""
@@ -248,7 +250,7 @@ class Store:
         if self._db is None or self.generation == 0:
             return []
         folder = generation_dir(self.root, self.generation) / table
-        return [str(folder / month / part_name(self.store_id, part))
+        return [str(folder / part_name(self.store_id, month, part))
                 for part, month in self._db.execute("SELECT id, month FROM parts ORDER BY id")]
 
     def views(self, con: Any) -> None:
@@ -693,10 +695,10 @@ class StoreWriter:
         """A new part's id and where its minutes and events files go."""
         part = self.next_part
         self.next_part += 1
-        name = part_name(self.store_id, part)
+        name = part_name(self.store_id, month, part)
         paths = []
         for table in TABLES:
-            folder = self.new_generation / table / month
+            folder = self.new_generation / table
             make_dirs(folder)
             paths.append(folder / name)
         return part, paths[0], paths[1]
@@ -706,7 +708,7 @@ class StoreWriter:
         else in the published one."""
         generation = self.new_generation if created > self.generation else generation_dir(
             self.root, self.generation)
-        return generation / table / month / part_name(self.store_id, part)
+        return generation / table / part_name(self.store_id, month, part)
 
     def add_part(self, part: int, month: str, minutes: int, events: int, size: int) -> None:
         assert self.db is not None
@@ -768,8 +770,17 @@ class StoreWriter:
 
     def _replace_parts(self, old: list[int], new: int, month: str,
                        counts: tuple[int, int, int]) -> None:
+        """``new`` holds the rows of the ``old`` parts now. Those that were published stay
+        in their generation (readers may hold it) and are not linked into the new one;
+        those made by this collect were never published: they go at once, or readers of
+        the folder would count their rows twice."""
         assert self.db is not None
         for part in old:
+            row = self.db.execute("SELECT generation FROM parts WHERE id = ?",
+                                  (part,)).fetchone()
+            if row is not None and row[0] > self.generation:
+                for table in TABLES:
+                    self.part_path(table, month, part, row[0]).unlink(missing_ok=True)
             self.db.execute("UPDATE logs SET part = ? WHERE part = ?", (new, part))
             self.db.execute("DELETE FROM parts WHERE id = ?", (part,))
         self.add_part(new, month, *counts)
@@ -784,11 +795,10 @@ class StoreWriter:
             if created > self.generation:
                 continue
             for table in TABLES:
-                source = generation_dir(self.root, self.generation) / table / month / \
-                    part_name(self.store_id, part)
-                target = self.new_generation / table / month / part_name(self.store_id, part)
+                name = part_name(self.store_id, month, part)
+                target = self.new_generation / table / name
                 make_dirs(target.parent)
-                os.link(source, target)
+                os.link(generation_dir(self.root, self.generation) / table / name, target)
         for table in TABLES:
             make_dirs(self.new_generation / table)
         (self.new_generation / READERS).touch()
