@@ -21,7 +21,8 @@ import pytest
 from click.testing import CliRunner
 
 from radiocli.aslog.collect import collect
-from radiocli.aslog.store import Store, StoreBusy, StoreWriter
+from radiocli.aslog.publish import StoreWriter
+from radiocli.aslog.store import Store, StoreBusy
 from radiocli.cli import cli
 from radiocli.schedule import read
 
@@ -83,7 +84,7 @@ def clean(tmp_path_factory, staged, registry) -> tuple[tuple[int, int, int], tup
 CHILD = r"""
 import os, sys
 from pathlib import Path
-from radiocli.aslog import collect, parts, store
+from radiocli.aslog import collect, parts, publish
 from radiocli.schedule import read
 
 point, source, target, schedules = sys.argv[1:5]
@@ -91,22 +92,22 @@ point, source, target, schedules = sys.argv[1:5]
 def die(*args, **kwargs):
     os._exit(9)
 
-publish = store.StoreWriter.publish
+original = publish.StoreWriter.publish
 
 def dying_publish(self, today=None):
     if point == "publish":
         die()
     if point == "before-commit":
-        store.sync_filesystem = die
+        publish.sync_filesystem = die
     if point == "after-commit":
-        store.replace_symlink = die
+        publish.replace_symlink = die
     if point == "cleanup":
         self._empty_trash = die
-    return publish(self, today)
+    return original(self, today)
 
-store.StoreWriter.publish = dying_publish
+publish.StoreWriter.publish = dying_publish
 if point == "round":
-    store.StoreWriter.place = die  # a round's files half moved into place
+    publish.StoreWriter.place = die  # a round's files half moved into place
 if point == "part":
     parts.Batch.write = die
 if point == "rewrite":
@@ -158,7 +159,7 @@ def test_kill_9_three_times_then_the_report_equals_a_clean_collect(tmp_path, cha
 
 HOLD = r"""
 import sys
-from radiocli.aslog.store import StoreWriter
+from radiocli.aslog.publish import StoreWriter
 writer = StoreWriter(sys.argv[1])
 print("locked", flush=True)
 sys.stdin.readline()

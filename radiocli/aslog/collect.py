@@ -38,14 +38,8 @@ from typing import Any
 from radiocli.aslog.parts import Batch
 from radiocli.aslog.scan import Scan, scan
 from radiocli.aslog.sources import Candidate, Limits, candidates
-from radiocli.aslog.store import (
-    MINUTE_COLUMNS,
-    Live,
-    Store,
-    StoreBusy,
-    StoreWriter,
-    empty_tables,
-)
+from radiocli.aslog.publish import Live, StoreWriter
+from radiocli.aslog.store import MINUTE_COLUMNS, Store, StoreBusy, empty_tables
 from radiocli.aslog.verify import MAX_FILE, check_bytes
 from radiocli.errors import Problem
 from radiocli.schedule.registry import Registry, Station
