@@ -29,11 +29,10 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from radiocli.aslog.parts import Batch
 from radiocli.aslog.scan import Scan, scan
@@ -42,7 +41,11 @@ from radiocli.aslog.publish import Live, StoreWriter
 from radiocli.aslog.store import MINUTE_COLUMNS, Store, StoreBusy, empty_tables
 from radiocli.aslog.verify import MAX_FILE, check_bytes
 from radiocli.errors import Problem
-from radiocli.schedule.registry import Registry, Station
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from radiocli.schedule.registry import Registry, Station
 
 # What a file's problems make of it (the first kind that applies).
 QUARANTINE = frozenset(
@@ -287,6 +290,7 @@ class _Collect:
             return _examine(jobs)
         if self.pool is None:
             import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
             count = self.workers or min(os.cpu_count() or 1, 8)
             self.pool = ProcessPoolExecutor(

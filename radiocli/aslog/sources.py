@@ -10,16 +10,10 @@ extracted to disk here: members are read into memory, one day's log at a time.
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import lzma
 import os
 import re
 import stat
-import tarfile
 import time
-import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -300,6 +294,11 @@ def _archive_error(exc: BaseException) -> str:
 
 
 def _from_archive(path: Path, notes: list[Problem], limits: Limits) -> Iterator[Candidate]:
+    import lzma
+    import tarfile
+    import zipfile
+    import zlib
+
     found = 0
     others: list[str] = []
     try:
@@ -401,6 +400,8 @@ def _read_member(fh: Any, name: str, archive: Path, limits: Limits, meter: _Mete
 
 def _zip_members(path: Path, fh: BinaryIO, limits: Limits, notes: list[Problem]
                  ) -> Iterator[tuple[str, bytes]]:
+    import zipfile
+
     archive_size = os.fstat(fh.fileno()).st_size
     meter = _Meter(path, limits, lambda: archive_size)
     with zipfile.ZipFile(fh) as archive:
@@ -431,6 +432,11 @@ def _zip_members(path: Path, fh: BinaryIO, limits: Limits, notes: list[Problem]
 
 def _tar_members(path: Path, fh: BinaryIO, head: bytes, limits: Limits,
                  notes: list[Problem]) -> Iterator[tuple[str, bytes]]:
+    import bz2
+    import gzip
+    import lzma
+    import tarfile
+
     counted = _Counted(fh)
     raw: Any = counted
     inner: Any

@@ -81,7 +81,7 @@ CREATE TABLE IF NOT EXISTS logs (
     source_folder INTEGER NOT NULL, source_name TEXT NOT NULL, collected INTEGER NOT NULL,
     PRIMARY KEY (station, day)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS logs_part ON logs (part);
-CREATE INDEX IF NOT EXISTS logs_day ON logs (day);
+CREATE INDEX IF NOT EXISTS logs_by_day ON logs (day, station, sealed);
 CREATE TABLE IF NOT EXISTS parts (
     id INTEGER PRIMARY KEY, month TEXT NOT NULL, minutes INTEGER NOT NULL,
     events INTEGER NOT NULL, bytes INTEGER NOT NULL, generation INTEGER NOT NULL);
@@ -272,12 +272,16 @@ class Store:
         if self._db is None:
             return
         wanted = set(stations) if stations is not None else None
+        where, params = "", []
+        if wanted is not None and len(wanted) <= 500:
+            where = f" AND l.station IN ({', '.join('?' * len(wanted))})"
+            params = sorted(wanted)
         cursor = self._db.execute(
             "SELECT l.station, l.day, l.district, l.sha256, l.bytes, l.lines, l.minutes, "
             "l.events, l.sealed, l.torn, l.version, l.part, f.path, l.source_name, "
             "l.collected FROM logs l JOIN folders f ON f.id = l.source_folder "
-            "WHERE l.day BETWEEN ? AND ? ORDER BY l.station, l.day",
-            (str(start or date.min), str(end or date.max)),
+            f"WHERE l.day BETWEEN ? AND ?{where} ORDER BY l.station, l.day",
+            [str(start or date.min), str(end or date.max), *params],
         )
         for row in cursor:
             if wanted is not None and row[0] not in wanted:
@@ -290,6 +294,18 @@ class Store:
                 "part": row[11], "source": _origin(row[12], row[13]),
                 "collected": _iso(row[14]), "status": "ok",
             }
+
+    def log_counts(self, start: date | None = None, end: date | None = None
+                   ) -> dict[str, tuple[int, int]]:
+        """Per station, the logs collected within [start, end] and how many of them
+        lack their sealed line: station -> (logs, unsealed). One query, whatever the
+        number of files."""
+        if self._db is None:
+            return {}
+        return {station: (n, unsealed) for station, n, unsealed in self._db.execute(
+            "SELECT station, count(*), count(*) - sum(sealed) FROM logs "
+            "WHERE day BETWEEN ? AND ? GROUP BY station",
+            (str(start or date.min), str(end or date.max)))}
 
     def set_aside(self, start: date | None = None, end: date | None = None,
                   kinds: Collection[str] | None = None) -> list[dict[str, Any]]:

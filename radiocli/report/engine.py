@@ -144,15 +144,15 @@ class Engine:
                            f"Nhật ký của {len(names)} đài không có trong danh mục không được tính: ",
                            f"Logs of {len(names)} station(s) not in the registry are not counted: ")
                          + ", ".join(names[:10]))
-        files = [e for e in self.store.files.values() if within(e) and e["station"] in wanted]
-        truncated = [e for e in files if not e.get("sealed")]
+        counts = {st: c for st, c in self.store.log_counts(start, end).items() if st in wanted}
+        truncated = sum(unsealed for _n, unsealed in counts.values())
         if truncated:
             notes.append(H(lang,
-                           f"{len(truncated)} tệp nhật ký không có dòng niêm phong (có thể bị "
+                           f"{truncated} tệp nhật ký không có dòng niêm phong (có thể bị "
                            "cắt cụt); các dòng có trong tệp vẫn được tính.",
-                           f"{len(truncated)} log file(s) lack their sealed line (possibly "
+                           f"{truncated} log file(s) lack their sealed line (possibly "
                            "truncated); the lines present are counted."))
-        have = {e["station"] for e in files}
+        have = set(counts)
         silent = sorted(wanted - have)
         if silent:
             notes.append(H(lang,
@@ -274,7 +274,7 @@ def station_report(engine: Engine, station: str, start: date, end: date,
             "WHERE station = ? AND day BETWEEN ? AND ? GROUP BY day", [station, start, end]
         ).fetchall()
     }
-    files = {e["date"]: e for e in engine.store.files.values() if e["station"] == station}
+    files = {e["date"]: e for e in engine.store.logs(start, end, [station])}
     rows = []
     day = start
     while day <= end:
