@@ -1,21 +1,22 @@
 #!/usr/bin/env python3
 """Crash-safety of `logs collect` under kill -9 (issue 11, item 1).
 
-Two stores get the same two collects: first the stations' early copies of their days
-(each file cut to the first half of its lines, not sealed yet), then the full logs
-(which replace those copies, and their Parquet rows) plus stations not seen before.
+A store gets two collects: first the stations' early copies of their days (each file
+cut to the first half of its lines, not sealed yet), then the full logs (which replace
+those copies, and their Parquet rows) plus stations not seen before. The clean store
+gets both undisturbed. For each of the seeded kill moments, a copy of the store as it
+was before the second collect gets that collect killed with SIGKILL at that moment,
+then again (at another moment) while the next one cleans up after the first, then one
+that runs to the end.
 
-- the clean store: both collects run undisturbed;
-- the chaos store: the second collect is killed with SIGKILL at seeded moments, and
-  started again each time; after the kills one more collect runs to the end.
+Checked, for every kill:
 
-Checked:
-
-- after every kill, `report summary` over the chaos store equals either the state
-  before the second collect or the state after it, exactly (all or nothing);
+- `report summary` over the killed store equals either the state before the second
+  collect or the state after it, exactly (all or nothing);
 - after the final collect, `report summary` equals the clean store's, exactly;
 - nothing unpublished is left: no ``.pending``, no ``.incoming/``, at most two
-  generations, and the files under raw/ are exactly those the catalog names.
+  generations, the files under raw/ are exactly those the catalog names, and the
+  published folders hold exactly the catalog's parts.
 
     .venv/bin/python benchmarks/chaos_collect.py [--home /tmp/store-bench]
         [--stations 120] [--kills 20] [--seed 11]
@@ -186,38 +187,53 @@ def chaos(work: Path, logs: Path, *, stations: int, kills: int, seed: int,
     home.mkdir(parents=True, exist_ok=True)
     early, full = stage(logs, work, stations)
     result = Result()
-    clean, store = work / "clean", work / "chaos"
+    clean, before = work / "clean", work / "before"
     collect(home, early, clean)
+    shutil.copytree(clean, before, symlinks=True)  # the state the second collect starts from
     result.second_collect = collect(home, full, clean)
     result.clean = totals(home, clean, period)
-    collect(home, early, store)
-    result.before = totals(home, store, period)
+    result.before = totals(home, before, period)
     # kill moments: seeded, spread over the time the second collect works (after the
     # start-up that any command pays, measured with a collect of nothing)
     (work / "nothing").mkdir()
     fixed = collect(home, work / "nothing", work / "nothing-store")
     low = min(0.8 * fixed, 0.5 * result.second_collect)
     moments = sorted(rng.uniform(low, result.second_collect * 1.05) for _ in range(kills))
+    # each kill on a store as it was before the second collect; after it, a first
+    # kill's debris: a second collect killed while it cleans up, then one to the end
+    store = work / "chaos"
     for n, moment in enumerate(moments, 1):
-        proc = subprocess.Popen(radiocli("--home", str(home), "logs", "collect", str(full),
-                                         "--into", str(store)),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            proc.wait(timeout=moment)
-            result.finished_before_kill += 1
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-            result.kills += 1
-        state = totals(home, store, period)
-        if state not in (result.before, result.clean):
-            result.between.append(f"kill {n} at {moment:.2f} s: {state}")
+        shutil.rmtree(store, ignore_errors=True)
+        shutil.copytree(before, store, symlinks=True)
+        states = []
+        for at in (moment, rng.uniform(low, result.second_collect)):
+            proc = subprocess.Popen(radiocli("--home", str(home), "logs", "collect", str(full),
+                                             "--into", str(store)),
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                proc.wait(timeout=at)
+                result.finished_before_kill += 1
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+                result.kills += 1
+            state = totals(home, store, period)
+            states.append("before" if state == result.before else
+                          "after" if state == result.clean else f"NEITHER {state}")
+            if state not in (result.before, result.clean):
+                result.between.append(f"kill {n} at {at:.2f} s: {state}")
+        collect(home, full, store)
+        final = totals(home, store, period)
+        left = leftovers(store)
+        if final != result.clean:
+            result.between.append(f"kill {n}: after the final collect {final}")
+        result.leftovers += [f"kill {n}: {x}" for x in left]
+        result.final = final
         if log:
-            print(f"kill {n}/{kills} at {moment:5.2f} s: report {state[0]:,} sessions, "
-                  f"{state[1] / 60:,.1f} minutes", flush=True)
-    collect(home, full, store)
-    result.final = totals(home, store, period)
-    result.leftovers = leftovers(store)
+            print(f"kill {n}/{kills} at {moment:5.2f} s, then again while it recovers: the "
+                  f"report saw {states[0]}, then {states[1]}; after a final collect "
+                  f"{'= clean' if final == result.clean else final}, leftovers {len(left)}",
+                  flush=True)
     result.seconds = time.monotonic() - started
     return result
 

@@ -184,7 +184,9 @@ def test_seal_before_and_seal_stale(tmp_path):
 
 def test_core_does_not_import_click_or_rich():
     code = (
-        "import sys, radiocli.aslog, radiocli.aslog.verify, radiocli.aslog.reader;"
+        "import sys, radiocli.aslog, radiocli.aslog.verify, radiocli.aslog.reader, "
+        "radiocli.aslog.collect, radiocli.aslog.store, radiocli.aslog.publish, "
+        "radiocli.aslog.sources, radiocli.aslog.parts, radiocli.aslog.scan;"
         "assert 'click' not in sys.modules and 'rich' not in sys.modules, sys.modules.keys()"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -485,7 +485,7 @@ class _Round:
         first = errors[0] if errors else Problem(cand.origin, 0, 0, "not as the writer writes it")
         for p in errors[:3]:
             result.note(Problem(cand.origin, p.line, 0, p.message,
-                                f"set apart in {path}", p.code))
+                                f"set apart in {self.writer.root / path}", p.code))
         self.writer.record_aside(kind=kind, station=cand.station, day=day, sha256=out.sha256,
                                  size=out.size, path=path, source=cand.origin,
                                  code=first.code, message=first.message,

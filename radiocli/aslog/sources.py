@@ -318,8 +318,8 @@ def _from_archive(path: Path, notes: list[Problem], limits: Limits) -> Iterator[
                 yield cand
     except ArchiveLimit as exc:
         notes.append(Problem(exc.where, 0, 0, exc.message,
-                             "if the archive is genuine, raise the limit (logs collect "
-                             "--max-unpacked, --max-ratio, --archive-timeout)",
+                             "if the archive is genuine, raise the limits: --max-unpacked, "
+                             "--max-ratio, --archive-timeout",
                              "archive-limit"))
         return
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zipfile.LargeZipFile,
