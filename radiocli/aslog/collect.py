@@ -558,11 +558,11 @@ def collect(
     return result
 
 
-def gaps(store: StoreWriter | Store, stations: set[str] | None = None,
+def gaps(writer: StoreWriter, stations: set[str] | None = None,
          limit: int = 100) -> dict[str, list[str]]:
     """Missing days inside each station's collected range: station -> days (at most
     ``limit`` per station), for ``stations`` (all when None)."""
-    db = store.db if isinstance(store, StoreWriter) else store._db
+    db = writer.db
     if db is None:
         return {}
     out: dict[str, list[str]] = {}

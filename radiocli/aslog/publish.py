@@ -39,9 +39,9 @@ from radiocli.aslog.store import (
     SCHEMA,
     TABLES,
     StoreBusy,
-    _connect,
-    _meta,
-    _origin,
+    connect_catalog,
+    meta_value,
+    origin_text,
     generation_dir,
     part_name,
     raw_path,
@@ -112,22 +112,21 @@ class StoreWriter:
         self._con: Any = None
         try:
             self.legacy = self._migrate()
-            self.db = _connect(self.root / CATALOG, write=True)
+            self.db = connect_catalog(self.root / CATALOG, write=True)
             self._init_schema()
-            self.generation = int(_meta(self.db, "generation", "0"))
-            self.store_id = _meta(self.db, "store")
+            self.generation = int(meta_value(self.db, "generation", "0"))
+            self.store_id = meta_value(self.db, "store")
             self._recover()
             self.db.execute("BEGIN IMMEDIATE")
         except BaseException:
             self.close()
             raise
-        self.next_part = int(_meta(self.db, "next_part", "1"))
+        self.next_part = int(meta_value(self.db, "next_part", "1"))
         self.new_generation = generation_dir(self.root, self.generation + 1)
         self.incoming = self.root / INCOMING / str(os.getpid())
         self._pending_fd: int | None = None
         self._folders: dict[str, int] = {}
         self._dropped: dict[int, set[tuple[str, str]]] = {}  # part -> keys to drop
-        self._trash: list[str] = []
         self._changed = False
         self.published = False
 
@@ -139,13 +138,13 @@ class StoreWriter:
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 self.db.execute(statement)
-        if not _meta(self.db, "format"):
+        if not meta_value(self.db, "format"):
             self.db.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("format", str(FORMAT)), ("store", uuid.uuid4().hex[:8]), ("generation", "0"),
                 ("next_part", "1")])
-        elif _meta(self.db, "format") != str(FORMAT):
+        elif meta_value(self.db, "format") != str(FORMAT):
             self.db.execute("ROLLBACK")
-            raise LogError(f"{self.root}: the store has format {_meta(self.db, 'format')}, "
+            raise LogError(f"{self.root}: the store has format {meta_value(self.db, 'format')}, "
                            f"this radiocli reads format {FORMAT}; use a newer radiocli")
         self.db.execute("COMMIT")
 
@@ -302,7 +301,7 @@ class StoreWriter:
                 f"WHERE {where}", params):
                 out[(row[0], row[1])] = Live(row[0], row[1], row[2], bytes(row[3]).hex(),
                                              bool(row[4]), row[5], row[6],
-                                             _origin(row[7], row[8]))
+                                             origin_text(row[7], row[8]))
         return out
 
     def aside_has(self, kind: str, station: str, day: str, sha256: str) -> bool:
@@ -501,7 +500,7 @@ class StoreWriter:
         """Make everything recorded durable and visible in one step. Returns whether
         a new generation was published."""
         assert self.db is not None
-        parts_changed = self._dropped or self.next_part != int(_meta(self.db, "next_part", "1"))
+        parts_changed = self._dropped or self.next_part != int(meta_value(self.db, "next_part", "1"))
         if parts_changed:
             self._rewrite_parts()
             self._compact(today)

@@ -104,7 +104,7 @@ class StoreBusy(LogError):
     """Another collect is writing the store."""
 
 
-def _connect(path: Path, *, write: bool) -> sqlite3.Connection:
+def connect_catalog(path: Path, *, write: bool) -> sqlite3.Connection:
     try:
         if write:
             db = sqlite3.connect(path, isolation_level=None, timeout=60)
@@ -124,7 +124,7 @@ def _connect(path: Path, *, write: bool) -> sqlite3.Connection:
                        "aside and collect the logs again") from exc
 
 
-def _meta(db: sqlite3.Connection, key: str, default: str = "") -> str:
+def meta_value(db: sqlite3.Connection, key: str, default: str = "") -> str:
     try:
         row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     except sqlite3.OperationalError:  # a catalog being created
@@ -143,7 +143,7 @@ def _iso(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
-def _origin(folder: str, name: str) -> str:
+def origin_text(folder: str, name: str) -> str:
     """Where a file came from: ``<folder>/<name>``, or ``<archive>:<member>``."""
     if folder.endswith(":"):
         return folder + name
@@ -182,13 +182,13 @@ class Store:
                     f"upgrade it with: radiocli logs collect <logs> --into {self.root}"
                 )
             return
-        self._db = _connect(path, write=False)
+        self._db = connect_catalog(path, write=False)
         for _attempt in range(20):
             # one read transaction from here to close(): the catalog as it was when the
             # generation was read, whatever collects publish meanwhile
             self._db.execute("BEGIN")
-            self.generation = int(_meta(self._db, "generation", "0"))
-            self.store_id = _meta(self._db, "store")
+            self.generation = int(meta_value(self._db, "generation", "0"))
+            self.store_id = meta_value(self._db, "store")
             if self.generation == 0 or self._hold_generation():
                 return
             self._db.execute("ROLLBACK")
@@ -291,7 +291,7 @@ class Store:
                 "sha256": bytes(row[3]).hex(), "bytes": row[4], "lines": row[5],
                 "minutes": row[6], "events": row[7], "sealed": bool(row[8]),
                 "torn": bool(row[9]), "path": raw_path(row[2], row[0], row[1], row[10]),
-                "part": row[11], "source": _origin(row[12], row[13]),
+                "part": row[11], "source": origin_text(row[12], row[13]),
                 "collected": _iso(row[14]), "status": "ok",
             }
 
