@@ -150,7 +150,7 @@ def test_kill_9_three_times_then_the_report_equals_a_clean_collect(tmp_path, cha
     print(result.report())
     assert result.kills + result.finished_before_kill == 6  # each kill, then one in recovery
     assert not result.between, result.between
-    assert result.final == result.clean
+    assert result.final == result.clean and result.healed == result.trials == 3
     assert result.clean != result.before
     assert result.leftovers == []
 
