@@ -56,7 +56,8 @@ def main() -> int:
     report = json.loads(out.stdout)
     started = time.perf_counter()
     spark = (SparkSession.builder.master("local[2]").appName("radiocli-store")
-             .config("spark.ui.enabled", "false").getOrCreate())
+             .config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false").getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     try:
         minutes = spark.read.parquet(str(store / "minutes"))
