@@ -184,7 +184,9 @@ def test_seal_before_and_seal_stale(tmp_path):
 
 def test_core_does_not_import_click_or_rich():
     code = (
-        "import sys, radiocli.aslog, radiocli.aslog.verify, radiocli.aslog.reader;"
+        "import sys, radiocli.aslog, radiocli.aslog.verify, radiocli.aslog.reader, "
+        "radiocli.aslog.collect, radiocli.aslog.store, radiocli.aslog.publish, "
+        "radiocli.aslog.sources, radiocli.aslog.parts, radiocli.aslog.scan;"
         "assert 'click' not in sys.modules and 'rich' not in sys.modules, sys.modules.keys()"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -440,3 +442,109 @@ def test_reader_numbers_lines_and_hashes_huge_ones(tmp_path):
     assert "too long" in lines[1].error
     assert lines[1].digest == hashlib.sha256(big).hexdigest()[:32]
     assert lines[2].torn and not lines[0].torn
+
+
+# --- a late write after the seal, and the fast reader against the careful one -----------
+
+
+def test_a_late_write_reopens_the_day_and_the_next_seal_closes_it(tmp_path):
+    path = write_day(tmp_path)
+    book = LogBook(tmp_path)  # another run: the day is sealed on disk
+    book.event("00001", "end", at(23, 59, 58), at(17), PROGRAM, OCC, "normal")
+    book.seal("00001", DAY)
+    book.close()
+    lines = lines_of(path)
+    assert json.loads(lines[-1])["event"] == "sealed" and json.loads(lines[-1])["lines"] == 53
+    assert verify_file(path) == []  # two sealed lines; the last one closes the day
+
+
+def sample_day(root: Path) -> bytes:
+    """A day with a preemption, segments, a missed program and text to escape."""
+    book = LogBook(root, durable=False)
+    start = at(6, 0, 0, 12)
+    book.event("00001", "start", start, at(6), PROGRAM, OCC, "normal")
+    book.minutes("00001", start, at(6, 10, 20), PROGRAM, OCC, "normal",
+                 segments=((start, 0), (at(6, 4, 30), 1)))
+    book.event("00001", "preempted", at(6, 10, 20), at(6), PROGRAM, OCC, "normal",
+               "preempted-by: khẩn@2021-08-02T06:10")
+    book.event("00001", "start", at(6, 10, 20), at(6, 10), "khẩn", "khẩn@2021-08-02T06:10",
+               "emergency")
+    book.minutes("00001", at(6, 10, 20), at(6, 12, 5), "khẩn", "khẩn@2021-08-02T06:10",
+                 "emergency")
+    book.event("00001", "end", at(6, 12, 5), at(6, 10), "khẩn", "khẩn@2021-08-02T06:10",
+               "emergency")
+    book.event("00001", "resumed", at(6, 12, 5), at(6), PROGRAM, OCC, "normal")
+    book.minutes("00001", at(6, 12, 5), at(6, 20), PROGRAM, OCC, "normal")
+    book.event("00001", "end", at(6, 20), at(6), PROGRAM, OCC, "normal")
+    book.event("00001", "missed", at(11), at(11), "tin", "tin@2021-08-02T11:00", "normal",
+               'offline: "quoted" \\ text')
+    book.seal("00001", DAY)
+    book.close()
+    return (root / "00001" / "2021-08-02.jsonl").read_bytes()
+
+
+EDITS = ("drop", "double", "swap", "flip", "insert", "cut", "seconds", "rechain-double")
+
+
+def mutate(data: bytes, edit: str, i: int, j: int, byte: int) -> bytes:
+    from radiocli.aslog.format import line_hash
+
+    lines = data.split(b"\n")[:-1]
+    i %= len(lines)
+    j %= len(lines)
+    if edit == "drop":
+        del lines[i]
+    elif edit == "double":
+        lines.insert(i, lines[i])
+    elif edit == "swap":
+        lines[i], lines[j] = lines[j], lines[i]
+    elif edit == "flip":
+        raw = bytearray(lines[i])
+        raw[j % len(raw)] = byte
+        lines[i] = bytes(raw)
+    elif edit == "insert":
+        lines.insert(i, bytes([byte]) * (j % 7 + 1))
+    elif edit == "cut":
+        return data[: (i * 97 + j) % len(data)]
+    elif edit == "seconds":
+        lines[i] = lines[i].replace(b'"seconds":60', f'"seconds":{byte % 70}'.encode())
+    elif edit == "rechain-double":  # a forger: a minute line twice, the chain made again
+        if b'"minute"' not in lines[i]:
+            return data
+        lines.insert(i, lines[i])
+        prev = genesis("00001", DAY)
+        out = []
+        for line in lines:
+            obj = json.loads(line)
+            obj["prev"] = prev
+            if obj.get("event") == "sealed":
+                obj["lines"] = len(out)
+            text = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+            out.append(text)
+            prev = line_hash(text)
+        lines = out
+    return b"\n".join(lines) + b"\n"
+
+
+def test_the_fast_reader_accepts_exactly_what_the_careful_one_accepts(tmp_path):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from radiocli.aslog.scan import scan
+    from radiocli.aslog.verify import _check_lines
+
+    good = sample_day(tmp_path)
+    found = scan(good, "00001", DAY)
+    assert found.clean and found.sealed and found.minutes == 22 and found.events == 8
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.sampled_from(EDITS), st.integers(0, 400), st.integers(0, 400),
+           st.integers(0, 255))
+    def agree(edit, i, j, byte):
+        data = mutate(good, edit, i, j, byte)
+        careful = _check_lines(data, Path("x"), "00001", DAY, None)
+        errors = {p.code for p in careful.problems
+                  if p.severity == "error" and p.code not in ("torn", "truncated")}
+        assert scan(data, "00001", DAY).clean == (not errors), (edit, errors)
+
+    agree()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from radiocli.aslog import writer as aslog_writer
+from radiocli.aslog import durable as aslog_files
 from radiocli.aslog.verify import verify_tree
 from radiocli.home import Home
 from radiocli.play.clock import FakeClock
@@ -135,7 +135,7 @@ def test_log_folder_fault_playout_goes_on_and_the_log_catches_up(tmp_path, case,
     expected = reference(tmp_path)
     clock = FakeClock(T0)
     fault = Fault(code)
-    monkeypatch.setattr(aslog_writer, "os", fault.module())
+    monkeypatch.setattr(aslog_files, "os", fault.module())
     d = start(tmp_path / "faulty", clock)
     logs = tmp_path / "faulty/home/logs/00001"
     path = logs / "2030-01-01.jsonl"

@@ -1,79 +1,73 @@
 """Collect as-run logs from stations into one store a district (or a cluster) reads.
 
-Store layout (docs/reports.md)::
+:func:`collect` walks the sources (:mod:`radiocli.aslog.sources`), reads and checks
+each new file once (:mod:`radiocli.aslog.scan`, in worker processes when there are
+many), decides where it goes, and writes the accepted lines as Parquet parts
+(:mod:`radiocli.aslog.parts`); the store (:mod:`radiocli.aslog.store`) publishes all
+of it in one step at the end, or none of it.
 
-    STORE/raw/district=<code>/station=<code>/date=<YYYY-MM-DD>.jsonl   the logs, as sent
-    STORE/minutes/district=<code>/batch-<n>.parquet                    minute lines
-    STORE/events/district=<code>/batch-<n>.parquet                     event lines
-    STORE/unknown/station=<code>/date=<YYYY-MM-DD>.jsonl               not in the registry
-    STORE/rejected/station=<code>/date=<YYYY-MM-DD>.jsonl.<n>          chain broken
-    STORE/conflicts/station=<code>/date=<YYYY-MM-DD>.jsonl.<n>         a second, different copy
-    STORE/catalog.json                                                 what is where
+Rules (docs/store.md):
 
-Rules: the same file twice adds nothing; a chain-consistent prefix of a file already
-collected is skipped and a longer version replaces the shorter one (its columnar rows
-too); a different file for the same station and day is set aside under conflicts/ and
-the first one kept. The Parquet copy always holds exactly the rows of ``raw/``.
+- the same bytes twice add nothing; an unchanged source file is not even read again;
+- a copy that is a prefix of the one collected is an older copy, skipped; a longer
+  copy that continues an unsealed day replaces it (its Parquet rows too);
+- once a day's sealed copy is collected, it stays: any different copy is set apart
+  under ``conflicts/`` with a note;
+- files that do not parse as a log go to ``quarantine/``, files whose chain or values
+  are broken to ``rejected/``, files with a minute written twice within an occurrence
+  (or more than 60 seconds on air in a minute) to ``duplicates/``, logs of stations
+  the registry does not know to ``unknown/``; each is reported, none is counted;
+- control characters in text are kept in the raw copy and replaced in the columns.
+
+Memory does not grow with the number of files: sources are walked as a stream and
+handled in rounds of bounded size; the catalog is SQLite.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import shutil
-import tarfile
-import zipfile
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, UTC
-from pathlib import Path, PurePosixPath
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from radiocli.aslog.format import FILE_RE, valid_station
-from radiocli.aslog.verify import FileCheck, check_file
-from radiocli.errors import LogError, Problem
-from radiocli.schedule.registry import Registry
+from radiocli.aslog.parts import Batch
+from radiocli.aslog.scan import Scan, scan
+from radiocli.aslog.sources import Candidate, Limits, candidates
+from radiocli.aslog.publish import Live, StoreWriter
+from radiocli.aslog.store import MINUTE_COLUMNS, Store, StoreBusy, empty_tables
+from radiocli.aslog.verify import MAX_FILE, check_bytes
+from radiocli.errors import Problem
 
-CATALOG = "catalog.json"
-MAX_MEMBER = 256 << 20  # archive members larger than this are refused
-# Problems that mean the chain cannot be trusted: such files are kept apart.
-TAMPERED = frozenset(
-    {
-        "edited",
-        "removed",
-        "inserted",
-        "reordered",
-        "wrong-station",
-        "wrong-day",
-        "format",
-        "unknown-keys",
-        "missing-keys",
-        "keys",
-        "value",
-        "unreadable",
-        "encoding",
-        "empty",
-    }
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from radiocli.schedule.registry import Registry, Station
+
+# What a file's problems make of it (the first kind that applies).
+QUARANTINE = frozenset(
+    {"empty", "unreadable", "encoding", "keys", "unknown-keys", "missing-keys", "name"}
 )
+REJECT = frozenset(
+    {"edited", "removed", "inserted", "reordered", "wrong-station", "wrong-day", "format",
+     "value"}
+)
+DUPLICATE = frozenset({"duplicate", "overlap"})
+TAMPERED = QUARANTINE | REJECT | DUPLICATE  # (format 1 name)
+# Problems with a source itself (not with a log in it): `logs collect` exits 1.
+SOURCE_PROBLEMS = frozenset(
+    {"missing", "unreadable", "source", "bad-archive", "archive-limit", "unsafe-member",
+     "too-large", "symlink", "no-logs"}
+)
+ROUND_FILES = 2048  # files examined per round (what a round holds bounds the memory)
+ROUND_BYTES = 64 << 20  # ... or bytes
+MAX_NOTES = 1000  # notes kept in the result; the rest are counted
 
-
-@dataclass
-class Candidate:
-    station: str
-    day: date
-    origin: str  # where it came from, for messages
-    path: Path | None = None  # a file on disk (folders)
-    data: bytes | None = None  # bytes (archive members)
-    size: int = 0
-    mtime_ns: int = 0
-
-    def read(self) -> bytes:
-        if self.data is not None:
-            return self.data
-        assert self.path is not None
-        return self.path.read_bytes()
+Progress = Callable[[int, int], None]
+DEFAULT_LIMITS = Limits()
 
 
 @dataclass
@@ -84,215 +78,441 @@ class CollectResult:
     older: int = 0  # a shorter copy of a file already collected
     conflicts: int = 0
     rejected: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
     unknown: int = 0
     truncated: int = 0
+    escaped: int = 0  # logs whose text had control characters (replaced in the columns)
+    in_progress: int = 0  # today's files with no complete line yet (left for later)
+    broken: int = 0  # sources, archives or files that could not be read as given
     minutes: int = 0
     events: int = 0
     notes: list[Problem] = field(default_factory=list)
+    notes_left_out: int = 0
     gaps: dict[str, list[str]] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "added": self.added,
-            "replaced": self.replaced,
-            "unchanged": self.unchanged,
-            "older": self.older,
-            "conflicts": self.conflicts,
-            "rejected": self.rejected,
-            "unknown": self.unknown,
-            "truncated": self.truncated,
-            "minutes": self.minutes,
-            "events": self.events,
-            "gaps": self.gaps,
-            "notes": [p.as_dict() for p in self.notes],
-        }
+    COUNTS = ("added", "replaced", "unchanged", "older", "conflicts", "rejected",
+              "quarantined", "duplicates", "unknown", "truncated", "escaped", "in_progress",
+              "broken", "minutes", "events")
 
-
-# --- the store --------------------------------------------------------------------------
-
-
-class Store:
-    """A collect store folder and its catalog."""
-
-    def __init__(self, root: Path | str) -> None:
-        self.root = Path(root)
-        self.catalog: dict[str, Any] = {"format": 1, "files": {}, "sources": {}, "batches": 0}
-        path = self.root / CATALOG
-        if path.is_file():
-            try:
-                self.catalog = json.loads(path.read_text(encoding="utf-8"))
-            except (ValueError, OSError, UnicodeDecodeError) as exc:
-                raise LogError(
-                    f"{path}: the store's catalog is unreadable ({exc}); "
-                    "move the store aside and collect again"
-                ) from exc
-        self.files: dict[str, dict[str, Any]] = self.catalog.setdefault("files", {})
-        self.sources: dict[str, list[int]] = self.catalog.setdefault("sources", {})
-
-    @property
-    def minutes_glob(self) -> str:
-        return str(self.root / "minutes" / "*" / "*.parquet")
-
-    @property
-    def events_glob(self) -> str:
-        return str(self.root / "events" / "*" / "*.parquet")
-
-    def has_data(self) -> bool:
-        return any(f.get("status") == "ok" for f in self.files.values())
-
-    def save(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o750)
-        tmp = self.root / (CATALOG + ".tmp")
-        tmp.write_text(json.dumps(self.catalog, ensure_ascii=False, indent=0), encoding="utf-8")
-        os.replace(tmp, self.root / CATALOG)
-
-    def raw_path(self, district: str, station: str, day: str) -> Path:
-        return self.root / "raw" / f"district={district}" / f"station={station}" / f"date={day}.jsonl"
-
-    def aside(self, kind: str, station: str, day: str) -> Path:
-        folder = self.root / kind / f"station={station}"
-        folder.mkdir(parents=True, exist_ok=True, mode=0o750)
-        n = 1
-        while (folder / f"date={day}.jsonl.{n}").exists():
-            n += 1
-        return folder / f"date={day}.jsonl.{n}"
-
-
-# --- sources ----------------------------------------------------------------------------
-
-
-def _identity(parent: str, name: str) -> tuple[str, date] | None:
-    if name.startswith("date="):
-        name = name[5:]
-    match = FILE_RE.match(name)
-    if not match:
-        return None
-    if parent.startswith("station="):
-        parent = parent[8:]
-    if not valid_station(parent):
-        return None
-    try:
-        return parent, date.fromisoformat(match.group(1))
-    except ValueError:
-        return None
-
-
-def candidates(source: Path, notes: list[Problem]) -> Iterator[Candidate]:
-    """Log files in a folder (station folder, logs folder, store) or an archive."""
-    if not source.exists():
-        notes.append(Problem(str(source), 0, 0, "no such file or folder", code="missing"))
-        return
-    if source.is_file():
-        name = source.name.lower()
-        if name.endswith((".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")):
-            yield from _from_tar(source, notes)
-        elif name.endswith(".zip"):
-            yield from _from_zip(source, notes)
+    def note(self, problem: Problem) -> None:
+        if problem.severity == "error" and problem.code in SOURCE_PROBLEMS:
+            self.broken += 1
+        if len(self.notes) < MAX_NOTES:
+            self.notes.append(problem)
         else:
-            found = _identity(source.parent.name, source.name)
-            if found is None:
-                notes.append(Problem(str(source), 0, 0, "not an as-run log or archive",
-                                     "give station folders, a logs folder or .tar/.zip",
-                                     "source"))
-                return
-            stat = source.stat()
-            yield Candidate(found[0], found[1], str(source), path=source, size=stat.st_size,
-                            mtime_ns=stat.st_mtime_ns)
-        return
-    skip = {"minutes", "events", "conflicts", "rejected", ".staging"}
-    for folder, dirs, files in os.walk(source):
-        dirs[:] = sorted(d for d in dirs if d not in skip and not d.startswith("."))
-        parent = os.path.basename(folder)
-        for name in sorted(files):
-            found = _identity(parent, name)
-            if found is None:
-                continue
-            path = Path(folder) / name
-            try:
-                stat = path.lstat()
-            except OSError:
-                continue
-            if not path.is_file() or path.is_symlink():
-                continue
-            yield Candidate(found[0], found[1], str(path), path=path, size=stat.st_size,
-                            mtime_ns=stat.st_mtime_ns)
+            self.notes_left_out += 1
+
+    @property
+    def set_apart(self) -> int:
+        return self.conflicts + self.rejected + self.quarantined + self.duplicates + self.unknown
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {name: getattr(self, name) for name in self.COUNTS}
+        out["gaps"] = self.gaps
+        out["notes"] = [p.as_dict() for p in self.notes]
+        out["notes_left_out"] = self.notes_left_out
+        return out
 
 
-def _safe_member(name: str, archive: Path, notes: list[Problem]) -> bool:
-    pure = PurePosixPath(name.replace("\\", "/"))
-    if pure.is_absolute() or name.startswith(("/", "\\")) or ".." in pure.parts or (
-        len(name) > 1 and name[1] == ":"
-    ):
-        notes.append(Problem(f"{archive}:{name}", 0, 0,
-                             "archive member with an absolute path or '..' refused",
-                             "archives must hold relative paths only", "unsafe-member"))
-        return False
-    return True
+# --- examining files (in worker processes) ----------------------------------------------
 
 
-def _member_candidate(name: str, data: bytes, archive: Path) -> Candidate | None:
-    parts = PurePosixPath(name).parts
-    if len(parts) < 2:
-        return None
-    found = _identity(parts[-2], parts[-1])
-    if found is None:
-        return None
-    return Candidate(found[0], found[1], f"{archive}:{name}", data=data, size=len(data))
+@dataclass
+class _Job:
+    index: int
+    path: str | None
+    data: bytes | None
+    station: str
+    day: date
+    origin: str
+    known: str  # sha256 of the collected copy, "" when none
+    incoming: str
+    today: date | None
 
 
-def _from_tar(path: Path, notes: list[Problem]) -> Iterator[Candidate]:
+@dataclass
+class _Outcome:
+    index: int
+    sha256: str = ""
+    size: int = 0
+    found: Scan | None = None  # None when the file is not clean
+    problems: list[Problem] = field(default_factory=list)
+    error: str = ""
+    same: bool = False
+
+
+def _worker_init(parent: int) -> None:
+    """A worker dies with the collect that started it (Linux: PR_SET_PDEATHSIG), so a
+    collect killed with -9 leaves no worker behind."""
     try:
-        with tarfile.open(path) as tar:
-            for member in tar:
-                if not _safe_member(member.name, path, notes):
-                    continue
-                if not member.isfile():
-                    continue
-                if member.size > MAX_MEMBER:
-                    notes.append(Problem(f"{path}:{member.name}", 0, 0,
-                                         "archive member too large, skipped", code="too-large"))
-                    continue
-                fh = tar.extractfile(member)
-                if fh is None:
-                    continue
-                cand = _member_candidate(member.name, fh.read(), path)
-                if cand is not None:
-                    yield cand
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        notes.append(Problem(str(path), 0, 0, f"cannot read the archive: {exc}",
-                             code="bad-archive"))
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
 
 
-def _from_zip(path: Path, notes: list[Problem]) -> Iterator[Candidate]:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
-                if not _safe_member(info.filename, path, notes) or info.is_dir():
-                    continue
-                if info.file_size > MAX_MEMBER:
-                    notes.append(Problem(f"{path}:{info.filename}", 0, 0,
-                                         "archive member too large, skipped", code="too-large"))
-                    continue
-                cand = _member_candidate(info.filename, archive.read(info), path)
-                if cand is not None:
-                    yield cand
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        notes.append(Problem(str(path), 0, 0, f"cannot read the archive: {exc}",
-                             code="bad-archive"))
+def _examine(jobs: list[_Job]) -> list[_Outcome]:
+    return [_examine_one(job) for job in jobs]
 
 
-# --- collecting -------------------------------------------------------------------------
+def _examine_one(job: _Job) -> _Outcome:
+    out = _Outcome(job.index)
+    data = job.data
+    if data is None:
+        assert job.path is not None
+        try:
+            with open(job.path, "rb") as fh:
+                data = fh.read(MAX_FILE + 1)
+        except OSError as exc:
+            out.error = f"cannot read: {exc.strerror or exc}"
+            return out
+    out.size = len(data)
+    if len(data) > MAX_FILE:
+        out.error = "too-large"
+        return out
+    out.sha256 = hashlib.sha256(data).hexdigest()
+    if out.sha256 == job.known:
+        out.same = True
+        return out
+    found = scan(data, job.station, job.day)
+    if found.clean:
+        out.found = found
+    else:
+        out.problems = check_bytes(data, job.station, job.day, today=job.today,
+                                   path=job.origin).problems
+        out.found = None
+    with open(job.incoming, "wb") as fh:
+        fh.write(data)
+    return out
+
+
+# --- one collect --------------------------------------------------------------------------
 
 
 def _content(data: bytes) -> bytes:
     """The complete lines of a file (a torn tail does not count when comparing copies)."""
-    cut = data.rfind(b"\n") + 1
-    return data[:cut]
+    return data[: data.rfind(b"\n") + 1]
 
 
-def _check(args: tuple[str, str, str, date | None]) -> FileCheck:
-    path, station, day, today = args
-    return check_file(Path(path), today=today, station=station, day=date.fromisoformat(day))
+class _Collect:
+    def __init__(self, writer: StoreWriter, registry: Registry, result: CollectResult,
+                 today: date | None, workers: int, progress: Progress | None,
+                 limits: Limits) -> None:
+        self.writer = writer
+        self.registry = registry
+        self.result = result
+        self.today = today
+        self.workers = workers
+        self.progress = progress
+        self.limits = limits
+        self.ever = registry.ever()
+        self.stations: dict[date, dict[str, Station]] = {}
+        self.round: list[Candidate] = []
+        self.round_bytes = 0
+        self.done = 0
+        self.total = 0
+        self.pool: Executor | None = None
+        self.collected = int(time.time())
+        self.incoming = writer.incoming
+        self.incoming.mkdir(parents=True, exist_ok=True)
+        self.touched: set[str] = set()
+
+    # walking ---------------------------------------------------------------------------
+
+    def run(self, sources: list[Path]) -> None:
+        notes: list[Problem] = []
+        if self.progress is not None:
+            self.total = self._count(sources)
+        for source in sources:
+            for cand in candidates(source, notes, seen_in=self.writer.seen_in,
+                                   limits=self.limits):
+                self._drain(notes)
+                if cand.unchanged:
+                    self.result.unchanged += 1
+                    self._advance()
+                    continue
+                if self.progress is not None and cand.path is None:
+                    self.total += 1  # archive members are counted as they come
+                self.round.append(cand)
+                self.round_bytes += cand.size
+                if len(self.round) >= ROUND_FILES or self.round_bytes >= ROUND_BYTES:
+                    self._flush()
+            self._drain(notes)
+        self._flush()
+
+    def _count(self, sources: list[Path]) -> int:
+        """How many log files the folders hold (for the progress bar)."""
+        total = 0
+        for source in sources:
+            if source.is_dir():
+                total += sum(1 for _c in candidates(source, [], seen_in=None))
+        return total
+
+    def _drain(self, notes: list[Problem]) -> None:
+        for problem in notes:
+            self.result.note(problem)
+        notes.clear()
+
+    def _advance(self, n: int = 1) -> None:
+        self.done += n
+        if self.progress is not None:
+            self.progress(self.done, max(self.total, self.done))
+
+    # one round -------------------------------------------------------------------------
+
+    def _flush(self) -> None:
+        if not self.round:
+            return
+        cands, self.round, self.round_bytes = self.round, [], 0
+        live = self.writer.live((c.station, str(c.day)) for c in cands)
+        jobs = [
+            _Job(i, str(c.path) if c.path is not None else None, c.data, c.station, c.day,
+                 c.origin, live[(c.station, str(c.day))].sha256
+                 if (c.station, str(c.day)) in live else "",
+                 str(self.incoming / f"{i}.jsonl"), self.today)
+            for i, c in enumerate(cands)
+        ]
+        for c in cands:
+            c.data = None  # the jobs hold the bytes now
+        round_ = _Round(self, cands, live)
+        for outcome in self._outcomes(jobs):
+            round_.decide(cands[outcome.index], outcome)
+            self._advance()
+        round_.finish()
+
+    def _outcomes(self, jobs: list[_Job]) -> Any:
+        if self.workers == 1 or len(jobs) < 128:
+            return _examine(jobs)
+        if self.pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            count = self.workers or min(os.cpu_count() or 1, 8)
+            self.pool = ProcessPoolExecutor(
+                max_workers=count, mp_context=multiprocessing.get_context("fork"),
+                initializer=_worker_init, initargs=(os.getpid(),))
+        size = max(16, min(256, len(jobs) // (4 * (self.workers or os.cpu_count() or 1))))
+        batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+        return (outcome for batch in self.pool.map(_examine, batches) for outcome in batch)
+
+    def district(self, station: str, day: date) -> str | None:
+        """The station's district on that day ("" without districts), None when the
+        registry does not know the station."""
+        stations = self.stations.get(day)
+        if stations is None:
+            if len(self.stations) > 4096:
+                self.stations.clear()
+            stations = self.stations[day] = self.registry.as_of(day)
+        found = stations.get(station) or self.ever.get(station)
+        return None if found is None else found.district
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
+
+
+class _Round:
+    """The decisions about one round of files, then their moves and their part."""
+
+    def __init__(self, run: _Collect, cands: list[Candidate], live: dict[tuple[str, str], Live]
+                 ) -> None:
+        self.run = run
+        self.writer = run.writer
+        self.result = run.result
+        self.live = live
+        self.moves: dict[str, Path] = {}  # store path -> incoming file
+        self.batch = Batch()
+        self.in_batch: dict[tuple[str, str], int] = {}
+        self.parts: dict[str, tuple[int, Path, Path]] = {}  # month -> part, its two files
+
+    def decide(self, cand: Candidate, out: _Outcome) -> None:
+        result = self.result
+        day = str(cand.day)
+        key = (cand.station, day)
+        if out.error:
+            if out.error == "too-large":
+                result.note(Problem(cand.origin, 0, 0,
+                                    f"{out.size - 1:,}+ bytes: too large for a day's log, "
+                                    "not collected", "is it an as-run log?", "too-large"))
+            else:
+                result.note(Problem(cand.origin, 0, 0, out.error, code="unreadable"))
+            return
+        if out.same:
+            result.unchanged += 1
+            self._remember(cand)
+            return
+        incoming = self.run.incoming / f"{out.index}.jsonl"
+        found = out.found
+        today = self.run.today
+        if found is None and today is not None and cand.day >= today and any(
+                p.code == "empty" for p in out.problems):
+            result.in_progress += 1  # today's file with no complete line yet
+            incoming.unlink(missing_ok=True)
+            return
+        if found is None:
+            self._set_aside(cand, out, incoming, self._kind(out.problems))
+            return
+        district = self.run.district(cand.station, cand.day)
+        if district is None:
+            out.problems = [Problem(cand.origin, 0, 0,
+                                    f"station {cand.station} is not in the registry",
+                                    "add it to schedules/registry, then collect the store's "
+                                    "unknown/ folder", "unknown-station")]
+            self._set_aside(cand, out, incoming, "unknown")
+            return
+        old = self.live.get(key)
+        if old is not None and old.sha256 == out.sha256:  # the same bytes, earlier this round
+            result.unchanged += 1
+            incoming.unlink(missing_ok=True)
+            self._remember(cand)
+            return
+        if old is not None:
+            relation = self._relation(old, incoming)
+            if relation == "older":
+                result.older += 1
+                incoming.unlink(missing_ok=True)
+                self._remember(cand)
+                return
+            if relation == "conflict":
+                why = ("the day was collected sealed (from {src}); that copy is kept"
+                       if old.sealed else "a different log of the day was collected before "
+                       "(from {src}); the first one is kept")
+                out.problems = [Problem(cand.origin, 0, 0,
+                                        f"station {cand.station} {day}: "
+                                        + why.format(src=old.source), "", "conflict")]
+                self._set_aside(cand, out, incoming, "conflict")
+                return
+            result.replaced += 1
+        else:
+            result.added += 1
+        replaces = old
+        version = old.version + 1 if old is not None else 1
+        if old is not None and old.path in self.moves:
+            # the copy it replaces came earlier in this round: it is never placed
+            self.moves.pop(old.path).unlink(missing_ok=True)
+            self.batch.drop(self.in_batch.pop(key))
+            replaces = None
+            version = old.version
+        path = self.writer.raw_path(district, cand.station, day, version)
+        self.moves[path] = incoming
+        month = f"{cand.day:%Y-%m}"
+        if month not in self.parts:
+            self.parts[month] = self.writer.new_part(month)
+        part = self.parts[month][0]
+        self.writer.record_log(
+            station=cand.station, day=day, district=district, sha256=out.sha256,
+            size=out.size, lines=found.lines + int(found.torn), minutes=found.minutes,
+            events=found.events, sealed=found.sealed, torn=found.torn, version=version,
+            part=part, folder=cand.folder, name=cand.name, collected=self.run.collected,
+            replaces=replaces)
+        self.live[key] = Live(cand.station, day, district, out.sha256, found.sealed, version,
+                              part, cand.origin)
+        self.in_batch[key] = self.batch.add(cand.station, cand.day, district, found)
+        result.minutes += found.minutes
+        result.events += found.events
+        self.run.touched.add(cand.station)
+        self._notes(cand, found)
+        self._remember(cand)
+
+    def _notes(self, cand: Candidate, found: Scan) -> None:
+        result = self.result
+        today = self.run.today
+        if not found.sealed and (today is None or cand.day < today):
+            result.truncated += 1
+            result.note(Problem(cand.origin, found.lines, 0,
+                                f"station {cand.station} {cand.day}: no sealed line, "
+                                "possibly truncated (the lines present are counted)",
+                                code="truncated", severity="warning"))
+        if found.torn:
+            result.note(Problem(cand.origin, found.lines + 1, 0,
+                                "the last line is cut short; it is not counted",
+                                code="torn", severity="warning"))
+        if found.late:
+            result.note(Problem(cand.origin, found.lines - found.late + 1, 0,
+                                f"{found.late} line(s) written after the day was sealed; "
+                                "they are counted", code="late", severity="warning"))
+        if found.controls:
+            result.escaped += 1
+            result.note(Problem(cand.origin, 0, 0,
+                                f"control characters in {found.controls} line(s); kept in the "
+                                "raw copy, replaced by spaces or U+FFFD for reports",
+                                code="control-characters", severity="warning"))
+
+    def _kind(self, problems: list[Problem]) -> str:
+        codes = {p.code for p in problems if p.severity == "error"}
+        if codes & QUARANTINE:
+            return "quarantined"
+        if codes & REJECT:
+            return "rejected"
+        if codes & DUPLICATE:
+            return "duplicate"
+        return "rejected"  # the fast reader refused it: never count what it refuses
+
+    def _relation(self, old: Live, incoming: Path) -> str:
+        """How a new copy relates to the collected one: "longer" (it continues an
+        unsealed day), "older" (a prefix of it) or "conflict"."""
+        source = self.moves.get(old.path) or (self.writer.root / old.path)
+        try:
+            old_content = _content(source.read_bytes())
+        except OSError:
+            old_content = b""
+        new_content = _content(incoming.read_bytes())
+        if old_content.startswith(new_content):
+            return "older"
+        if not old.sealed and new_content.startswith(old_content):
+            return "longer"
+        return "conflict"
+
+    def _set_aside(self, cand: Candidate, out: _Outcome, incoming: Path, kind: str) -> None:
+        result = self.result
+        day = str(cand.day)
+        counter = {"quarantined": "quarantined", "rejected": "rejected",
+                   "duplicate": "duplicates", "conflict": "conflicts", "unknown": "unknown"}
+        if self.writer.aside_has(kind, cand.station, day, out.sha256):
+            result.unchanged += 1  # this very copy was set apart before
+            incoming.unlink(missing_ok=True)
+            self._remember(cand)
+            return
+        path = self.writer.aside_path(kind, cand.station, day, out.sha256)
+        setattr(result, counter[kind], getattr(result, counter[kind]) + 1)
+        errors = [p for p in out.problems if p.severity == "error"] or out.problems
+        first = errors[0] if errors else Problem(cand.origin, 0, 0, "not as the writer writes it")
+        for p in errors[:3]:
+            result.note(Problem(cand.origin, p.line, 0, p.message,
+                                f"set apart in {self.writer.root / path}", p.code))
+        self.writer.record_aside(kind=kind, station=cand.station, day=day, sha256=out.sha256,
+                                 size=out.size, path=path, source=cand.origin,
+                                 code=first.code, message=first.message,
+                                 collected=datetime.fromtimestamp(self.run.collected, UTC)
+                                 .isoformat(timespec="seconds"))
+        if path in self.moves:  # the same bytes twice in this round
+            incoming.unlink(missing_ok=True)
+        else:
+            self.moves[path] = incoming
+        self._remember(cand)
+
+    def _remember(self, cand: Candidate) -> None:
+        if cand.path is not None:
+            self.writer.remember(cand.folder, cand.name, cand.size, cand.mtime_ns, cand.inode)
+
+    def finish(self) -> None:
+        """Name the new files durably, move them into place, write the round's part."""
+        self.writer.intend(self.moves)
+        for path, incoming in self.moves.items():
+            self.writer.place(incoming, path)
+        for month in self.batch.months():
+            part, minutes_path, events_path = self.parts[month]
+            counts = self.batch.write(self.writer.duckdb, month, minutes_path, events_path)
+            self.writer.add_part(part, month, *counts)
+
+
+# --- the entry point --------------------------------------------------------------------
 
 
 def collect(
@@ -302,284 +522,71 @@ def collect(
     *,
     today: date | None = None,
     workers: int = 0,
-    progress: Any = None,
+    progress: Progress | None = None,
+    wait: bool = True,
+    on_wait: Callable[[str], None] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> CollectResult:
-    """Collect the logs found in ``sources`` into the store at ``store_dir``."""
-    store = Store(store_dir)
+    """Collect the logs found in ``sources`` into the store at ``store_dir``.
+
+    ``today``: files of this day or later may still be growing (not sealed, nothing
+    complete yet). ``workers``: processes that read files (0: one per core, 1: none).
+    ``progress(done, total)`` is called as files are handled. Another collect writing
+    the store is waited for (``on_wait`` is told once), or with ``wait=False``
+    :class:`~radiocli.aslog.store.StoreBusy` is raised."""
     result = CollectResult()
-    staging = store.root / ".staging"
-    if staging.exists():
-        shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True, exist_ok=True, mode=0o750)
-    ever = registry.ever()
-    remembered_before = len(store.sources)
-    # 1. what is new
-    pending: list[tuple[Candidate, int, str, Path]] = []  # cand, size, sha, staged path
-    for source in sources:
-        # resolved once: the walk below it then yields real paths (links are skipped)
-        for cand in candidates(Path(source).resolve(), result.notes):
-            key = f"{cand.station}/{cand.day}"
-            if cand.path is not None:
-                seen = store.sources.get(str(cand.path))
-                if seen == [cand.size, cand.mtime_ns]:
-                    result.unchanged += 1
-                    continue
-            try:
-                data = cand.read()
-            except OSError as exc:
-                result.notes.append(Problem(cand.origin, 0, 0,
-                                            f"cannot read: {exc.strerror}", code="unreadable"))
-                continue
-            sha = hashlib.sha256(data).hexdigest()
-            entry = store.files.get(key)
-            if entry is not None and entry.get("sha256") == sha:
-                result.unchanged += 1
-                _remember(store, cand)
-                continue
-            staged = (staging / str(len(pending) // 1000) / str(len(pending))
-                      / f"station={cand.station}" / f"date={cand.day}.jsonl")
-            staged.parent.mkdir(parents=True, exist_ok=True)
-            staged.write_bytes(data)
-            pending.append((cand, len(data), sha, staged))
-            del data
-    # 2. verify the chains (in parallel when there are many files)
-    jobs = [(str(p), c.station, str(c.day), today) for c, _d, _s, p in pending]
-    if workers != 1 and len(jobs) > 64:
-        with ProcessPoolExecutor(max_workers=workers or min(os.cpu_count() or 1, 8)) as pool:
-            checks = list(pool.map(_check, jobs, chunksize=64))
-    else:
-        checks = [_check(job) for job in jobs]
-    # 3. place each file
-    touched: dict[str, list[str]] = {}  # district -> keys whose rows must be (re)built
-    replaced: dict[str, set[str]] = {}  # batch file -> keys to drop from it
-    for (cand, size, sha, staged), check in zip(pending, checks, strict=True):
-        if progress is not None:
-            progress(1)
-        key = f"{cand.station}/{cand.day}"
-        day = str(cand.day)
-        tampered = [p for p in check.problems if p.code in TAMPERED and p.severity == "error"]
-        entry = store.files.get(key)
-        info = {
-            "station": cand.station,
-            "date": day,
-            "sha256": sha,
-            "bytes": size,
-            "lines": check.lines,
-            "minutes": check.minutes,
-            "events": check.events,
-            "sealed": check.sealed,
-            "torn": check.torn,
-            "source": cand.origin,
-            "collected": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        if tampered:
-            target = store.aside("rejected", cand.station, day)
-            os.replace(staged, target)
-            result.rejected += 1
-            for p in tampered[:3]:
-                result.notes.append(Problem(cand.origin, p.line, 0, p.message,
-                                            f"kept apart in {target}", "rejected"))
-            store.catalog.setdefault("rejected", []).append(
-                {**info, "path": str(target.relative_to(store.root)),
-                 "problems": [p.message for p in tampered[:5]]}
-            )
-            _remember(store, cand)
-            continue
-        station = registry.as_of(cand.day).get(cand.station) or ever.get(cand.station)
-        if station is None:
-            target = store.root / "unknown" / f"station={cand.station}" / f"date={day}.jsonl"
-            if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == sha:
-                result.unchanged += 1
-                continue
-            if target.exists():
-                target = store.aside("conflicts", cand.station, day)
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
-            os.replace(staged, target)
-            result.unknown += 1
-            result.notes.append(Problem(cand.origin, 0, 0,
-                                        f"station {cand.station} is not in the registry",
-                                        f"kept apart in {target}", "unknown-station"))
-            store.catalog.setdefault("unknown", {})[key] = {
-                **info, "path": str(target.relative_to(store.root))}
-            _remember(store, cand)
-            continue
-        district = station.district or "none"
-        if entry is not None and entry.get("sha256") == sha:
-            result.unchanged += 1
-            staged.unlink()
-            _remember(store, cand)
-            continue
-        if entry is not None:
-            old = store.root / entry["path"]
-            try:
-                old_content = _content(old.read_bytes())
-            except OSError:
-                old_content = b""
-            new_content = _content(staged.read_bytes())
-            if new_content.startswith(old_content) and len(new_content) > len(old_content):
-                relation = "longer"
-            elif old_content.startswith(new_content):
-                relation = "shorter"
-            else:
-                relation = "conflict"
-            if relation == "shorter":
-                result.older += 1
-                staged.unlink()
-                _remember(store, cand)
-                continue
-            if relation == "conflict":
-                target = store.aside("conflicts", cand.station, day)
-                os.replace(staged, target)
-                result.conflicts += 1
-                result.notes.append(Problem(
-                    cand.origin, 0, 0,
-                    f"a different log for station {cand.station} on {day} was collected "
-                    f"before (from {entry.get('source')}); the first one is kept",
-                    f"this copy is set aside in {target}", "conflict"))
-                store.catalog.setdefault("conflicts", []).append(
-                    {**info, "path": str(target.relative_to(store.root)), "kept": entry["sha256"]})
-                _remember(store, cand)
-                continue
-            if entry.get("batch"):
-                replaced.setdefault(entry["batch"], set()).add(key)
-            if entry["path"] != str(store.raw_path(district, cand.station, day).relative_to(store.root)):
-                try:
-                    old.unlink()
-                except OSError:
-                    pass
-            result.replaced += 1
-        else:
-            result.added += 1
-        target = store.raw_path(district, cand.station, day)
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
-        os.replace(staged, target)
-        os.chmod(target, 0o640)
-        if not check.sealed and (today is None or cand.day < today):
-            result.truncated += 1
-            result.notes.append(Problem(cand.origin, check.lines, 0,
-                                        f"station {cand.station} {day}: no sealed line, "
-                                        "possibly truncated (the lines present are counted)",
-                                        code="truncated", severity="warning"))
-        info.update(path=str(target.relative_to(store.root)), district=district, status="ok",
-                    batch=None)
-        store.files[key] = info
-        if key not in touched.setdefault(district, []):
-            touched[district].append(key)
-        result.minutes += check.minutes
-        result.events += check.events
-        _remember(store, cand)
-    # 4. the columnar copy
-    if touched or replaced:
-        _build_columns(store, touched, replaced)
-    if pending or remembered_before != len(store.sources):
-        store.save()
-    shutil.rmtree(staging, ignore_errors=True)
-    result.gaps = gaps(store)
+    with StoreWriter(store_dir, wait=wait, on_wait=on_wait) as writer:
+        run = _Collect(writer, registry, result, today, workers, progress, limits)
+        sources = [Path(s).resolve() for s in sources]
+        legacy = writer.legacy
+        if legacy is not None:
+            sources += [legacy / name for name in ("raw", "unknown") if (legacy / name).is_dir()]
+            result.note(Problem(str(legacy), 0, 0,
+                                "a store of format 1: its logs are collected again into "
+                                "this format", f"its rejected and conflicting copies stay in "
+                                f"{legacy}", "upgraded", "warning"))
+        try:
+            run.run(sources)
+        finally:
+            run.close()
+        writer.publish(today)
+        if legacy is not None and not [n for n in result.notes
+                                       if n.file.startswith(str(legacy)) and
+                                       n.severity == "error" and n.code in SOURCE_PROBLEMS]:
+            writer.finish_legacy()
+        result.gaps = gaps(writer, run.touched)
     return result
 
 
-def _remember(store: Store, cand: Candidate) -> None:
-    if cand.path is not None:
-        store.sources[str(cand.path)] = [cand.size, cand.mtime_ns]
-
-
-def gaps(store: Store) -> dict[str, list[str]]:
-    """Missing days inside each station's collected range: station -> days."""
-    days: dict[str, list[date]] = {}
-    for entry in store.files.values():
-        days.setdefault(entry["station"], []).append(date.fromisoformat(entry["date"]))
+def gaps(writer: StoreWriter, stations: set[str] | None = None,
+         limit: int = 100) -> dict[str, list[str]]:
+    """Missing days inside each station's collected range: station -> days (at most
+    ``limit`` per station), for ``stations`` (all when None)."""
+    db = writer.db
+    if db is None:
+        return {}
     out: dict[str, list[str]] = {}
-    for station, found in sorted(days.items()):
-        have = set(found)
-        lo, hi = min(found), max(found)
-        missing = []
-        day = lo
-        while day <= hi:
-            if day not in have:
-                missing.append(str(day))
+    where, params = "", []
+    if stations is not None and len(stations) <= 500:
+        if not stations:
+            return out
+        where = f"WHERE station IN ({', '.join('?' * len(stations))})"
+        params = sorted(stations)
+    rows = db.execute(
+        "SELECT station, before, day FROM (SELECT station, day, lag(day) OVER "
+        f"(PARTITION BY station ORDER BY day) AS before FROM logs {where}) "
+        "WHERE julianday(day) - julianday(before) > 1 ORDER BY station, day", params)
+    for station, before, after in rows:
+        if stations is not None and station not in stations:
+            continue
+        days = out.setdefault(station, [])
+        day = date.fromisoformat(before) + timedelta(days=1)
+        end = date.fromisoformat(after)
+        while day < end and len(days) < limit:
+            days.append(str(day))
             day += timedelta(days=1)
-        if missing:
-            out[station] = missing
     return out
 
 
-MINUTE_COLUMNS = (
-    "station VARCHAR, day DATE, minute TIMESTAMP, program VARCHAR, occurrence VARCHAR, "
-    "segment INTEGER, priority VARCHAR, seconds INTEGER"
-)
-
-
-def _build_columns(store: Store, touched: dict[str, list[str]],
-                   replaced: dict[str, set[str]]) -> None:
-    """Write Parquet batches for new raw files; rewrite batches that held replaced rows."""
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute("SET preserve_insertion_order=false")
-    # drop superseded rows from older batches
-    for batch, dropped in replaced.items():
-        for table in ("minutes", "events"):
-            path = store.root / table / batch
-            if not path.exists():
-                continue
-            pairs = [tuple(k.split("/")) for k in dropped]
-            con.execute("CREATE OR REPLACE TEMP TABLE drop_keys (station VARCHAR, day DATE)")
-            con.executemany("INSERT INTO drop_keys VALUES (?, ?)", pairs)
-            tmp = path.with_suffix(".tmp")
-            con.execute(
-                f"COPY (SELECT * FROM read_parquet('{_q(path)}') t WHERE NOT EXISTS "
-                "(SELECT 1 FROM drop_keys d WHERE d.station = t.station AND d.day = t.day)) "
-                f"TO '{_q(tmp)}' (FORMAT parquet)"
-            )
-            os.replace(tmp, path)
-    # new batches
-    for district, keys in sorted(touched.items()):
-        store.catalog["batches"] = int(store.catalog.get("batches", 0)) + 1
-        batch = f"district={district}/batch-{store.catalog['batches']:06d}.parquet"
-        files = [str(store.root / store.files[k]["path"]) for k in keys]
-        con.execute("DROP TABLE IF EXISTS lines")
-        con.execute(
-            "CREATE TEMP TABLE lines AS SELECT * FROM read_json(?, format='newline_delimited', "
-            "ignore_errors=true, maximum_object_size=1048576, columns={'station':'VARCHAR', "
-            "'minute':'VARCHAR', 'event':'VARCHAR', 'at':'VARCHAR', 'scheduled':'VARCHAR', "
-            "'program':'VARCHAR', 'occurrence':'VARCHAR', 'segment':'INTEGER', 'priority':'VARCHAR', "
-            "'seconds':'INTEGER', 'reason':'VARCHAR', 'lines':'INTEGER'})",
-            [files],
-        )
-        for table, query in (
-            ("minutes",
-             "SELECT station, CAST(substr(minute, 1, 10) AS DATE) AS day, "
-             "CAST(substr(minute, 1, 16) || ':00' AS TIMESTAMP) AS minute, program, "
-             "occurrence, segment, priority, seconds FROM lines WHERE minute IS NOT NULL"),
-            ("events",
-             "SELECT station, CAST(substr(\"at\", 1, 10) AS DATE) AS day, event, "
-             "CAST(substr(\"at\", 1, 23) AS TIMESTAMP) AS \"at\", "
-             "TRY_CAST(substr(scheduled, 1, 19) AS TIMESTAMP) AS scheduled, program, "
-             "occurrence, priority, reason, lines FROM lines WHERE event IS NOT NULL"),
-        ):
-            target = store.root / table / batch
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
-            con.execute(f"COPY ({query}) TO '{_q(target)}' (FORMAT parquet, COMPRESSION zstd)")
-        for k in keys:
-            store.files[k]["batch"] = batch
-    con.close()
-
-
-def _q(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
-def empty_tables(con: Any, minutes: bool = True, events: bool = True) -> None:
-    """Create empty ``minutes``/``events`` tables when the store has no data yet."""
-    if minutes:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE minutes ({MINUTE_COLUMNS}, district VARCHAR)")
-    if not events:
-        return
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE events (station VARCHAR, day DATE, event VARCHAR, "
-        "\"at\" TIMESTAMP, scheduled TIMESTAMP, program VARCHAR, occurrence VARCHAR, "
-        "priority VARCHAR, reason VARCHAR, lines INTEGER, district VARCHAR)"
-    )
-
-
-__all__ = ["CollectResult", "Store", "collect", "candidates", "gaps", "empty_tables"]
+__all__ = ["CollectResult", "Limits", "MINUTE_COLUMNS", "Store", "StoreBusy", "collect",
+           "candidates", "empty_tables", "gaps"]

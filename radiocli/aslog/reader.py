@@ -9,6 +9,7 @@ so the chain can be checked even for lines too long to keep.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,11 +76,13 @@ def parse_line(raw: bytes, length: int | None = None) -> tuple[Any, str]:
     return obj, ""
 
 
-def read_lines(path: Path | str, max_line: int = MAX_LINE) -> Iterator[Line]:
-    """Every line of a file; raises only OSError (cannot open/read the file)."""
+def read_lines(source: Path | str | bytes, max_line: int = MAX_LINE) -> Iterator[Line]:
+    """Every line of a file (a path, or the file's bytes); raises only OSError (cannot
+    open/read the file)."""
     number = 0
     offset = 0
-    with open(path, "rb") as fh:
+    opened = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
+    with opened as fh:
         carry = b""
         huge: Any = None  # hashlib object while skipping a line longer than max_line
         huge_head = b""

@@ -32,26 +32,17 @@ from radiocli.aslog.format import (
     genesis,
 )
 from radiocli.aslog.reader import Line, file_identity, read_lines
+from radiocli.aslog.scan import (
+    EVENT_RE,
+    MAX_SEGMENT,
+    MINUTE_RE,
+    clean_text,
+    overlap_limit,
+    scan,
+)
 from radiocli.errors import Problem
 
-_JSTR = rb'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
-_OFF = rb"[+-]\d{2}:\d{2}"
-MINUTE_RE = re.compile(
-    rb'\{"station":"(?P<station>[A-Za-z0-9_.-]+)","minute":"(?P<day>\d{4}-\d{2}-\d{2})T'
-    rb"(?P<hh>[01]\d|2[0-3]):[0-5]\d" + _OFF + rb'","program":' + _JSTR
-    + rb',"occurrence":' + _JSTR + rb',"segment":(?:0|[1-9]\d*),'
-    rb'"priority":"(?:normal|priority|emergency)","seconds":(?P<seconds>[1-9]\d?),'
-    rb'"prev":"(?P<prev>[0-9a-f]{32})"\}'
-)
-EVENT_RE = re.compile(
-    rb'\{"station":"(?P<station>[A-Za-z0-9_.-]+)","event":"(?P<event>[a-z]+)",'
-    rb'"at":"(?P<day>\d{4}-\d{2}-\d{2})T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}' + _OFF
-    + rb'","scheduled":"(?:\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d' + _OFF
-    + rb')?","program":' + _JSTR + rb',"occurrence":' + _JSTR
-    + rb',"priority":"(?P<priority>normal|priority|emergency|)","reason":' + _JSTR
-    + rb',(?:"lines":(?P<lines>0|[1-9]\d*),)?"prev":"(?P<prev>[0-9a-f]{32})"\}'
-)
-
+MAX_FILE = 64 << 20  # a day's log is well under 1 MB; larger files are read line by line
 
 @dataclass
 class FileCheck:
@@ -100,6 +91,44 @@ def check_file(
     where_station, where_day = file_identity(path)
     station = station or where_station
     day = day or where_day
+    if day is None:
+        check = FileCheck(path, station, day)
+        check.problems.append(Problem(str(path), 0, 0, "not an as-run log file name",
+                                      "expected <YYYY-MM-DD>.jsonl", "name"))
+        return check
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE + 1)
+    except OSError as exc:
+        check = FileCheck(path, station, day)
+        check.problems.append(Problem(str(path), 0, 0,
+                                      f"cannot read the file: {exc.strerror or exc}",
+                                      code="unreadable"))
+        return check
+    if len(data) > MAX_FILE:  # not a day's log; read it line by line, not whole
+        return _check_lines(path, path, station, day, today)
+    return check_bytes(data, station, day, today=today, path=path)
+
+
+def check_bytes(
+    data: bytes, station: str, day: date, *, today: date | None = None, path: Path | str = ""
+) -> FileCheck:
+    """Verify a file's bytes (``path`` names it in problems). A file the fast reader
+    finds clean, sealed and plain costs one pass; any other is read line by line to
+    say what is wrong where."""
+    found = scan(data, station, day)
+    past = today is None or day < today
+    if found.clean and not (found.torn or found.late or found.controls) and (
+        found.sealed or not past
+    ):
+        return FileCheck(Path(path), station, day, lines=found.lines, sealed=found.sealed,
+                         minutes=found.minutes, events=found.events)
+    return _check_lines(data, Path(path), station, day, today)
+
+
+def _check_lines(
+    source: Path | bytes, path: Path, station: str, day: date, today: date | None
+) -> FileCheck:
     check = FileCheck(path, station, day)
     name = str(path)
     problems = check.problems
@@ -107,11 +136,8 @@ def check_file(
     def problem(line: int, code: str, message: str, hint: str = "", severity: str = "error"):
         problems.append(Problem(name, line, 0, message, hint, code, severity))
 
-    if day is None:
-        problem(0, "name", "not an as-run log file name", "expected <YYYY-MM-DD>.jsonl")
-        return check
     try:
-        lines = list(read_lines(path))
+        lines = list(read_lines(source))
     except OSError as exc:
         problem(0, "unreadable", f"cannot read the file: {exc.strerror or exc}")
         return check
@@ -129,6 +155,8 @@ def check_file(
     canonical: list[bool] = []
     sealed_at: list[int] = []  # indexes of sealed lines
     sealed_count: dict[int, int] = {}
+    first_seen: dict[tuple[bytes, bytes], int] = {}  # (occurrence, minute) -> line number
+    on_air: dict[bytes, list[int]] = {}  # minute -> [seconds, lines, first line number]
 
     for index, line in enumerate(lines):
         n = line.number
@@ -154,10 +182,29 @@ def check_file(
             kind = "minute"
             line_day = match.group("day")
             line_station = match.group("station")
-            if int(match.group("seconds")) > 60:
+            seconds = int(match.group("seconds"))
+            if seconds > 60:
                 problem(n, "value", "'seconds' is more than 60")
+            segment = match.group("segment")
+            if len(segment) > 7 or int(segment) > MAX_SEGMENT:
+                problem(n, "value", "'segment' is out of range")
             check.minutes += 1
-            minute_of.append(raw[match.start("day") : match.start("day") + 16])
+            start = match.start("day")
+            minute_of.append(raw[start : start + 16])
+            stamp = raw[start : start + 22]
+            key = (match.group("occ"), stamp)
+            if key in first_seen:
+                problem(n, "duplicate",
+                        f"minute {stamp[11:16].decode()} of occurrence "
+                        f"{match.group('occ').decode(errors='replace')} is written twice "
+                        f"(lines {first_seen[key]} and {n})",
+                        "a minute is counted once; the file was written twice over or "
+                        "re-chained by hand")
+            else:
+                first_seen[key] = n
+            entry = on_air.setdefault(stamp, [0, 0, n])
+            entry[0] += seconds
+            entry[1] += 1
         else:
             match = EVENT_RE.fullmatch(raw)
             minute_of.append(b"")
@@ -186,6 +233,7 @@ def check_file(
                     raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
                     problem(n, "encoding", f"invalid UTF-8 at column {exc.start + 1}")
+            _controls(line, n, problem)
             canonical.append(True)
             prevs.append(match.group("prev").decode())
             kinds.append(kind)
@@ -205,12 +253,21 @@ def check_file(
                 "a line was moved between days",
             )
 
+    for stamp, (seconds, count, n) in on_air.items():
+        if seconds > overlap_limit(count):
+            problem(n, "overlap",
+                    f"{seconds} seconds on air in minute {stamp[11:16].decode()} "
+                    f"({count} minute lines)",
+                    "a station airs one program at a time: at most 60 seconds a minute")
     _check_chain(lines, prevs, kinds, minute_of, canonical, sealed_count, first, problem)
 
     # sealed, late lines, truncation
     last_good = len(lines) - 1
     while last_good >= 0 and lines[last_good].torn:
         last_good -= 1
+    if last_good < 0:
+        problem(lines[-1].number, "empty", "the file holds no complete line",
+                "a day's log has at least its sealed line")
     if sealed_at:
         final = sealed_at[-1]
         check.sealed = final == last_good
@@ -232,6 +289,20 @@ def check_file(
             "a day's log ends with its sealed line; the player stopped, or lines were removed",
         )
     return check
+
+
+def _controls(line: Line, n: int, problem) -> None:  # noqa: ANN001
+    """Warn about control characters in a line's text (a spreadsheet cannot hold them)."""
+    raw = line.raw
+    if b"\\" not in raw and b"\x7f" not in raw and b"\xc2" not in raw:
+        return
+    data = line.data or {}
+    for key, value in data.items():
+        if isinstance(value, str) and clean_text(value)[1]:
+            problem(n, "control-characters",
+                    f"'{key}' holds control characters",
+                    "kept in the log; replaced by spaces or U+FFFD in reports",
+                    severity="warning")
 
 
 def _event_rules(kind: str, match: re.Match[bytes], n: int, problem) -> None:  # noqa: ANN001

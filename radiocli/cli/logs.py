@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections import deque
 from datetime import date, datetime
@@ -152,28 +153,103 @@ def logs_tail(env, station: str | None, count: int, follow: bool) -> None:  # no
         return
 
 
+def _size(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    """``16G``, ``500M``, ``2048`` (bytes)."""
+    text = value.strip().upper().removesuffix("B")
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}.get(text[-1:], 1)
+    try:
+        number = float(text[:-1] if scale > 1 else text)
+    except ValueError:
+        raise click.BadParameter(_("expected a size such as 16G or 500M"), ctx, param) from None
+    if number <= 0:
+        raise click.BadParameter(_("expected a size such as 16G or 500M"), ctx, param)
+    return int(number * scale)
+
+
+class _Bar:
+    """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
+
+    def __init__(self) -> None:
+        from radiocli.cli.output import console, is_terminal
+
+        self._rich = None
+        self._task = None
+        if is_terminal(sys.stderr):
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._rich = Progress(TextColumn("{task.description}"), BarColumn(),
+                                  MofNCompleteColumn(), TimeRemainingColumn(),
+                                  console=console(stderr=True), transient=True)
+
+    def __enter__(self) -> _Bar:
+        if self._rich is not None:
+            self._rich.__enter__()
+            self._task = self._rich.add_task(_("collecting"), total=None)
+        return self
+
+    @property
+    def callback(self):  # noqa: ANN201
+        return self.update if self._rich is not None else None
+
+    def update(self, done: int, total: int) -> None:
+        assert self._rich is not None
+        self._rich.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._rich is not None:
+            self._rich.__exit__(None, None, None)
+
+
 @command.command(name="collect")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--into", "into", required=True, type=click.Path(file_okay=False, path_type=Path),
               help=_("The store folder (created if needed)."))
 @click.option("--json", "as_json", is_flag=True, help=_("Print JSON."))
+@click.option("--no-wait", is_flag=True,
+              help=_("When another collect is writing the store, stop at once (exit 1) "
+                     "instead of waiting for it."))
+@click.option("--max-unpacked", default="16G", show_default=True, callback=_size,
+              help=_("Most bytes one archive may unpack to."))
+@click.option("--max-ratio", default=100.0, show_default=True, type=click.FloatRange(min=1),
+              help=_("Most bytes one archive may unpack per byte it holds (logs compress "
+                     "about 10 to 1)."))
+@click.option("--archive-timeout", default=1200.0, show_default=True,
+              type=click.FloatRange(min=1), help=_("Most seconds spent reading one archive."))
 @click.pass_obj
-def logs_collect(env, sources: tuple[Path, ...], into: Path, as_json: bool) -> None:  # noqa: ANN001
-    """Collect station logs (folders, a home's logs folder, .tar/.tar.gz/.zip) into a
-    store: raw/district=/station=/date=.jsonl plus Parquet for reports. Running it again
-    adds nothing; chains are verified on the way in.
+def logs_collect(env, sources: tuple[Path, ...], into: Path, as_json: bool, no_wait: bool,  # noqa: ANN001
+                 max_unpacked: int, max_ratio: float, archive_timeout: float) -> None:
+    """Collect station logs (folders, a home's logs folder, another store, .zip/.tar/
+    .tar.gz/.tar.bz2/.tar.xz) into a store: the raw logs plus Parquet for reports.
+    Chains are verified on the way in; running it again adds nothing; bad, conflicting,
+    duplicate and unknown logs are set apart and reported. Exit 1 when a source is
+    missing or cannot be read.
 
     Example: radiocli logs collect station-00001.tar.gz /mnt/usb/logs --into store
     """
     from radiocli.aslog.collect import collect
+    from radiocli.aslog.sources import Limits
 
     registry = registry_for(env)
-    result = collect(list(sources), into, registry, today=today_in_hanoi())
+    limits = Limits(unpacked=max_unpacked, ratio=max_ratio, seconds=archive_timeout)
+    with _Bar() as bar:
+        result = collect(list(sources), into, registry, today=today_in_hanoi(),
+                         progress=bar.callback, wait=not no_wait,
+                         on_wait=lambda message: click.echo(message, err=True),
+                         limits=limits)
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:
         for note in result.notes:
             click.echo(str(note), err=True)
+        if result.notes_left_out:
+            click.echo(_("… and {n} more note(s) (see --json)").format(
+                n=result.notes_left_out), err=True)
         if result.gaps:
             shown = list(result.gaps.items())[:20]
             for station, days in shown:
@@ -183,8 +259,15 @@ def logs_collect(env, sources: tuple[Path, ...], into: Path, as_json: bool) -> N
             if len(result.gaps) > 20:
                 click.echo(_("gap: … and {n} more station(s)").format(n=len(result.gaps) - 20),
                            err=True)
+        counts = result.as_dict()
         click.echo(_(
             "{added} added, {replaced} replaced by a longer copy, {unchanged} already there, "
-            "{older} older copies skipped, {conflicts} conflicts set aside, {rejected} rejected, "
+            "{older} older copies skipped; set apart: {conflicts} conflicting, {rejected} "
+            "rejected, {duplicates} with duplicate minutes, {quarantined} unreadable, "
             "{unknown} from unknown stations; {minutes} minute lines, {events} events"
-        ).format(**{k: v for k, v in result.as_dict().items() if isinstance(v, int)}))
+        ).format(**counts))
+        if result.broken:
+            click.echo(_("{broken} source(s), archive(s) or file(s) could not be read as given "
+                         "(see above)").format(broken=result.broken), err=True)
+    if result.broken:
+        raise click.exceptions.Exit(1)

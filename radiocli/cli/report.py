@@ -59,7 +59,8 @@ def _engine(env: Any, store: Path | None, registry: Any = None) -> Any:
     if store is None:
         store = env.home.root / "store"
         if env.home.logs.exists():
-            result = collect([env.home.logs], store, registry, today=today_in_hanoi())
+            result = collect([env.home.logs], store, registry, today=today_in_hanoi(),
+                             on_wait=lambda message: click.echo(message, err=True))
             if result.added or result.replaced:
                 click.echo(_("collected {n} new log file(s) into {store}").format(
                     n=result.added + result.replaced, store=store), err=True)

@@ -1,10 +1,8 @@
 """The DuckDB connection every report runs on: ``minutes`` and ``events`` over the
 store's Parquet copy, ``stations`` from the registry, and what the store set aside.
 
-Values reach SQL only as prepared parameters. The two views cannot take parameters
-(DuckDB refuses them in CREATE VIEW), so the Parquet globs go in through ``SET VARIABLE
-... = ?`` and the views read them with ``getvariable``: no value is ever spliced into
-SQL text.
+Values reach SQL only as prepared parameters; the store makes the two views from the
+part files of its published generation (DuckDB's relation API, no SQL text).
 """
 
 from __future__ import annotations
@@ -14,15 +12,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from radiocli.aslog.collect import Store, empty_tables
+from radiocli.aslog.collect import Store
 from radiocli.errors import RadioError
 from radiocli.report.words import H
 from radiocli.schedule.registry import Registry, Station
-
-_VIEW = ("CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet("
-         "getvariable('{name}_glob'), hive_partitioning = true, "
-         "hive_types = {{'district': VARCHAR}})")
-
 
 class Engine:
     """A DuckDB connection with ``minutes``, ``events`` and ``stations``."""
@@ -35,13 +28,7 @@ class Engine:
         self.con: Any = duckdb.connect()
         if threads:
             self.con.execute("SET threads = ?", [int(threads)])
-        globs = {"minutes": store.minutes_glob, "events": store.events_glob}
-        present = {name: any(Path(store.root).glob(f"{name}/*/*.parquet")) for name in globs}
-        empty_tables(self.con, minutes=not present["minutes"], events=not present["events"])
-        for name, glob in globs.items():
-            if present[name]:
-                self.con.execute(f"SET VARIABLE {name}_glob = ?", [glob])
-                self.con.execute(_VIEW.format(name=name))
+        store.views(self.con)  # minutes and events over the published generation
         known = [s for _code, s in sorted(registry.ever().items())]
         load_table(self.con, "stations", {
             name: [getattr(s, name) for s in known]
@@ -171,39 +158,46 @@ def _first(items: Iterable[str], n: int = 10) -> str:
 
 
 def set_aside(store: Store, start: date, end: date, codes: list[str], lang: str) -> list[str]:
-    """Files the store kept apart (broken chains, conflicting copies, unknown stations)
-    for the period. The only place that reads the store's catalog."""
-    catalog = getattr(store, "catalog", None)
-    if not isinstance(catalog, dict):
-        return []
+    """Copies the store kept apart for the period (broken chains, unreadable files,
+    minutes written twice, conflicting copies, unknown stations), in sentences."""
     wanted = set(codes)
+    aside = store.set_aside(start, end)
 
-    def within(entry: Any) -> bool:
-        return isinstance(entry, dict) and str(start) <= str(entry.get("date", "")) <= str(end)
+    def of(*kinds: str) -> list[dict[str, Any]]:
+        return [e for e in aside if e["kind"] in kinds and e.get("station") in wanted]
 
-    def entries(key: str) -> list[dict[str, Any]]:
-        found = catalog.get(key) or []
-        values = found.values() if isinstance(found, dict) else found
-        return [e for e in values if within(e)]
+    def days(entries: list[dict[str, Any]]) -> str:
+        return _first(f"{e['station']} {e['date']}" for e in entries)
 
     notes: list[str] = []
-    rejected = [e for e in entries("rejected") if e.get("station") in wanted]
+    rejected = of("rejected")
     if rejected:
         notes.append(H(lang,
                        f"{len(rejected)} tệp nhật ký bị loại vì chuỗi kiểm tra bị phá "
                        "(sửa, xóa, chèn hoặc đảo dòng): ",
                        f"{len(rejected)} log file(s) left out because their chain is broken "
-                       "(edited, removed, inserted or reordered lines): ")
-                     + _first(f"{e['station']} {e['date']}" for e in rejected))
-    conflicts = [e for e in entries("conflicts") if e.get("station") in wanted]
+                       "(edited, removed, inserted or reordered lines): ") + days(rejected))
+    unreadable = of("quarantined")
+    if unreadable:
+        notes.append(H(lang,
+                       f"{len(unreadable)} tệp nhật ký không đọc được (rỗng hoặc sai định "
+                       "dạng) bị để riêng: ",
+                       f"{len(unreadable)} log file(s) that cannot be read (empty or not "
+                       "as-run lines) set aside: ") + days(unreadable))
+    doubled = of("duplicate")
+    if doubled:
+        notes.append(H(lang,
+                       f"{len(doubled)} tệp nhật ký ghi một phút hai lần bị loại: ",
+                       f"{len(doubled)} log file(s) that write a minute twice left out: ")
+                     + days(doubled))
+    conflicts = of("conflict")
     if conflicts:
         notes.append(H(lang,
                        f"{len(conflicts)} bản sao khác nhau của cùng một ngày được để riêng; "
                        "bản thu thập trước được tính: ",
                        f"{len(conflicts)} different copies of an already collected day set "
-                       "aside; the first copy counts: ")
-                     + _first(f"{e['station']} {e['date']}" for e in conflicts))
-    unknown = sorted({str(e.get("station")) for e in entries("unknown")})
+                       "aside; the first copy counts: ") + days(conflicts))
+    unknown = sorted({str(e.get("station")) for e in aside if e["kind"] == "unknown"})
     if unknown:
         notes.append(H(lang,
                        f"Nhật ký của {len(unknown)} đài không có trong danh mục không được tính: ",
