@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -23,6 +23,9 @@ from radiocli.plan.timeline import Action, Occurrence, Timeline
 from radiocli.plan.triggers import TZ
 from radiocli.play.ledger import MinuteLedger, SegmentMap, write_lines
 from radiocli.schedule.model import Schedule
+
+
+NO_SEGMENTS = SegmentMap()
 
 
 @dataclass(frozen=True)
@@ -71,33 +74,58 @@ def segment_maps(schedule: Schedule, durations: dict[str, float] | None = None
             for pid, program in schedule.programs.items()}
 
 
+class Simulator:
+    """One process's share of a simulation: the schedule planned once for the whole
+    period and the stations it was asked for (every program's fire times from its one
+    trigger, the stations each reaches that day, lengths, segment maps), and one log
+    book whose cached minute texts serve every station. Stations are then simulated one
+    by one from what was planned; nothing is planned or loaded twice."""
+
+    def __init__(self, schedule: Schedule, stations: Collection[str], first: date,
+                 last: date, book: LogBook, faults: Faults = Faults(),
+                 durations: dict[str, float] | None = None) -> None:
+        self.schedule = schedule
+        self.first, self.last = first, last
+        self.book = book
+        self.faults = faults
+        self.failing = dict(faults.failing)
+        self.segments = segment_maps(schedule, durations)
+        start = datetime.combine(first, time(0), TZ)
+        end = datetime.combine(last + timedelta(days=1), time(0), TZ)
+        self._arrivals = arrivals(schedule, start, end, stations, durations)
+
+    def station(self, station: str) -> Totals:
+        """Simulate one station over the period (once: its arrivals are handed over)."""
+        totals = Totals()
+        faults = self.faults
+        occs = self._arrivals.pop(station, [])
+        rng = random.Random(faults.seed ^ zlib.crc32(station.encode()))
+        timeline = Timeline(station, blackouts_for(self.schedule, station))
+        if faults.offline:
+            kept = []
+            for occ in occs:
+                if faults.offline_at(station, occ.scheduled):
+                    totals.offline += 1
+                    continue
+                kept.append(occ)
+            occs = kept
+        run_station(timeline, occs, self.book, self.segments, self.failing, faults, rng,
+                    totals)
+        day = self.first
+        while day <= self.last:
+            self.book.seal(station, day)
+            day += timedelta(days=1)
+        return totals
+
+
 def simulate_stations(schedule: Schedule, stations: Sequence[str], first: date, last: date,
                       book: LogBook, faults: Faults = Faults(),
                       durations: dict[str, float] | None = None) -> Totals:
     """Simulate these stations over [first, last] into ``book``; returns the totals."""
-    start = datetime.combine(first, time(0), TZ)
-    end = datetime.combine(last + timedelta(days=1), time(0), TZ)
-    totals = Totals()
-    segments = segment_maps(schedule, durations)
-    failing = dict(faults.failing)
-    by_station = arrivals(schedule, start, end, stations, durations)
+    simulator = Simulator(schedule, stations, first, last, book, faults, durations)
+    totals = Totals(stations=len(stations), days=(last - first).days + 1)
     for station in stations:
-        occs = by_station.get(station, [])
-        rng = random.Random(faults.seed ^ zlib.crc32(station.encode()))
-        timeline = Timeline(station, blackouts_for(schedule, station))
-        kept = []
-        for occ in occs:
-            if faults.offline and faults.offline_at(station, occ.scheduled):
-                totals.offline += 1
-                continue
-            kept.append(occ)
-        run_station(timeline, kept, book, segments, failing, faults, rng, totals)
-        day = first
-        while day <= last:
-            book.seal(station, day)
-            day += timedelta(days=1)
-    totals.stations = len(stations)
-    totals.days = (last - first).days + 1
+        totals.add(simulator.station(station))
     return totals
 
 
@@ -162,9 +190,13 @@ def log_action(book: LogBook, action: Action, segments: dict[str, SegmentMap],
     """
     occ = action.occurrence
     kind = action.kind
-    if kind in ("end", "preempted", "missed"):
-        totals.seconds += ledger.add_pieces(occ, segments.get(occ.program, SegmentMap()))
-        if kind == "preempted" and occ.remaining_s > 0.5:
+    if kind == "end" or kind == "missed":
+        seconds, lines = ledger.take(occ, segments.get(occ.program, NO_SEGMENTS))
+        totals.seconds += seconds
+        totals.minute_lines += write_lines(book, lines)
+    elif kind == "preempted":
+        totals.seconds += ledger.add_pieces(occ, segments.get(occ.program, NO_SEGMENTS))
+        if occ.remaining_s > 0.5:
             lines = ledger.close(action.at.replace(second=0, microsecond=0),
                                  occ.occurrence_id)
         else:
@@ -180,13 +212,28 @@ def log_action(book: LogBook, action: Action, segments: dict[str, SegmentMap],
                occ.priority, action.reason)
 
 
-def _worker(root: str, logs: str, stations: list[str], first: date, last: date,
-            faults: Faults, durations: dict[str, float] | None) -> Totals:
-    from radiocli.schedule import load
+# --- worker processes -----------------------------------------------------------------
+# Each worker plans the period once, when it starts, and keeps one log book for every
+# chunk of stations it is given: chunks cost only their own stations.
 
-    schedule = load(Path(root))
-    with LogBook(Path(logs), durable=False) as book:
-        return simulate_stations(schedule, stations, first, last, book, faults, durations)
+_simulator: Simulator | None = None
+
+
+def _start_worker(schedule: Schedule, stations: list[str], first: date, last: date,
+                  logs: str, faults: Faults, durations: dict[str, float] | None) -> None:
+    global _simulator
+    book = LogBook(Path(logs), durable=False)
+    _simulator = Simulator(schedule, stations, first, last, book, faults, durations)
+
+
+def _simulate_chunk(stations: list[str]) -> Totals:
+    simulator = _simulator
+    assert simulator is not None, "the worker was not started"
+    totals = Totals()
+    for station in stations:
+        totals.add(simulator.station(station))
+    simulator.book.flush()  # every line written out before the chunk is reported done
+    return totals
 
 
 def simulate(schedule: Schedule, stations: Sequence[str], first: date, last: date,
@@ -202,19 +249,23 @@ def simulate(schedule: Schedule, stations: Sequence[str], first: date, last: dat
     stations = list(stations)
     if workers <= 1 or len(stations) < 8:
         with LogBook(logs, durable=False) as book:
+            simulator = Simulator(schedule, stations, first, last, book, faults, durations)
             for code in stations:
-                part = simulate_stations(schedule, [code], first, last, book, faults, durations)
-                totals.add(part)
+                totals.add(simulator.station(code))
                 if progress:
                     progress(1)
         return totals
     size = max(1, min(24, len(stations) // (workers * 6)))
     chunks = [stations[i:i + size] for i in range(0, len(stations), size)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(_worker, str(schedule.root), str(logs), chunk, first, last,
-                               faults, durations): len(chunk) for chunk in chunks}
+    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
+                             initargs=(schedule, stations, first, last, str(logs), faults,
+                                       durations)) as pool:
+        futures = {pool.submit(_simulate_chunk, chunk): len(chunk) for chunk in chunks}
         for future in as_completed(futures):
             totals.add(future.result())
             if progress:
                 progress(futures[future])
+    # The workers wrote every line; one sync of the file system makes them durable
+    # (closing a log book with no open file does just that).
+    LogBook(logs, durable=False).close()
     return totals
