@@ -313,6 +313,18 @@ class MinuteLedger:
                                       t, end))
         return seconds, out
 
+    def discard(self) -> float:
+        """Forget every open minute, never to be written (a station that goes dark: the
+        minute in progress is lost); returns the seconds they held."""
+        seconds = 0.0
+        for items in self._open.values():
+            for item in items.values():
+                seconds += (item.end - item.start).total_seconds() if isinstance(item, _Run) \
+                    else item.seconds
+        self._open.clear()
+        self._pieces.clear()
+        return seconds
+
     def close(self, before: datetime | None = None, occurrence: str | None = None
               ) -> list[Airtime]:
         """Take what aired in the minutes that begin before ``before`` (every minute when
