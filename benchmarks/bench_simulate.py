@@ -3,7 +3,7 @@
 stations, beside a reference that writes the same chained lines without planning
 anything (issue 13 item 4: at most 1.5x the reference's CPU; issue 5: at most 60 s).
 
-    .venv/bin/python benchmarks/bench_simulate.py [--keep DIR] [--days N]
+    .venv/bin/python benchmarks/bench_simulate.py [--keep DIR] [--days N] [--profile]
 
 The product: ``radiocli simulate --from 2021-07-24 --to 2021-09-20 --all`` as a user
 runs it (a subprocess: start-up, schedule loading, planning, the priority rules, the
@@ -67,6 +67,31 @@ def run_product(home: Path, logs: Path, last: date, workers: int | None
                          env={**os.environ, "TZ": "UTC"})
     wall = time.perf_counter() - wall
     return wall, children_cpu() - cpu, json.loads(out.stdout)
+
+
+def profile(home: Path, logs: Path, last: date, top: int = 25) -> str:
+    """The top of a cProfile of ``simulate --workers 1`` (by own time), not timed."""
+    import cProfile
+    import contextlib
+    import io
+    import pstats
+
+    from radiocli.cli import cli
+
+    out = io.StringIO()
+    profiler = cProfile.Profile()
+    args = ["--home", str(home), "--schedules", str(ROOT / "schedules"), "simulate", "--from",
+            FIRST.isoformat(), "--to", last.isoformat(), "--all", "--logs", str(logs),
+            "--workers", "1", "--json"]
+    quiet = io.StringIO()
+    with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+        profiler.enable()
+        try:
+            cli.main(args, standalone_mode=False)
+        finally:
+            profiler.disable()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    return out.getvalue()
 
 
 def read_station(folder: Path) -> list[tuple[str, tuple]]:
@@ -172,6 +197,8 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     parser.add_argument("--days", type=int, default=(LAST - FIRST).days + 1,
                         help="simulate only the first N days of the period")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print the top of a cProfile of simulate --workers 1")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="radiocli-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -182,6 +209,7 @@ def main() -> int:
         ref_wall, ref_cpu, ref_lines = run_reference(work / "logs", work / "reference")
         differ = same_trees(work / "logs", work / "reference")
         differ1 = same_trees(work / "logs", work / "logs-w1")
+        profiled = profile(work / "home", work / "logs-profiled", last) if args.profile else ""
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -191,7 +219,8 @@ def main() -> int:
           f"minute lines {totals['minute_lines']:,}")
     print(f"  per station per day: {totals['sessions'] / per:.2f} sessions, "
           f"{totals['minutes'] / per:.1f} minutes (city 2021: 5 and 195)")
-    print(f"  {'':28} {'wall s':>8} {'CPU s':>8} {'CPU ratio':>10} {'wall ratio':>11}")
+    print(f"  {'':28} {'wall s':>8} {'CPU s':>8} {'CPU ratio':>10} {'wall ratio':>11}"
+          "  (the reference runs in one process)")
     print(f"  {'reference (lines alone)':28} {ref_wall:8.2f} {ref_cpu:8.2f}")
     print(f"  {'simulate (default workers)':28} {wall:8.2f} {cpu:8.2f} {cpu / ref_cpu:9.2f}x "
           f"{wall / ref_wall:10.2f}x")
@@ -204,6 +233,8 @@ def main() -> int:
           f"{'yes' if not differ else 'NO: ' + ', '.join(differ[:5])}; --workers 1 "
           f"identical: {'yes' if not differ1 else 'NO: ' + ', '.join(differ1[:5])}")
     assert ref_lines >= lines
+    if profiled:
+        print(profiled)
     return 0 if ok else 1
 
 
