@@ -211,3 +211,35 @@ def test_the_segment_of_a_resumed_minute_is_the_one_on_air():
     # resumed 8:42.8 into the clock, 493 s into the program: segment 1 until 651.5 s,
     # that is until 11:41.3 on the clock (simulate said 2 from minute 9 on)
     assert [lines[T0 + m * MINUTE] for m in (8, 9, 10, 11, 12, 13)] == [1, 1, 1, 1, 2, 2]
+
+
+@PROPERTY
+@given(pieces=airings(), split=st.integers(0, 8))
+def test_taking_an_occurrence_gives_what_adding_and_closing_give(pieces, split):
+    """``take`` (simulate's way when an occurrence is over, built directly in the usual
+    case of one fresh piece) gives the very items of ``add_pieces`` then ``close``, also
+    after earlier pieces were added and their minutes closed (a preempted program)."""
+    by_occ: dict[str, list[Piece]] = defaultdict(list)
+    for piece in pieces:
+        by_occ[piece[0].occurrence_id].append(piece)
+    for occ_pieces in by_occ.values():
+        occ, segments = occ_pieces[0][0], occ_pieces[0][1]
+        cut = min(split, len(occ_pieces) - 1)
+        results = []
+        for fast in (False, True):
+            occ.pieces = [(a, b) for _o, _s, a, b, _off in occ_pieces[:cut]]
+            occ.played_s = sum((b - a).total_seconds() for a, b in occ.pieces)
+            ledger = MinuteLedger()
+            early = ledger.add_pieces(occ, segments)
+            items = ledger.close(occ.pieces[-1][1].replace(second=0, microsecond=0),
+                                 occ.occurrence_id) if occ.pieces else []
+            occ.pieces += [(a, b) for _o, _s, a, b, _off in occ_pieces[cut:]]
+            occ.played_s = sum((b - a).total_seconds() for a, b in occ.pieces)
+            if fast:
+                seconds, rest = ledger.take(occ, segments)
+            else:
+                seconds = ledger.add_pieces(occ, segments)
+                rest = ledger.close(occurrence=occ.occurrence_id)
+            assert len(ledger) == 0
+            results.append((early + seconds, items + rest))
+        assert results[0] == results[1]

@@ -58,7 +58,7 @@ def test_faults_give_reconciliation_something_to_find(cli, sample_schedules, tmp
     totals = json.loads(result.stdout)
     assert totals["offline"] == 6  # 00478 wrote nothing on the 10th
     assert totals["failed"] == 3  # the evening relay failed on both days (00478 only the 11th)
-    assert not (logs / "00478" / "2021-08-10.jsonl").read_text().count('"event":"start"')
+    assert not (logs / "00478" / "2021-08-10.jsonl").exists()  # offline all day: no file
     _sessions, _seconds, events = raw_totals(logs)
     assert events["failed"] == 3
     late = [json.loads(line) for line in
@@ -227,3 +227,137 @@ def test_less_than_half_a_second_in_a_minute_gets_no_line(tmp_path):
         "    when: {once: '2021-08-02 10:00:00'}\n    segments: [{silence: 60.3s}]\n"))
     assert [(x["minute"][11:16], x["seconds"]) for x in lines if "minute" in x] == [
         ("10:00", 60)]
+
+
+# --- a station offline (issue 13 follow-up: what a dead station writes) ---------------
+
+
+def _simulate_faulted(tmp_path: Path, programs: str, offline: list[tuple[str, str]],
+                      first: str = "2021-08-02", last: str = "2021-08-02"):
+    """One station (00001), a small schedule, offline over the given (from, to) moments
+    (ISO, Hanoi time); returns (totals, logs folder)."""
+    import shutil
+    from datetime import date, datetime
+
+    from radiocli.plan.triggers import TZ
+    from radiocli.play.simulate import Faults, simulate
+    from radiocli.schedule import load
+
+    repo = Path(__file__).resolve().parent.parent
+    schedules = tmp_path / "schedules"
+    (schedules / "registry").mkdir(parents=True)
+    shutil.copy(repo / "schedules" / "registry" / "units.yaml", schedules / "registry")
+    (schedules / "p.yaml").write_text("programs:\n" + programs, encoding="utf-8")
+    logs = tmp_path / "logs"
+    windows = tuple(("00001", datetime.fromisoformat(a).replace(tzinfo=TZ),
+                     datetime.fromisoformat(b).replace(tzinfo=TZ)) for a, b in offline)
+    totals = simulate(load(schedules), ["00001"], date.fromisoformat(first),
+                      date.fromisoformat(last), logs, Faults(offline=windows), workers=1)
+    return totals, logs
+
+
+def _day(logs: Path, day: str) -> list[dict]:
+    return [json.loads(x) for x in
+            (logs / "00001" / f"{day}.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def _one_off(pid: str, at: str, seconds: float, priority: str = "normal") -> str:
+    return (f"  {pid}:\n    priority: {priority}\n    targets: {{stations: ['00001']}}\n"
+            f"    when: {{once: '{at}'}}\n    segments: [{{silence: {seconds:g}s}}]\n")
+
+
+def test_a_station_that_goes_down_mid_program_stops_writing_there(tmp_path):
+    """Down at 10:10:30 in a 30-minute program: its lines stop at 10:09 (the minute in
+    progress is lost, as after a power cut), no end line; back at 10:20, it does not air
+    the program it missed at 10:15 nor the rest of the cut one; 10:25 airs. (simulate
+    aired the 10:00 program in full: only a start inside the window counted.)"""
+    totals, logs = _simulate_faulted(tmp_path, "".join([
+        _one_off("a", "2021-08-02 10:00:00", 1800),
+        _one_off("b", "2021-08-02 10:15:00", 600),
+        _one_off("c", "2021-08-02 10:25:00", 120),
+    ]), [("2021-08-02T10:10:30", "2021-08-02T10:20:00")])
+    day = _day(logs, "2021-08-02")
+    a = [x for x in day if x.get("program") == "a"]
+    assert a[0]["event"] == "start" and all("minute" in x for x in a[1:])
+    assert [x["minute"][11:16] for x in a[1:]] == [f"10:{m:02d}" for m in range(10)]
+    assert all(x["seconds"] == 60 for x in a[1:])
+    assert not [x for x in day if x.get("program") == "b"]
+    assert [x.get("event") for x in day if x.get("program") == "c"] == [
+        "start", None, None, "end"]
+    assert day[-1]["event"] == "sealed"
+    assert (totals.interrupted, totals.offline, totals.sessions) == (1, 1, 2)
+    assert round(totals.seconds) == 10 * 60 + 120  # what the lines say
+
+
+def test_an_emergency_on_air_and_the_program_it_preempted_both_stop(tmp_path):
+    """Down while an emergency preempts the district program: the emergency stops with
+    no end line, the district program never resumes (no resumed, no end line)."""
+    totals, logs = _simulate_faulted(tmp_path, "".join([
+        _one_off("district", "2021-08-02 17:00:00", 1800),
+        _one_off("storm", "2021-08-02 17:05:00", 600, "emergency"),
+    ]), [("2021-08-02T17:10:00", "2021-08-02T18:00:00")])
+    events = [(x["event"], x["program"]) for x in _day(logs, "2021-08-02") if "event" in x]
+    assert events == [("start", "district"), ("preempted", "district"), ("start", "storm"),
+                      ("sealed", "")]
+    minutes = [(x["program"], x["minute"][11:16]) for x in _day(logs, "2021-08-02")
+               if "minute" in x]
+    assert minutes == [("district", f"17:{m:02d}") for m in range(5)] + [
+        ("storm", f"17:{m:02d}") for m in range(5, 10)]
+    assert totals.interrupted == 2
+
+
+def test_a_day_offline_from_start_to_end_has_no_file(tmp_path):
+    """Offline from 12:00 on the 2nd to 06:00 on the 4th: the 2nd has its morning and is
+    sealed (the station came back, and a restarted daemon seals the day it left open);
+    the 3rd has no file at all (simulate sealed an empty one); the 4th is whole."""
+    totals, logs = _simulate_faulted(
+        tmp_path, "  daily:\n    targets: {stations: ['00001']}\n"
+                  "    when: {days: every day, at: '10:00'}\n    segments: [{silence: 60s}]\n",
+        [("2021-08-02T12:00:00", "2021-08-04T06:00:00")], "2021-08-02", "2021-08-04")
+    assert sorted(p.name for p in (logs / "00001").iterdir()) == [
+        "2021-08-02.jsonl", "2021-08-04.jsonl"]
+    for day in ("2021-08-02", "2021-08-04"):
+        assert [x.get("event") for x in _day(logs, day)] == ["start", None, "end", "sealed"]
+    assert totals.offline == 1 and totals.sessions == 2
+
+
+def test_a_station_still_down_at_the_end_leaves_its_day_open(tmp_path):
+    """Down from 12:00 on the 3rd past the end of the simulation: the 3rd keeps its
+    morning, unsealed (no daemon came back to seal it); the 4th has no file."""
+    _totals, logs = _simulate_faulted(
+        tmp_path, "  daily:\n    targets: {stations: ['00001']}\n"
+                  "    when: {days: every day, at: '10:00'}\n    segments: [{silence: 60s}]\n",
+        [("2021-08-03T12:00:00", "2021-08-06T00:00:00")], "2021-08-02", "2021-08-04")
+    assert sorted(p.name for p in (logs / "00001").iterdir()) == [
+        "2021-08-02.jsonl", "2021-08-03.jsonl"]
+    assert [x.get("event") for x in _day(logs, "2021-08-03")] == ["start", None, "end"]
+
+
+def test_offline_takes_the_dates_the_other_options_take(cli, sample_schedules, tmp_path):
+    """DD/MM/YYYY (split on "/" before), a single day, a date with a time; the same logs
+    as the ISO forms. Errors are usage errors that say what to write."""
+    runs = {}
+    for name, spans in {
+        "iso": ["00478:2021-08-10--2021-08-10", "00478:2021-08-12T16:00--2021-08-12T17:00"],
+        "vn": ["00478:10/08/2021", "00478:12/08/2021 16:00--12/08/2021 17h"],
+        "vn-range": ["00478:10/08/2021--10/08/2021", "00478:12/08/2021 16:00--12/08/2021 17:00"],
+    }.items():
+        logs = tmp_path / name
+        args = ["--schedules", str(sample_schedules), "simulate", "--from", "2021-08-09",
+                "--to", "2021-08-12", "--station", "00478", "--logs", str(logs), "--json"]
+        for span in spans:
+            args += ["--offline", span]
+        result = cli(*args)
+        assert result.exit_code == 0, result.output
+        totals = json.loads(result.stdout)
+        runs[name] = (totals["offline"], sorted(p.read_bytes() for p in logs.rglob("*.jsonl")))
+    assert runs["iso"] == runs["vn"] == runs["vn-range"]
+    assert runs["iso"][0] == 6 + 1  # the 10th (5 programs, 1 notice) and the 16:30 notice
+    for bad, says in (("00478:31/02/2021--01/03/2021", "does not exist"),
+                      ("00478:2021-08-10T06:00", "FROM--TO"),
+                      ("00478", "STATION:FROM--TO"),
+                      ("99999:2021-08-10", "not simulated")):
+        result = cli("--schedules", str(sample_schedules), "simulate", "--from", "2021-08-09",
+                     "--to", "2021-08-12", "--station", "00478", "--logs",
+                     str(tmp_path / "bad"), "--offline", bad)
+        assert result.exit_code == 2 and says in result.output, (bad, result.output)

@@ -20,6 +20,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 
 from radiocli.plan.durations import program_seconds, segment_seconds
@@ -166,19 +167,24 @@ def write_lines(book: LogBook, items: Sequence[Airtime]) -> int:
     written = 0
     i, n = 0, len(items)
     while i < n:
-        first = items[i]
+        first = prev = items[i]
         j = i + 1
-        while j < n and items[j].occurrence == first.occurrence \
-                and items[j].station == first.station and items[j - 1].whole \
-                and items[j].whole and items[j].start == items[j - 1].end:
-            j += 1
+        if first.whole:
+            while j < n:
+                item = items[j]
+                if item.occurrence != first.occurrence or item.station != first.station \
+                        or not item.whole or item.start != prev.end:
+                    break
+                prev = item
+                j += 1
         if j == i + 1:
             written += first.write(book)
         else:
-            run = items[i:j]
-            written += book.minutes(first.station, first.start, run[-1].end, first.program,
-                                    first.occurrence, first.priority,
-                                    segments=[p for item in run for p in item.points()])
+            points = []
+            for item in items[i:j]:
+                points += item.points()
+            written += book.minutes(first.station, first.start, prev.end, first.program,
+                                    first.occurrence, first.priority, segments=points)
         i = j
     return written
 
@@ -267,20 +273,76 @@ class MinuteLedger:
             offset += seconds
         return sum(lengths)
 
+    def take(self, occ: Occurrence, segments: SegmentMap) -> tuple[float, list[Airtime]]:
+        """``occ`` is over (ended, cut or missed): add its pieces not added yet and take
+        all its minutes; returns (seconds added, lines), as ``add_pieces`` then
+        ``close(occurrence=...)`` would. The usual case, one piece and no minute of it
+        still open, is built directly (the simulation's millions of minutes go this way)."""
+        occ_id = occ.occurrence_id
+        pieces = occ.pieces
+        done = self._pieces.get(occ_id, 0)
+        if occ_id in self._open or len(pieces) - done != 1:
+            seconds = self.add_pieces(occ, segments)
+            return seconds, self.close(occurrence=occ_id)
+        if done:
+            del self._pieces[occ_id]
+        start, end = pieces[-1]
+        seconds = (end - start).total_seconds()
+        if seconds <= 0:
+            return seconds, []
+        offset = occ.played_s - seconds
+        first = start.replace(second=0, microsecond=0)
+        last = end.replace(second=0, microsecond=0)
+        out: list[Airtime] = []
+        t = start
+        if start != first or last == first:  # a part of the first minute
+            t = min(first + MINUTE, end)
+            part = (t - start).total_seconds()
+            if part >= SLIVER_S:
+                out.append(MinuteLine(occ.station, first, part, occ.program, occ_id,
+                                      occ.priority, segments.at(offset), start, t))
+        if t < last:  # whole minutes
+            out.append(MinuteRun(occ.station, occ.program, occ_id, occ.priority, t, last,
+                                 offset + (t - start).total_seconds(), segments))
+            t = last
+        if t < end:  # a part of the last minute
+            part = (end - t).total_seconds()
+            if part >= SLIVER_S:
+                out.append(MinuteLine(occ.station, t, part, occ.program, occ_id, occ.priority,
+                                      segments.at(offset + (t - start).total_seconds()),
+                                      t, end))
+        return seconds, out
+
+    def discard(self) -> float:
+        """Forget every open minute, never to be written (a station that goes dark: the
+        minute in progress is lost); returns the seconds they held."""
+        seconds = 0.0
+        for items in self._open.values():
+            for item in items.values():
+                seconds += (item.end - item.start).total_seconds() if isinstance(item, _Run) \
+                    else item.seconds
+        self._open.clear()
+        self._pieces.clear()
+        return seconds
+
     def close(self, before: datetime | None = None, occurrence: str | None = None
               ) -> list[Airtime]:
         """Take what aired in the minutes that begin before ``before`` (every minute when
         None), of one occurrence or of all, in (minute, occurrence) order. A minute with
         less than half a second on air is dropped."""
-        wanted = list(self._open) if occurrence is None else [occurrence]
+        wanted = list(self._open) if occurrence is None else (occurrence,)
         taken: list[tuple[datetime, str, _Minute | _Run]] = []
         for occ_id in wanted:
             items = self._open.get(occ_id)
             if items is None:
                 continue
-            for key in [k for k in items if before is None or k < before]:
+            if before is None:  # all of it
+                del self._open[occ_id]
+                taken += [(key, occ_id, item) for key, item in items.items()]
+                continue
+            for key in [k for k in items if k < before]:
                 item = items.pop(key)
-                if isinstance(item, _Run) and before is not None and item.end > before:
+                if isinstance(item, _Run) and item.end > before:
                     rest = item.offset + (before - item.start).total_seconds()
                     items[before] = _Run(item.occurrence, before, item.end, rest,
                                          item.segments)
@@ -291,7 +353,8 @@ class MinuteLedger:
                 del self._open[occ_id]
         if occurrence is not None and before is None:
             self._pieces.pop(occurrence, None)
-        taken.sort(key=lambda entry: (entry[0], entry[1]))
+        if len(taken) > 1:
+            taken.sort(key=_minute_and_occurrence)
         out: list[Airtime] = []
         for minute, occ_id, item in taken:
             occ = item.occurrence
@@ -303,3 +366,6 @@ class MinuteLedger:
                                       occ.priority, item.segment, item.start, item.end,
                                       item.whole))
         return out
+
+
+_minute_and_occurrence = itemgetter(0, 1)
