@@ -622,6 +622,104 @@ def test_8_a_private_key_others_can_read_is_refused(city: City) -> None:
         city.approve(city.city)
 
 
+# --- 9. no child process left behind when the daemon is killed ---------------------------
+
+
+def children_of(pid: int) -> dict[int, str]:
+    """pid -> command name of every live child of ``pid`` (read from /proc)."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat_line = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat_line[stat_line.index("(") + 1:stat_line.rindex(")")]
+        fields = stat_line[stat_line.rindex(")") + 2:].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out[int(entry.name)] = name
+    return out
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie is dead: it only waits to be reaped)."""
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat_line[stat_line.rindex(")") + 2:].split()[0] != "Z"
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+def test_9_kill_9_leaves_no_ffmpeg_behind(tmp_path: Path) -> None:
+    """A `run --sink file` daemon airs a recording ffmpeg decodes and a relay whose
+    server stalls (one byte a second: ffmpeg waits for it and writes nothing, so no
+    broken pipe ends it); kill -9 the daemon: within 3 s none of its ffmpeg children
+    is left (the relay's decoder used to live on for as long as the server trickled)."""
+    import signal
+    import socket
+    import subprocess
+    import time
+
+    from test_play_e2e import event, prog, schedule, soon, start, wait_for
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    port = server.getsockname()[1]
+    stop = threading.Event()
+
+    def stall() -> None:
+        conns = []
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _addr = server.accept()
+                conn.recv(4096)
+                conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: audio/mpeg\r\n\r\n")
+                conns.append(conn)
+            except OSError:
+                pass
+            for conn in conns:
+                try:
+                    conn.sendall(b"\0")
+                except OSError:
+                    pass
+            stop.wait(1.0)
+        for conn in conns:
+            conn.close()
+
+    threading.Thread(target=stall, daemon=True).start()
+    home = tmp_path / "home"
+    at = soon(4)
+    sched = schedule(tmp_path / "schedules",
+                     prog("rec", at, "      - play: jingles/intro.ogg\n      - silence: 60s\n")
+                     + prog("relay", at, f"      - relay: http://127.0.0.1:{port}/live\n"
+                            "        for: 60s\n", ("00004",)))
+    proc = start(home, sched, "--station", "00001", "--station", "00004", "--sink", "file")
+    try:
+        wait_for(event(home, "start", "rec"), 30, "the recording to start")
+        wait_for(event(home, "start", "relay", "00004"), 30, "the relay to start")
+        time.sleep(1.0)  # the decoders are running (real processes, real time)
+        ffmpegs = {pid for pid, name in children_of(proc.pid).items() if name == "ffmpeg"}
+        assert len(ffmpegs) >= 1, children_of(proc.pid)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and any(alive(p) for p in ffmpegs):
+            time.sleep(0.05)
+        left = [p for p in ffmpegs if alive(p)]
+        for pid in left:  # do not leave them to the next test either
+            os.kill(pid, signal.SIGKILL)
+        assert not left, f"ffmpeg children alive 3 s after kill -9: {left}"
+    finally:
+        stop.set()
+        if proc.poll() is None:
+            proc.kill()
+        server.close()
+
+
 # --- further attacks -----------------------------------------------------------------------
 
 

@@ -42,7 +42,7 @@ from radiocli.play.kinds import OnStop
 from radiocli.play.logqueue import LogQueue
 from radiocli.play.programs import Programs
 from radiocli.play.recovery import recover
-from radiocli.play.sinks import Icecast, Sink, make_sink
+from radiocli.play.sinks import ChildGroup, Icecast, Sink, make_sink
 from radiocli.play.status import StatusFile
 from radiocli.schedule.load import read as read_schedule
 from radiocli.schedule.model import Schedule
@@ -93,6 +93,8 @@ class Daemon:
         self.sink = sink or make_sink(config.sink, aircheck=config.home.aircheck,
                                       device=config.device, icecast=config.icecast,
                                       on_fault=self._stream_fault)
+        self.children = ChildGroup()  # every ffmpeg of this daemon; dies with it
+        self.sink.children = self.children
         self.logs = LogQueue(self.clock)
         self.programs = Programs(config.home.cache, decodes=self.sink.decodes,
                                  render=config.render)
@@ -150,6 +152,8 @@ class Daemon:
         schedule = self._load(starting=True)
         self.rundir.make()
         self.sink.check()
+        if self.sink.decodes:
+            self.children.start()
         self.pidfile.acquire({"name": self.config.name, "started": now.isoformat(),
                               "sink": self.sink.kind,
                               "trust": str(self.config.trust) if self.config.trust else None})
@@ -183,6 +187,7 @@ class Daemon:
                      len(self.jobs.triggers), self.sink.kind)
         except BaseException:
             self.jobs.shutdown()
+            self.children.close()
             self.pidfile.release()
             raise
 
@@ -226,6 +231,7 @@ class Daemon:
             self.logs.error(f"closing the as-run log: {exc}")
         desk.stop_feeds()
         self.sink.close()
+        self.children.close()
         self.status.write(self.clock.now(), final=True)
         self.pidfile.release()
         self.stopped.set()

@@ -9,15 +9,16 @@ ledger. Feed threads report through an inbox the desk reads under its lock.
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from radiocli.plan.timeline import Action, Occurrence, Timeline
+from radiocli.plan.timeline import Action, Occurrence, Timeline, occurrence_id
 from radiocli.plan.triggers import TZ
 from radiocli.play.clock import Clock
 from radiocli.play.kinds import AlertOccurrence, Event, Fire
@@ -114,6 +115,7 @@ class StationDesk:
         self.stopping = False
         self.expiry: str | None = None  # set when the approval ran out: the reason
         self._inbox: queue.SimpleQueue[Notice] = queue.SimpleQueue()
+        self._batch = threading.local()  # .feeds: to start when this thread's batch ends
 
     def install(self, codes: Iterable[str],
                 blackouts: Callable[[str], list[tuple[datetime, datetime, str]]]) -> None:
@@ -136,14 +138,32 @@ class StationDesk:
     # --- arrivals ----------------------------------------------------------------------
     def deliver(self, fires: Sequence[Fire]) -> None:
         """Slots that came, in arrival order (time, then priority): hand each program's
-        occurrences to its stations' Timelines."""
-        for fire in fires:
-            if self.stopping:
-                return
-            if fire.missed:
-                self.misfired(fire.program, fire.scheduled)
-            else:
-                self.fire(fire.program, fire.scheduled)
+        occurrences to its stations' Timelines; their feeds start once every start line
+        of the round is written."""
+        with self.batch():
+            for fire in fires:
+                if self.stopping:
+                    return
+                if fire.missed:
+                    self.misfired(fire.program, fire.scheduled)
+                else:
+                    self.fire(fire.program, fire.scheduled)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Feeds begun inside start when the block ends (the outermost one), so that no
+        station's start waits for the feeds of the stations before it."""
+        if getattr(self._batch, "feeds", None) is not None:
+            yield
+            return
+        self._batch.feeds = []
+        try:
+            yield
+        finally:
+            launching, self._batch.feeds = self._batch.feeds, None
+            for feed in launching:
+                if not feed.stopped.is_set():
+                    feed.start()
 
     def fire(self, program_id: str, scheduled: datetime) -> None:
         program = self.programs.get(program_id)
@@ -153,14 +173,17 @@ class StationDesk:
                  if c in self.stations]
         if not codes:
             return
+        key = occurrence_id(program_id, scheduled)  # once, not once per station
         parts = self.programs.known_parts(program)
-        with self.lock:
+        length = self.programs.length(program, parts)
+        with self.lock, self.batch():
             for code in codes:
                 st = self.stations[code]
-                occ = self.programs.occurrence(program, code, scheduled, parts)
-                if occ.occurrence_id in st.known:
+                if key in st.known:
                     continue
-                st.known.add(occ.occurrence_id)
+                st.known.add(key)
+                occ = self.programs.occurrence(program, code, scheduled, parts, key=key,
+                                               length=length)
                 now = self.clock.now()
                 if self.expiry is not None and occ.priority < Priority.EMERGENCY:
                     occ.status = "skipped"
@@ -185,15 +208,14 @@ class StationDesk:
             return
         now = self.clock.now()
         late = (now - scheduled).total_seconds()
+        key = occurrence_id(program_id, scheduled)
         with self.lock:
             for code in self.programs.targets(program, scheduled.astimezone(TZ).date()):
                 st = self.stations.get(code)
-                if st is None:
+                if st is None or key in st.known:
                     continue
-                occ = self.programs.occurrence(program, code, scheduled, None)
-                if occ.occurrence_id in st.known:
-                    continue
-                st.known.add(occ.occurrence_id)
+                st.known.add(key)
+                occ = self.programs.occurrence(program, code, scheduled, None, key=key)
                 occ.status = "skipped"
                 self.logs.event(code, Event.MISSED, now, occ,
                                 f"offline: the scheduler ran {late / 60:.0f} min late "
@@ -243,8 +265,10 @@ class StationDesk:
             feed = Feed(key, parts, occ.played_s, occ.remaining_s, self.clock,
                         lead=self.sink.lead, on_fault=self._part_failed,
                         on_done=self._feed_done, on_output_fault=self._output_broken,
+                        on_first_audio=self._first_audio,
                         fallback=self.programs.chime("alert"),
-                        relay_fallback=self.relay_fallback)
+                        relay_fallback=self.relay_fallback, children=self.sink.children,
+                        openers=self.sink.openers)
             self.feeds[key] = feed
             fresh = True
         else:
@@ -255,7 +279,12 @@ class StationDesk:
             self.sink.attach(st.code, feed, occ.program, session)
         except (SinkFault, OSError) as exc:
             self._inbox.put(OutputBroken(st.code, feed, f"failed: {exc}"))
-        if fresh:
+        if not fresh:
+            return
+        launching = getattr(self._batch, "feeds", None)
+        if launching is not None:
+            launching.append(feed)
+        else:
             feed.start()
 
     def _halt(self, st: StationState, occ: Occurrence, at: datetime) -> None:
@@ -281,6 +310,10 @@ class StationDesk:
             self.logs.event(code, Event.FAILED, at, occ, reason)
 
     # --- what feed threads report: into the inbox, read under the lock -------------------
+    def _first_audio(self, feed: Feed, at: datetime) -> None:
+        log.info("first audio of %s at %s for %d station(s)", feed.key[0],
+                 at.isoformat(timespec="milliseconds"), len(feed.stations))
+
     def _part_failed(self, feed: Feed, reason: str) -> None:
         for code in list(feed.stations):
             self._inbox.put(PartFailed(code, feed, reason))
