@@ -659,7 +659,6 @@ def test_9_kill_9_leaves_no_ffmpeg_behind(tmp_path: Path) -> None:
     is left (the relay's decoder used to live on for as long as the server trickled)."""
     import signal
     import socket
-    import subprocess
     import time
 
     from test_play_e2e import event, prog, schedule, soon, start, wait_for
