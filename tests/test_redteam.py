@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from forge import approval, forge, write
-from radiocli.errors import TrustError
+from radiocli.errors import PlayoutError, TrustError
 from radiocli.home import Home
 from radiocli.play import control
 from radiocli.play.approved import load_approved
@@ -599,6 +599,60 @@ def test_5_a_trusted_daemon_keeps_airing_the_last_approved_copy(tmp_path: Path) 
     assert [e[:2] for e in site.events()] == [("start", "a"), ("end", "a")]
 
 
+# --- 7. two daemons can serve one station ------------------------------------------------
+
+
+def test_7_a_second_daemon_for_a_served_station_is_refused_naming_the_first(tmp_path: Path
+                                                                              ) -> None:
+    """Whatever its name, a second daemon that would serve a station already served on
+    this machine is refused, and says which daemon (name, pid) serves it: here a real
+    `radiocli run --name other` against an in-process daemon named main."""
+    import subprocess
+    import sys
+
+    from test_play_daemon import make_schedule, program
+
+    later = T0 + timedelta(hours=1)
+    schedules = make_schedule(tmp_path / "schedules", program("a", later, 5, ("00001",)))
+    home = Home(tmp_path / "home")
+    first = Daemon(Config(home, schedules, stations=["00001"]), clock=FakeClock(T0))
+    first.start(threads=False)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "radiocli", "--home", str(home.root), "-s", str(schedules),
+             "run", "--name", "other", "--district", "001", "--allow-past-clock",
+             "--for", "2s"], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1, done.stderr
+        assert f"00001 by daemon 'main' (pid {os.getpid()})" in done.stderr
+        assert "Traceback" not in done.stderr
+        assert not (tmp_path / "home" / "run" / "other.pid").exists()
+        # in-process too, and a rehearsal that would drive the same output (a stream)
+        for config in (Config(home, schedules, stations=["00004", "00001"], name="third"),
+                       Config(home, schedules, stations=["00001"], name="r", rehearsal=True,
+                              sink="stream")):
+            with pytest.raises(PlayoutError, match="00001 by daemon 'main'"):
+                Daemon(config, clock=FakeClock(T0)).start(threads=False)
+        # the refused daemon held nothing: 00004 is free for the next one
+        other = Daemon(Config(home, schedules, stations=["00004"], name="third"),
+                       clock=FakeClock(T0))
+        other.start(threads=False)
+        other.stop()
+        # a rehearsal to files stays apart from the station's log: it may run beside it
+        rehearsal = Daemon(Config(home, schedules, stations=["00001"], name="r",
+                                  rehearsal=True), clock=FakeClock(T0))
+        rehearsal.start(threads=False)
+        with pytest.raises(PlayoutError, match="00001 by a rehearsal 'r'"):
+            Daemon(Config(home, schedules, stations=["00001"], name="r2", rehearsal=True),
+                   clock=FakeClock(T0)).start(threads=False)
+        rehearsal.stop()
+    finally:
+        first.stop()
+    again = Daemon(Config(home, schedules, stations=["00001"], name="other"),
+                   clock=FakeClock(T0))
+    again.start(threads=False)  # once the first stopped, the station is free
+    again.stop()
+
+
 # --- 8. file modes -----------------------------------------------------------------------
 
 
@@ -620,6 +674,36 @@ def test_8_a_private_key_others_can_read_is_refused(city: City) -> None:
     os.chmod(city.city, 0o644)
     with pytest.raises(TrustError, match="can be read by others .mode 0644.; make it private"):
         city.approve(city.city)
+
+
+def test_8_modes_of_the_run_folder_status_and_daemon_log(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    """A real `radiocli run` (umask 022): status.json, daemon.log, the pid and lock files
+    0640, the run folders 0750."""
+    from test_play_daemon import make_schedule, program
+
+    later = datetime.now(TZ) + timedelta(hours=1)
+    schedules = make_schedule(tmp_path / "schedules", program("a", later, 5, ("00001",)))
+    home = tmp_path / "home"
+    old = os.umask(0o022)
+    try:
+        result = cli("--home", str(home), "-s", str(schedules), "run", "--station", "00001",
+                     "--for", "1s")
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    run_dir = home / "run"
+    files = [run_dir / "main" / "status.json", run_dir / "main" / "daemon.log",
+             run_dir / "stations" / "00001.lock"]
+    folders = [run_dir, run_dir / "main", run_dir / "main" / "spool",
+               run_dir / "main" / "replies", run_dir / "main" / "done", run_dir / "stations"]
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640, path
+    for path in folders:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o750, path
+    pid = control.PidFile(run_dir / "x.pid")
+    pid.acquire({"name": "x"})
+    assert stat.S_IMODE((run_dir / "x.pid").stat().st_mode) == 0o640
+    pid.release()
 
 
 # --- 9. no child process left behind when the daemon is killed ---------------------------

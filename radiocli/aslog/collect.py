@@ -199,7 +199,8 @@ def candidates(source: Path, notes: list[Problem]) -> Iterator[Candidate]:
             yield Candidate(found[0], found[1], str(source), path=source, size=stat.st_size,
                             mtime_ns=stat.st_mtime_ns)
         return
-    skip = {"minutes", "events", "conflicts", "rejected", ".staging"}
+    # a home's rehearsal logs are not a proof of broadcast: collected only when given
+    skip = {"minutes", "events", "conflicts", "rejected", ".staging", "rehearsal"}
     for folder, dirs, files in os.walk(source):
         dirs[:] = sorted(d for d in dirs if d not in skip and not d.startswith("."))
         parent = os.path.basename(folder)

@@ -15,7 +15,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from radiocli.plan.timeline import Action, Occurrence, Timeline, occurrence_id
@@ -116,6 +116,7 @@ class StationDesk:
         self.expiry: str | None = None  # set when the approval ran out: the reason
         self._inbox: queue.SimpleQueue[Notice] = queue.SimpleQueue()
         self._batch = threading.local()  # .feeds: to start when this thread's batch ends
+        self.changed: Callable[[], None] = lambda: None  # an error: status at once
 
     def install(self, codes: Iterable[str],
                 blackouts: Callable[[str], list[tuple[datetime, datetime, str]]]) -> None:
@@ -131,6 +132,23 @@ class StationDesk:
         """A daemon-wide refusal: in every station's last errors (no as-run line)."""
         for st in self.stations.values():
             st.error(at, reason)
+        self.changed()
+
+    def retire(self, code: str, now: datetime, reason: str) -> bool:
+        """``code`` is served no more (its unit ceased, or it is no longer chosen): what
+        waits is missed and what airs ends, with ``reason``; its open minutes are
+        written; it leaves the desk. True when it wrote lines now (its file of today
+        then needs its seal)."""
+        st = self.stations.get(code)
+        if st is None:
+            return False
+        wrote = st.air is not None or bool(st.timeline.waiting)
+        self.apply(st, st.timeline.drop_waiting(now, reason))
+        if st.air is not None:
+            self.apply(st, st.timeline.finish(now, reason))
+        self.logs.minutes(st.ledger.close(None))
+        del self.stations[code]
+        return wrote
 
     def on_air(self) -> bool:
         return any(st.air is not None for st in self.stations.values())
@@ -308,6 +326,7 @@ class StationDesk:
         log.warning("%s: %s", code, reason)
         if occ is not None:
             self.logs.event(code, Event.FAILED, at, occ, reason)
+        self.changed()
 
     # --- what feed threads report: into the inbox, read under the lock -------------------
     def _first_audio(self, feed: Feed, at: datetime) -> None:
@@ -438,15 +457,21 @@ class StationDesk:
                         keep.append(occ)
                 st.timeline.waiting[:] = keep
 
-    def next_up(self, upcoming: Iterable[tuple[datetime, str]]) -> None:
-        """Each station's next program, from the programs' next fire times in order."""
+    def next_up(self, upcoming: Iterable[tuple[datetime, str]], now: datetime) -> None:
+        """Each station's next program: the first of the programs' coming slots (in time
+        order) that reaches it and that it has not had yet (a slot of this very second
+        is on air or waiting, not next)."""
         best: dict[str, tuple[str, datetime]] = {}
         for nxt, pid in upcoming:
+            if nxt <= now - timedelta(seconds=1):
+                continue
             program = self.programs.get(pid)
             if program is None:
                 continue
-            for code in self.programs.targets(program, nxt.date()):
-                if code in self.stations and code not in best:
+            key = occurrence_id(pid, nxt)
+            for code in self.programs.targets(program, nxt.astimezone(TZ).date()):
+                st = self.stations.get(code)
+                if st is not None and code not in best and key not in st.known:
                     best[code] = (pid, nxt)
             if len(best) == len(self.stations):
                 break
