@@ -73,6 +73,39 @@ def test_feeds_start_after_every_start_line_of_the_round(tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+def test_an_alert_to_many_stations_starts_them_all_before_its_one_feed(tmp_path,
+                                                                       monkeypatch):
+    """The same cause in the alert path: each station's start of an alert is decided
+    before its feed starts, and the 40 stations share one feed."""
+    from radiocli.play import control, sinks
+
+    stations = codes(40)
+    clock = FakeClock(T0)
+    schedules = make_schedule(tmp_path / "schedules",
+                              program("later", T0 + timedelta(hours=1), 5, tuple(stations)))
+    d = Daemon(Config(Home(tmp_path / "home"), schedules, stations=stations, sink="file"),
+               clock=clock)
+    d.start(threads=False)
+    decided: list[int] = []
+    real_start = sinks.Feed.start
+
+    def start(feed):  # noqa: ANN001, ANN202
+        decided.append(sum(st.air is not None for st in d.stations.values()))
+        real_start(feed)
+
+    monkeypatch.setattr(sinks.Feed, "start", start)
+    try:
+        control.submit(d.rundir, control.Request.ALERT,
+                       {"stations": stations, "text": "Thông báo khẩn."}, clock.now())
+        clock.advance(0.2)
+        d.tick()
+        assert decided == [40]
+        assert [len(f.stations) for f in d.desk.feeds.values()] == [40]
+    finally:
+        d.stop()
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
 def test_a_rendered_wav_airs_byte_for_byte_without_ffmpeg(tmp_path):
     """The feed reads a WAV that is already its PCM itself: the same bytes ffmpeg gives
     (from an offset too), and no decoder process for it."""

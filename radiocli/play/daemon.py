@@ -418,10 +418,9 @@ class Daemon:
         wanted = set(codes)
         gone = [c for c in self.desk.stations if c not in wanted]
         new = [c for c in codes if c not in self.desk.stations]
-        with self.desk.batch():
-            for code in gone:
-                if self.desk.retire(code, now, reason):
-                    self.logs.seal(code, now.date())
+        for code in gone:
+            if self.desk.retire(code, now, reason):
+                self.logs.seal(code, now.date())
         self.locks.release(gone)
         self.desk.install(codes, lambda code: blackouts_for(schedule, code))
         return gone, new

@@ -9,11 +9,10 @@ ledger. Feed threads report through an inbox the desk reads under its lock.
 from __future__ import annotations
 
 import collections
-import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,7 +25,7 @@ from radiocli.play.ledger import MinuteLedger, SegmentMap
 from radiocli.play.logqueue import LogQueue
 from radiocli.play.programs import Programs, segments_of
 from radiocli.play.sinks import AirPart, Feed, Sink, SinkFault
-from radiocli.schedule.model import Priority
+from radiocli.schedule.model import Priority, Program
 
 log = logging.getLogger("radiocli.play")
 
@@ -59,6 +58,44 @@ class StationState:
 
     def error(self, at: datetime, reason: str) -> None:
         self.errors.append({"at": at.isoformat(timespec="seconds"), "reason": reason})
+
+
+class DeskLock:
+    """The desk's lock (re-entrant). A feed begun while a thread holds it starts when
+    that thread lets go of it: every station of a round, of an alert or of a restart
+    has its start decided and logged before any feed starts (a feed started inside the
+    loop made each later station wait for its launch, and stations that came more than
+    0.3 s after the first could no longer join its feed)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._held = threading.local()  # .depth, .feeds of the thread that holds it
+
+    def __enter__(self) -> DeskLock:
+        self._lock.acquire()
+        depth = getattr(self._held, "depth", 0)
+        if depth == 0:
+            self._held.feeds = []
+        self._held.depth = depth + 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._held.depth -= 1
+        feeds: list[Feed] = []
+        if self._held.depth == 0:
+            feeds, self._held.feeds = self._held.feeds, []
+        self._lock.release()
+        for feed in feeds:
+            if not feed.stopped.is_set():
+                feed.start()
+
+    def start_when_released(self, feed: Feed) -> None:
+        """Start ``feed`` once this thread lets go of the lock (at once if it holds
+        it not)."""
+        if getattr(self._held, "depth", 0) > 0:
+            self._held.feeds.append(feed)
+        else:
+            feed.start()
 
 
 # --- what feed threads report ----------------------------------------------------------
@@ -107,7 +144,7 @@ class StationDesk:
         self.logs = logs
         self.relay_fallback = relay_fallback
         self.on_alert_done = on_alert_done
-        self.lock = threading.RLock()
+        self.lock = DeskLock()
         self.wake = threading.Event()
         self.stations: dict[str, StationState] = {}
         self.feeds: dict[tuple[str, float], Feed] = {}
@@ -115,7 +152,6 @@ class StationDesk:
         self.stopping = False
         self.expiry: str | None = None  # set when the approval ran out: the reason
         self._inbox: queue.SimpleQueue[Notice] = queue.SimpleQueue()
-        self._batch = threading.local()  # .feeds: to start when this thread's batch ends
         self.changed: Callable[[], None] = lambda: None  # an error: status at once
 
     def install(self, codes: Iterable[str],
@@ -156,77 +192,64 @@ class StationDesk:
     # --- arrivals ----------------------------------------------------------------------
     def deliver(self, fires: Sequence[Fire]) -> None:
         """Slots that came, in arrival order (time, then priority): hand each program's
-        occurrences to its stations' Timelines; their feeds start once every start line
-        of the round is written."""
-        with self.batch():
-            for fire in fires:
+        occurrences to its stations' Timelines. What each program plays is looked up
+        first (a program not rendered yet renders here, outside the lock); then every
+        station's start of the round is decided under one hold of the lock, and the
+        feeds start when it is let go."""
+        ready: list[tuple[Fire, Program | None, list[AirPart] | None]] = []
+        for fire in fires:
+            program = self.programs.get(fire.program)
+            if program is not None:
+                parts = None if fire.missed else self.programs.known_parts(program)
+                ready.append((fire, program, parts))
+        with self.lock:
+            for fire, program, parts in ready:
                 if self.stopping:
-                    return
+                    break
+                assert program is not None
                 if fire.missed:
-                    self.misfired(fire.program, fire.scheduled)
+                    self.misfired(program, fire.scheduled)
                 else:
-                    self.fire(fire.program, fire.scheduled)
-
-    @contextlib.contextmanager
-    def batch(self) -> Iterator[None]:
-        """Feeds begun inside start when the block ends (the outermost one), so that no
-        station's start waits for the feeds of the stations before it."""
-        if getattr(self._batch, "feeds", None) is not None:
-            yield
-            return
-        self._batch.feeds = []
-        try:
-            yield
-        finally:
-            launching, self._batch.feeds = self._batch.feeds, None
-            for feed in launching:
-                if not feed.stopped.is_set():
-                    feed.start()
-
-    def fire(self, program_id: str, scheduled: datetime) -> None:
-        program = self.programs.get(program_id)
-        if program is None:
-            return
-        codes = [c for c in self.programs.targets(program, scheduled.astimezone(TZ).date())
-                 if c in self.stations]
-        if not codes:
-            return
-        key = occurrence_id(program_id, scheduled)  # once, not once per station
-        parts = self.programs.known_parts(program)
-        length = self.programs.length(program, parts)
-        with self.lock, self.batch():
-            for code in codes:
-                st = self.stations[code]
-                if key in st.known:
-                    continue
-                st.known.add(key)
-                occ = self.programs.occurrence(program, code, scheduled, parts, key=key,
-                                               length=length)
-                now = self.clock.now()
-                if self.expiry is not None and occ.priority < Priority.EMERGENCY:
-                    occ.status = "skipped"
-                    self.logs.event(code, Event.MISSED, now, occ, self.expiry)
-                    continue
-                own = parts or self.programs.estimated_parts(program)
-                if parts is None and self.sink.decodes:
-                    why = self.programs.render_errors.get(program_id, "no playlist")
-                    self.fault(code, occ, now,
-                               f"failed: cannot render: {why}; the alert chime airs instead")
-                    own = self.programs.chime_parts()
-                    occ.duration_s = sum(p.seconds for p in own)
-                    self.expect(st, occ, own, segments_of(own))
-                else:
-                    self.expect(st, occ, own, self.programs.segments(program, parts))
-                self.apply(st, st.timeline.arrive(occ, now))
+                    self.fire(program, fire.scheduled, parts)
         self.wake.set()
 
-    def misfired(self, program_id: str, scheduled: datetime) -> None:
-        program = self.programs.get(program_id)
-        if program is None:
-            return
+    def fire(self, program: Program, scheduled: datetime, parts: list[AirPart] | None
+             ) -> None:
+        """``program``'s slot came: its occurrence at each of its stations (under the
+        lock; ``parts``: :meth:`Programs.known_parts`)."""
+        codes = [c for c in self.programs.targets(program, scheduled.astimezone(TZ).date())
+                 if c in self.stations]
+        key = occurrence_id(program.id, scheduled)  # once, not once per station
+        length = self.programs.length(program, parts)
+        for code in codes:
+            st = self.stations[code]
+            if key in st.known:
+                continue
+            st.known.add(key)
+            occ = self.programs.occurrence(program, code, scheduled, parts, key=key,
+                                           length=length)
+            now = self.clock.now()
+            if self.expiry is not None and occ.priority < Priority.EMERGENCY:
+                occ.status = "skipped"
+                self.logs.event(code, Event.MISSED, now, occ, self.expiry)
+                continue
+            own = parts or self.programs.estimated_parts(program)
+            if parts is None and self.sink.decodes:
+                why = self.programs.render_errors.get(program.id, "no playlist")
+                self.fault(code, occ, now,
+                           f"failed: cannot render: {why}; the alert chime airs instead")
+                own = self.programs.chime_parts()
+                occ.duration_s = sum(p.seconds for p in own)
+                self.expect(st, occ, own, segments_of(own))
+            else:
+                self.expect(st, occ, own, self.programs.segments(program, parts))
+            self.apply(st, st.timeline.arrive(occ, now))
+
+    def misfired(self, program: Program, scheduled: datetime) -> None:
+        """``program``'s slot came later than the misfire grace: logged missed."""
         now = self.clock.now()
         late = (now - scheduled).total_seconds()
-        key = occurrence_id(program_id, scheduled)
+        key = occurrence_id(program.id, scheduled)
         with self.lock:
             for code in self.programs.targets(program, scheduled.astimezone(TZ).date()):
                 st = self.stations.get(code)
@@ -299,11 +322,7 @@ class StationDesk:
             self._inbox.put(OutputBroken(st.code, feed, f"failed: {exc}"))
         if not fresh:
             return
-        launching = getattr(self._batch, "feeds", None)
-        if launching is not None:
-            launching.append(feed)
-        else:
-            feed.start()
+        self.lock.start_when_released(feed)
 
     def _halt(self, st: StationState, occ: Occurrence, at: datetime) -> None:
         air = st.air
