@@ -558,6 +558,8 @@ class Daemon:
             kind = data.get("kind")
             if kind == control.Request.RELOAD:
                 ok, problems = self.reload()
+                if self.status.dirty:  # refused: in status before `reload` hears it
+                    self.status.write(self.clock.now())
                 reply = {"ok": ok, "problems": [p.as_dict() if hasattr(p, "as_dict")
                                                 else {"message": str(p)} for p in problems],
                          "programs": len(self.jobs.triggers),
