@@ -238,10 +238,6 @@ class Feed:
     def position(self) -> float:
         return self.sent / BYTES_PER_S
 
-    @property
-    def started(self) -> bool:
-        return self.thread.ident is not None
-
     def start(self) -> None:
         self.started_mono = self.clock.monotonic()
         self.thread.start()
