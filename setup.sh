@@ -13,15 +13,17 @@ echo "== radiocli validate"; $rc validate
 echo "== radiocli plan --date 2021-08-05 --station 00343"; $rc plan --date 2021-08-05 --station 00343
 echo "== radiocli render --date 2021-08-05 --all"; $rc render --date 2021-08-05 --all
 echo "== radiocli run: rehearsal of 2021-08-05 17:09:40-17:11:10 at station 00343 (file sink)"
-# --clock starts the daemon's clock at a chosen moment; an emergency preempts the district
-# program at 17:10 and the program resumes. Aircheck recordings go to $RADIOCLI_HOME/aircheck.
+# --clock starts the daemon's clock at a chosen moment, which makes the run a rehearsal: its
+# as-run lines go to $RADIOCLI_HOME/rehearsal/logs and its recordings to
+# $RADIOCLI_HOME/rehearsal/aircheck, never into the as-run log that reports count. An
+# emergency preempts the district program at 17:10 and the program resumes.
 # The sample's relay receiver (relay.local) does not exist here: the relay fails, the
 # failure is logged, and the jingle airs in its place (--relay-fallback).
 $rc run --station 00343 --sink file --clock "2021-08-05 17:09:40" --for 90s \
   --relay-fallback audio/jingles/intro.ogg
-$rc logs verify
-$rc logs tail --station 00343 -n 12
-# the simulation gets a home of its own, so the rehearsal's log stays apart
+$rc logs verify --rehearsal
+$rc logs tail --rehearsal --station 00343 -n 12
+# the simulation gets a home of its own
 simulation="$RADIOCLI_HOME/simulation"
 echo "== radiocli simulate --from 2021-08-02 --to 2021-08-08 --all (home $simulation)"
 if [ -d "$simulation/logs/00001" ]; then

@@ -39,8 +39,9 @@ def cpu_s(pid: int) -> float:
 
 
 def starts(home: Path) -> int:
+    """Start lines of the run (a --clock run is a rehearsal: <home>/rehearsal/logs)."""
     n = 0
-    for path in (home / "logs").glob("*/*.jsonl"):
+    for path in (home / "rehearsal" / "logs").glob("*/*.jsonl"):
         n += path.read_bytes().count(b'"event":"start"')
     return n
 
@@ -58,6 +59,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="radiocli-bench-mem-"))
     base = [sys.executable, "-m", "radiocli", "--home", str(tmp / "home"), "-s",
             str(ROOT / "schedules")]
+    proc: subprocess.Popen[bytes] | None = None
     try:
         t = time.monotonic()
         proc = subprocess.Popen(base + ["run", "--all", "--sink", "null", "--no-render",
@@ -92,6 +94,9 @@ def main() -> int:
         proc.terminate()
         proc.wait(timeout=60)
     finally:
+        if proc is not None and proc.poll() is None:  # a failed run leaves no daemon
+            proc.kill()
+            proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

@@ -44,6 +44,13 @@ class Home:
         """Recordings made by the ``file`` sink, the proof of broadcast."""
         return self.root / "aircheck"
 
+    @property
+    def rehearsal(self) -> Path:
+        """Rehearsals (``run --clock``, ``run --rehearsal``): their as-run logs
+        (``rehearsal/logs``) and aircheck recordings (``rehearsal/aircheck``), apart
+        from the proof of broadcast and never collected with it."""
+        return self.root / "rehearsal"
+
     def load_config(self) -> dict[str, Any]:
         """The home's ``config.yaml`` (empty when there is none)."""
         import yaml

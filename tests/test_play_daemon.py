@@ -141,9 +141,11 @@ def test_a_second_daemon_with_the_same_name_refuses(tmp_path):
 
 
 def crash(d: Daemon) -> None:
-    """What kill -9 leaves: lines written so far, no end lines, no partial minute."""
+    """What kill -9 leaves: lines written so far, no end lines, no partial minute (the
+    kernel lets go of its locks)."""
     d.logs.drain()
     d.logbook.close()
+    d.locks.release()
     d.pidfile.release()
 
 

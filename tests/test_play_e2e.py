@@ -131,6 +131,10 @@ def test_file_sink_alert_status_reload_and_sigterm(tmp_path):
         result = runner.invoke(radiocli, ["--home", str(home), "reload"])
         assert result.exit_code == 1
         assert "bad.yaml" in result.output and "refused" in result.output
+        # status says so at once (it used to say nothing, even seconds later)
+        result = runner.invoke(radiocli, ["--home", str(home), "status", "--json"])
+        rows = json.loads(result.output)["daemons"][0]["stations"]
+        assert all(r["errors"][-1]["reason"].startswith("reload refused: ") for r in rows)
         bad.unlink()
         result = runner.invoke(radiocli, ["--home", str(home), "reload"])
         assert result.exit_code == 0, result.output

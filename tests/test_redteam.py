@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from forge import approval, forge, write
-from radiocli.errors import TrustError
+from radiocli.errors import PlayoutError, TrustError
 from radiocli.home import Home
 from radiocli.play import control
 from radiocli.play.approved import load_approved
@@ -599,6 +599,60 @@ def test_5_a_trusted_daemon_keeps_airing_the_last_approved_copy(tmp_path: Path) 
     assert [e[:2] for e in site.events()] == [("start", "a"), ("end", "a")]
 
 
+# --- 7. two daemons can serve one station ------------------------------------------------
+
+
+def test_7_a_second_daemon_for_a_served_station_is_refused_naming_the_first(tmp_path: Path
+                                                                              ) -> None:
+    """Whatever its name, a second daemon that would serve a station already served on
+    this machine is refused, and says which daemon (name, pid) serves it: here a real
+    `radiocli run --name other` against an in-process daemon named main."""
+    import subprocess
+    import sys
+
+    from test_play_daemon import make_schedule, program
+
+    later = T0 + timedelta(hours=1)
+    schedules = make_schedule(tmp_path / "schedules", program("a", later, 5, ("00001",)))
+    home = Home(tmp_path / "home")
+    first = Daemon(Config(home, schedules, stations=["00001"]), clock=FakeClock(T0))
+    first.start(threads=False)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "radiocli", "--home", str(home.root), "-s", str(schedules),
+             "run", "--name", "other", "--district", "001", "--allow-past-clock",
+             "--for", "2s"], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1, done.stderr
+        assert f"00001 by daemon 'main' (pid {os.getpid()})" in done.stderr
+        assert "Traceback" not in done.stderr
+        assert not (tmp_path / "home" / "run" / "other.pid").exists()
+        # in-process too, and a rehearsal that would drive the same output (a stream)
+        for config in (Config(home, schedules, stations=["00004", "00001"], name="third"),
+                       Config(home, schedules, stations=["00001"], name="r", rehearsal=True,
+                              sink="stream")):
+            with pytest.raises(PlayoutError, match="00001 by daemon 'main'"):
+                Daemon(config, clock=FakeClock(T0)).start(threads=False)
+        # the refused daemon held nothing: 00004 is free for the next one
+        other = Daemon(Config(home, schedules, stations=["00004"], name="third"),
+                       clock=FakeClock(T0))
+        other.start(threads=False)
+        other.stop()
+        # a rehearsal to files stays apart from the station's log: it may run beside it
+        rehearsal = Daemon(Config(home, schedules, stations=["00001"], name="r",
+                                  rehearsal=True), clock=FakeClock(T0))
+        rehearsal.start(threads=False)
+        with pytest.raises(PlayoutError, match="00001 by a rehearsal 'r'"):
+            Daemon(Config(home, schedules, stations=["00001"], name="r2", rehearsal=True),
+                   clock=FakeClock(T0)).start(threads=False)
+        rehearsal.stop()
+    finally:
+        first.stop()
+    again = Daemon(Config(home, schedules, stations=["00001"], name="other"),
+                   clock=FakeClock(T0))
+    again.start(threads=False)  # once the first stopped, the station is free
+    again.stop()
+
+
 # --- 8. file modes -----------------------------------------------------------------------
 
 
@@ -620,6 +674,133 @@ def test_8_a_private_key_others_can_read_is_refused(city: City) -> None:
     os.chmod(city.city, 0o644)
     with pytest.raises(TrustError, match="can be read by others .mode 0644.; make it private"):
         city.approve(city.city)
+
+
+def test_8_modes_of_the_run_folder_status_and_daemon_log(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    """A real `radiocli run` (umask 022): status.json, daemon.log, the pid and lock files
+    0640, the run folders 0750."""
+    from test_play_daemon import make_schedule, program
+
+    later = datetime.now(TZ) + timedelta(hours=1)
+    schedules = make_schedule(tmp_path / "schedules", program("a", later, 5, ("00001",)))
+    home = tmp_path / "home"
+    old = os.umask(0o022)
+    try:
+        result = cli("--home", str(home), "-s", str(schedules), "run", "--station", "00001",
+                     "--for", "1s")
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    run_dir = home / "run"
+    files = [run_dir / "main" / "status.json", run_dir / "main" / "daemon.log",
+             run_dir / "stations" / "00001.lock"]
+    folders = [run_dir, run_dir / "main", run_dir / "main" / "spool",
+               run_dir / "main" / "replies", run_dir / "main" / "done", run_dir / "stations"]
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640, path
+    for path in folders:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o750, path
+    pid = control.PidFile(run_dir / "x.pid")
+    pid.acquire({"name": "x"})
+    assert stat.S_IMODE((run_dir / "x.pid").stat().st_mode) == 0o640
+    pid.release()
+
+
+# --- 9. no child process left behind when the daemon is killed ---------------------------
+
+
+def children_of(pid: int) -> dict[int, str]:
+    """pid -> command name of every live child of ``pid`` (read from /proc)."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat_line = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat_line[stat_line.index("(") + 1:stat_line.rindex(")")]
+        fields = stat_line[stat_line.rindex(")") + 2:].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out[int(entry.name)] = name
+    return out
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie is dead: it only waits to be reaped)."""
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat_line[stat_line.rindex(")") + 2:].split()[0] != "Z"
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+def test_9_kill_9_leaves_no_ffmpeg_behind(tmp_path: Path) -> None:
+    """A `run --sink file` daemon airs a recording ffmpeg decodes and a relay whose
+    server stalls (one byte a second: ffmpeg waits for it and writes nothing, so no
+    broken pipe ends it); kill -9 the daemon: within 3 s none of its ffmpeg children
+    is left (the relay's decoder used to live on for as long as the server trickled)."""
+    import signal
+    import socket
+    import time
+
+    from test_play_e2e import event, prog, schedule, soon, start, wait_for
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    port = server.getsockname()[1]
+    stop = threading.Event()
+
+    def stall() -> None:
+        conns = []
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _addr = server.accept()
+                conn.recv(4096)
+                conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: audio/mpeg\r\n\r\n")
+                conns.append(conn)
+            except OSError:
+                pass
+            for conn in conns:
+                try:
+                    conn.sendall(b"\0")
+                except OSError:
+                    pass
+            stop.wait(1.0)
+        for conn in conns:
+            conn.close()
+
+    threading.Thread(target=stall, daemon=True).start()
+    home = tmp_path / "home"
+    at = soon(4)
+    sched = schedule(tmp_path / "schedules",
+                     prog("rec", at, "      - play: jingles/intro.ogg\n      - silence: 60s\n")
+                     + prog("relay", at, f"      - relay: http://127.0.0.1:{port}/live\n"
+                            "        for: 60s\n", ("00004",)))
+    proc = start(home, sched, "--station", "00001", "--station", "00004", "--sink", "file")
+    try:
+        wait_for(event(home, "start", "rec"), 30, "the recording to start")
+        wait_for(event(home, "start", "relay", "00004"), 30, "the relay to start")
+        time.sleep(1.0)  # the decoders are running (real processes, real time)
+        ffmpegs = {pid for pid, name in children_of(proc.pid).items() if name == "ffmpeg"}
+        assert len(ffmpegs) >= 1, children_of(proc.pid)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and any(alive(p) for p in ffmpegs):
+            time.sleep(0.05)
+        left = [p for p in ffmpegs if alive(p)]
+        for pid in left:  # do not leave them to the next test either
+            os.kill(pid, signal.SIGKILL)
+        assert not left, f"ffmpeg children alive 3 s after kill -9: {left}"
+    finally:
+        stop.set()
+        if proc.poll() is None:
+            proc.kill()
+        server.close()
 
 
 # --- further attacks -----------------------------------------------------------------------

@@ -143,6 +143,9 @@ def candidates(source: Path, notes: list[Problem], *, seen_in: SeenIn | None = N
 UNCHANGED = Candidate("", date.min, "", "", unchanged=True)  # a file seen before, as it was
 
 
+REHEARSAL = "rehearsal"  # <home>/rehearsal: logs of `run --clock` / `--rehearsal`
+
+
 def _from_folder(root: Path, notes: list[Problem], seen_in: SeenIn | None
                  ) -> Iterator[Candidate]:
     stack = [str(root)]
@@ -168,6 +171,8 @@ def _from_folder(root: Path, notes: list[Problem], seen_in: SeenIn | None
             except OSError:
                 continue
             if is_dir:
+                if name == REHEARSAL:  # not a proof of broadcast: collected only when given
+                    continue
                 if not (store and name in NOT_SOURCES):  # a store's raw/ and unknown/ are logs
                     subfolders.append(entry.path)
                 continue

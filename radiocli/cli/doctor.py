@@ -9,23 +9,32 @@ import click
 from radiocli.cli import Env
 
 
-@click.command("doctor", epilog="Example: radiocli doctor --json")
+@click.command("doctor", epilog="Example: radiocli doctor --sink device")
+@click.option("--sink", type=click.Choice(["null", "file", "device", "stream"]),
+              help="The sink this machine airs through [default: config run.sink]. With "
+                   "device, a sound card that cannot play or is muted is a FAIL; with "
+                   "stream, an Icecast that does not answer.")
 @click.option("--device", help="ALSA device to test [default: config run.device or default].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def command(env: Env, device: str | None, as_json: bool) -> None:
+def command(env: Env, sink: str | None, device: str | None, as_json: bool) -> None:
     """Check espeak-ng, ffmpeg, the audio device, clock sync, disk space of the home and
-    the schedule. Each check says OK, WARN or FAIL and what to fix; exit 1 on any FAIL."""
+    the schedule. Each check says OK, WARN or FAIL and what to fix; exit 1 on any FAIL.
+
+    On a playout PC (`--sink device`, or `sink: device` under `run:` in the home's
+    config.yaml) the sound card drives the amplifier: missing, or muted, it is a FAIL."""
     from datetime import datetime
 
     from radiocli.cli.output import print_rows
+    from radiocli.cli.run import parse_icecast
     from radiocli.play.doctor import FAIL, run_checks
     from radiocli.plan.triggers import TZ
 
     settings = env.config().get("run") or {}
+    sink = sink or settings.get("sink")
     checks = run_checks(env.home.root, env.schedules, datetime.now(TZ),
-                        device=device or settings.get("device") or "default",
-                        device_needed=(settings.get("sink") == "device"))
+                        device=device or settings.get("device") or "default", sink=sink,
+                        icecast=parse_icecast(settings.get("icecast")))
     rows = [c.as_dict() for c in checks]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -44,11 +44,15 @@ def command() -> None:
     """
 
 
+REHEARSAL_HELP = _("The rehearsals' logs (<home>/rehearsal/logs), not the as-run log.")
+
+
 @command.command(name="verify")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help=_("Print JSON."))
+@click.option("--rehearsal", is_flag=True, help=REHEARSAL_HELP)
 @click.pass_obj
-def logs_verify(env, paths: tuple[Path, ...], as_json: bool) -> None:  # noqa: ANN001
+def logs_verify(env, paths: tuple[Path, ...], as_json: bool, rehearsal: bool) -> None:  # noqa: ANN001
     """Re-compute the chains: report edited, removed, inserted, reordered or truncated
     lines (exit 1 on any problem). PATHS: log files or folders [default: the home's logs].
 
@@ -56,7 +60,7 @@ def logs_verify(env, paths: tuple[Path, ...], as_json: bool) -> None:  # noqa: A
     """
     from radiocli.aslog.verify import iter_log_files, verify_tree
 
-    targets = list(paths) or [env.home.logs]
+    targets = list(paths) or [env.home.rehearsal / "logs" if rehearsal else env.home.logs]
     today = today_in_hanoi()
     problems = []
     files = 0
@@ -97,8 +101,9 @@ def _human(data: dict) -> str:
 @click.option("--station", help=_("Only this station (code)."))
 @click.option("-n", "count", default=20, show_default=True, help=_("How many lines."))
 @click.option("--follow", "-f", is_flag=True, help=_("Keep printing new lines."))
+@click.option("--rehearsal", is_flag=True, help=REHEARSAL_HELP)
 @click.pass_obj
-def logs_tail(env, station: str | None, count: int, follow: bool) -> None:  # noqa: ANN001
+def logs_tail(env, station: str | None, count: int, follow: bool, rehearsal: bool) -> None:  # noqa: ANN001
     """The last lines of the as-run logs, readable: time, station, event or minute,
     occurrence.
 
@@ -107,7 +112,7 @@ def logs_tail(env, station: str | None, count: int, follow: bool) -> None:  # no
     from radiocli.aslog.format import valid_station
     from radiocli.aslog.reader import read_lines
 
-    root = env.home.logs
+    root = env.home.rehearsal / "logs" if rehearsal else env.home.logs
     if station is not None and not valid_station(station):
         raise click.BadParameter(_("not a station code"), param_hint="--station")
     folders = [root / station] if station else sorted(p for p in root.glob("*") if p.is_dir())

@@ -76,19 +76,30 @@ def parse_when(text: str | None, now: datetime) -> datetime | None:
 @click.option("--allow-past-clock", is_flag=True,
               help="Start even when the clock looks wrong (tests only).")
 @click.option("--clock", "clock_at", metavar="DATETIME",
-              help="Pretend the clock starts at this local time (tests, rehearsals).")
+              help="Start the daemon's clock at this local time: a rehearsal (implies "
+                   "--rehearsal).")
+@click.option("--rehearsal", is_flag=True,
+              help="Rehearse: as-run lines and aircheck recordings go under "
+                   "<home>/rehearsal, never into the as-run log (the proof of broadcast).")
 @click.pass_obj
 def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...],
             all_stations: bool, sink: str | None, until: str | None, for_: str | None,
             on_stop: str | None, name: str, device: str | None, icecast: str | None,
             relay_fallback: Path | None, trusted: Path | None, no_render: bool,
-            allow_past_clock: bool, clock_at: str | None) -> None:
+            allow_past_clock: bool, clock_at: str | None, rehearsal: bool) -> None:
     """Run the playout daemon: air programs on time and write the as-run logs.
 
     Jobs are built from the schedules at start (one per program). SIGHUP or
     `radiocli reload` re-reads them; SIGTERM stops (cut or finish the program on air).
+    At midnight the daemon serves the units in force that day (--all, --district).
+    A station is served by one daemon on a machine: a second one is refused.
     With --trust, the schedules and their audio must verify against their approved
     bundle at start and at every reload; what is refused does not air.
+
+    A rehearsal (--clock, --rehearsal) airs the same way but writes its as-run lines to
+    <home>/rehearsal/logs and its recordings to <home>/rehearsal/aircheck, starting
+    empty for its stations; `logs collect` and `report` never count it (see it with
+    `logs tail --rehearsal`).
     """
     from radiocli.home import Home
     from radiocli.play.clock import OffsetClock, SystemClock
@@ -112,12 +123,12 @@ def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...],
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--for") from None
     schedule, _problems = read(env.schedules)
-    chosen = None
-    if stations or districts:
-        chosen = selected_stations(schedule, stations, districts, now.date())
+    if stations or districts:  # usage errors (unknown codes, a district gone that day)
+        selected_stations(schedule, stations, districts, now.date())
     home: Home = env.home
     config = Config(
-        home=home, schedules=env.schedules, stations=chosen,
+        home=home, schedules=env.schedules, stations=list(stations) or None,
+        districts=tuple(districts), rehearsal=rehearsal or bool(clock_at),
         sink=sink or settings.get("sink") or "null", name=name,
         on_stop=on_stop or settings.get("on_stop") or "cut",
         device=device or settings.get("device") or "default",
@@ -130,7 +141,18 @@ def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...],
                           if settings.get("trust") else None),
     )
     daemon = Daemon(config, clock=clock)
-    setup_logging(daemon.rundir.log_file)
+    more_files()
+    handlers = setup_logging(daemon.rundir, None if clock.live else clock)
+    try:
+        serve(daemon, clock)
+    finally:
+        for handler in handlers:
+            handler.close()
+            logging.getLogger("radiocli.play").removeHandler(handler)
+            logging.getLogger("apscheduler").removeHandler(handler)
+
+
+def serve(daemon: Any, clock: Any) -> None:
     daemon.start()
 
     def on_term(signum: int, _frame: Any) -> None:
@@ -145,8 +167,13 @@ def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...],
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
     signal.signal(signal.SIGHUP, on_hup)
-    click.echo(f"radiocli: on air ({len(daemon.stations)} stations, sink {daemon.sink.kind}, "
+    what = "rehearsal" if daemon.config.rehearsal else "on air"
+    click.echo(f"radiocli: {what} ({len(daemon.stations)} stations, sink {daemon.sink.kind}, "
                f"pid file {daemon.rundir.pid_file})", err=True)
+    if daemon.config.rehearsal:
+        click.echo(_("radiocli: rehearsal: as-run lines go to {logs}, not to the as-run "
+                     "log (see them: radiocli logs tail --rehearsal)").format(
+                         logs=daemon.logs_root), err=True)
     try:
         while not daemon.stop_requested.wait(0.5):
             pass
@@ -155,18 +182,50 @@ def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...],
     click.echo(_("stopped"), err=True)
 
 
-def setup_logging(path: Path) -> None:
-    """The daemon log (``daemon.log`` and stderr): radiocli's messages, and APScheduler's
-    warnings (a job that ran late) with them."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def more_files() -> None:
+    """A daemon for 579 stations holds a lock, a log file and, streaming, a socket for
+    each: raise the soft limit of open files to the hard one (systemd's default soft
+    limit is 1024)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft != resource.RLIM_INFINITY and soft < min(wanted, 65536):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, 65536), hard))
+
+
+class DaemonClock(logging.Filter):
+    """Puts the daemon's clock beside the machine's in every line of a rehearsal."""
+
+    def __init__(self, clock: Any) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.daemon_clock = (f"[rehearsal clock {self.clock.now():%Y-%m-%d %H:%M:%S}] "
+                               if self.clock is not None else "")
+        return True
+
+
+def setup_logging(rundir: Any, clock: Any = None) -> list[logging.Handler]:
+    """The daemon log (``daemon.log``, 0640, and stderr): radiocli's messages, and
+    APScheduler's warnings (a job that ran late) with them. The time of each line is
+    the machine's; a rehearsal puts its own clock beside it."""
+    from radiocli.play import control
+
+    control.make_folder(rundir.folder)
+    control.private_file(rundir.log_file)
     logger = logging.getLogger("radiocli.play")
     logger.setLevel(logging.INFO)
     scheduler = logging.getLogger("apscheduler")
     scheduler.setLevel(logging.WARNING)
     scheduler.propagate = False
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
-    for handler in (logging.FileHandler(path, encoding="utf-8"),
-                    logging.StreamHandler(sys.stderr)):
+    fmt = logging.Formatter("%(asctime)s %(daemon_clock)s%(levelname)s %(message)s")
+    handlers: list[logging.Handler] = [logging.FileHandler(rundir.log_file, encoding="utf-8"),
+                                       logging.StreamHandler(sys.stderr)]
+    for handler in handlers:
         handler.setFormatter(fmt)
+        handler.addFilter(DaemonClock(clock))
         logger.addHandler(handler)
         scheduler.addHandler(handler)
+    return handlers

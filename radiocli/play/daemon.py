@@ -25,27 +25,28 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time as dtime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from radiocli.errors import PlayoutError, Problem, ScheduleError, TrustError
 from radiocli.home import Home
 from radiocli.plan.planner import blackouts_for
+from radiocli.plan.triggers import TZ
 from radiocli.play import control
 from radiocli.play.alerts import AlertDesk
 from radiocli.play.approved import Approved, last_approved, load_approved
 from radiocli.play.clock import Clock, SystemClock, plausible
 from radiocli.play.desk import StationDesk, StationState
 from radiocli.play.jobs import Jobs
-from radiocli.play.kinds import OnStop
+from radiocli.play.kinds import Fire, OnStop
 from radiocli.play.logqueue import LogQueue
 from radiocli.play.programs import Programs
 from radiocli.play.recovery import recover
-from radiocli.play.sinks import Icecast, Sink, make_sink
+from radiocli.play.sinks import ChildGroup, Icecast, Sink, make_sink
 from radiocli.play.status import StatusFile
 from radiocli.schedule.load import read as read_schedule
-from radiocli.schedule.model import Schedule
+from radiocli.schedule.model import Program, Schedule
 
 if TYPE_CHECKING:
     from radiocli.aslog import LogBook
@@ -64,8 +65,8 @@ PRERENDER = timedelta(hours=24)
 class Config:
     home: Home
     schedules: Path
-    stations: list[str] | None = None  # None: every station of the registry
-    district: str | None = None
+    stations: list[str] | None = None  # these codes (with districts; both empty: all)
+    districts: tuple[str, ...] = ()  # the units of these districts, on each day
     sink: str = "null"
     name: str = "main"
     on_stop: str = OnStop.CUT
@@ -78,6 +79,7 @@ class Config:
     stop_timeout: float = 60.0
     relay_fallback: Path | None = None  # a local recording to air when a relay fails
     trust: Path | None = None  # trusted keys: air only approved schedules, signed alerts
+    rehearsal: bool = False  # logs and aircheck under <home>/rehearsal, not the as-run log
 
 
 class Daemon:
@@ -90,9 +92,15 @@ class Daemon:
         self.clock: Clock = clock or SystemClock()
         self.rundir = control.RunDir(config.home.run, config.name)
         self.pidfile = control.PidFile(self.rundir.pid_file)
-        self.sink = sink or make_sink(config.sink, aircheck=config.home.aircheck,
+        home = config.home
+        #: where this daemon's as-run lines go: the proof of broadcast, or a rehearsal's
+        self.logs_root = home.rehearsal / "logs" if config.rehearsal else home.logs
+        self.aircheck = home.rehearsal / "aircheck" if config.rehearsal else home.aircheck
+        self.sink = sink or make_sink(config.sink, aircheck=self.aircheck,
                                       device=config.device, icecast=config.icecast,
                                       on_fault=self._stream_fault)
+        self.children = ChildGroup()  # every ffmpeg of this daemon; dies with it
+        self.sink.children = self.children
         self.logs = LogQueue(self.clock)
         self.programs = Programs(config.home.cache, decodes=self.sink.decodes,
                                  render=config.render)
@@ -100,11 +108,23 @@ class Daemon:
                                 relay_fallback=config.relay_fallback,
                                 on_alert_done=self._alert_done)
         self.alerts = AlertDesk(self.clock, self.rundir, self.desk, self.programs,
-                                config.home.logs, trust=config.trust)
+                                self.logs_root, trust=config.trust)
         self.jobs = Jobs(self.clock, misfire_grace=config.misfire_grace,
-                         deliver=self.desk.deliver)
+                         deliver=self._deliver)
+        # one daemon per station on this machine (a rehearsal that drives the real
+        # output, device or stream, needs the station's own lock too)
+        kinds: tuple[str, ...] = ("",)
+        if config.rehearsal:
+            kinds = ("rehearsal", "") if self.sink.kind in ("device", "stream") \
+                else ("rehearsal",)
+        self.locks = control.StationLocks(
+            self.rundir.stations, {"name": config.name, "rehearsal": config.rehearsal},
+            kinds)
         self.status = StatusFile(self.rundir.status_file, self.desk, self.logs,
-                                 name=config.name, sink=self.sink.kind)
+                                 name=config.name, sink=self.sink.kind,
+                                 rehearsal=config.rehearsal, live=self.clock.live)
+        self.desk.changed = self.status.changed
+        self.logs.on_error = self.status.changed
         self.approved: Approved | None = None
         self.notes: list[str] = []  # said at start, shown in status once stations exist
         self.stopped = threading.Event()
@@ -115,6 +135,7 @@ class Daemon:
         self._last_poll = self._last_status = self._last_next = -1e9
         self._heartbeat: tuple[datetime, float] | None = None
         self._day: date | None = None
+        self._day_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
 
     # what tests and the CLI look at
@@ -150,13 +171,18 @@ class Daemon:
         schedule = self._load(starting=True)
         self.rundir.make()
         self.sink.check()
-        self.pidfile.acquire({"name": self.config.name, "started": now.isoformat(),
-                              "sink": self.sink.kind,
+        if self.sink.decodes:
+            self.children.start()
+        self.pidfile.acquire({"name": self.config.name,
+                              "started": now.isoformat(timespec="seconds"),
+                              "sink": self.sink.kind, "rehearsal": self.config.rehearsal,
                               "trust": str(self.config.trust) if self.config.trust else None})
         try:
-            book = LogBook(self.config.home.logs, durable=True)
+            book = LogBook(self.logs_root, durable=True)
             self.logs.open(book)
             self._install(schedule, now)
+            if self.config.rehearsal:
+                self._fresh_rehearsal(now)
             for note in self.notes:
                 self.desk.note(now, note)
             if self.config.trust is not None:
@@ -169,9 +195,10 @@ class Daemon:
                     self.logs.error(f"sealing old logs of {code}: {exc}")
             self.status.started = now
             self._heartbeat = (now, self.clock.monotonic())
-            recover(self.desk, self.programs, self.config.home.logs, now,
+            recover(self.desk, self.programs, self.logs_root, now,
                     misfire_grace=self.config.misfire_grace, alerts=self.alerts.in_spool())
             self.jobs.start()
+            self._next_up(now)
             self.threaded = threads
             if threads:
                 if self.sink.decodes and self.config.render:
@@ -183,8 +210,32 @@ class Daemon:
                      len(self.jobs.triggers), self.sink.kind)
         except BaseException:
             self.jobs.shutdown()
+            self.children.close()
+            self.locks.release()
             self.pidfile.release()
             raise
+
+    def _fresh_rehearsal(self, now: datetime) -> None:
+        """A rehearsal starts from an empty rehearsal log and aircheck for its stations
+        (what an earlier rehearsal of them left is replaced: a restart would otherwise
+        take it for what already aired), under a folder that says what it is."""
+        import shutil
+
+        for root in (self.logs_root, self.aircheck):
+            for code in self.desk.stations:
+                shutil.rmtree(root / code, ignore_errors=True)
+        folder = self.config.home.rehearsal
+        control.make_folder(folder)
+        (folder / "README.txt").write_text(
+            "Rehearsals (radiocli run --clock / --rehearsal): their as-run logs (logs/) and\n"
+            "aircheck recordings (aircheck/). NOT a proof of broadcast: `logs collect` and\n"
+            "`report` never read them unless this folder is given to them. Each rehearsal\n"
+            "replaces what an earlier rehearsal left for its stations.\n"
+            "Diễn tập: nhật ký và bản ghi ở đây KHÔNG phải bằng chứng phát sóng.\n",
+            encoding="utf-8")
+        log.info("rehearsal: the daemon's clock starts at %s; as-run lines go to %s and "
+                 "recordings to %s, not to the as-run log",
+                 now.isoformat(timespec="seconds"), self.logs_root, self.aircheck)
 
     def _spawn(self, target: Any, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -226,7 +277,9 @@ class Daemon:
             self.logs.error(f"closing the as-run log: {exc}")
         desk.stop_feeds()
         self.sink.close()
+        self.children.close()
         self.status.write(self.clock.now(), final=True)
+        self.locks.release()
         self.pidfile.release()
         self.stopped.set()
         log.info("stopped")
@@ -240,7 +293,7 @@ class Daemon:
         if day >= SystemClock().now().date():
             return
         for code in self.desk.stations:
-            if (self.config.home.logs / code / f"{day.isoformat()}.jsonl").is_file():
+            if (self.logs_root / code / f"{day.isoformat()}.jsonl").is_file():
                 self.logs.seal(code, day)
 
     # --- the schedule --------------------------------------------------------------------
@@ -278,31 +331,154 @@ class Daemon:
         return approved
 
     def _select(self, schedule: Schedule, day: date) -> list[str]:
-        current = schedule.registry.as_of(day)
-        if self.config.stations:
-            unknown = [c for c in self.config.stations if c not in current]
-            if unknown:
-                raise PlayoutError(f"unknown station code(s): {', '.join(unknown)} "
-                                   "(see `radiocli stations`)")
-            return list(dict.fromkeys(self.config.stations))
-        if self.config.district:
-            codes = [c for c, s in current.items() if s.district == self.config.district]
-            if not codes:
-                raise PlayoutError(f"district {self.config.district!r} has no stations "
-                                   "(see `radiocli stations`)")
-            return codes
-        return list(current)
+        """The stations this daemon serves on ``day``: the chosen codes and the units of
+        the chosen districts in force that day (nothing chosen: every unit)."""
+        registry = schedule.registry
+        current = registry.as_of(day)
+        if not self.config.stations and not self.config.districts:
+            return list(current)
+        unknown = [c for c in self.config.stations or () if not registry.known(c)]
+        if unknown:
+            raise PlayoutError(f"unknown station code(s): {', '.join(unknown)} "
+                               "(see `radiocli stations list`)")
+        codes = [c for c in self.config.stations or () if c in current]
+        for district in self.config.districts:
+            codes += [c for c, st in current.items() if st.district == district]
+        return list(dict.fromkeys(codes))
+
+    def _absent(self, schedule: Schedule, day: date) -> list[str]:
+        """Why chosen stations or districts have no unit on ``day`` (for the log)."""
+        registry = schedule.registry
+        current = registry.as_of(day)
+        out = []
+        for code in self.config.stations or ():
+            if code in current:
+                continue
+            units = registry.history(code)
+            later = [u for u in units if u.valid_from is not None and u.valid_from > day]
+            if later:
+                out.append(f"station {code} is in force from {later[0].valid_from}")
+                continue
+            last = max((u.valid_to for u in units if u.valid_to is not None), default=None)
+            heirs = registry.successors(code, last, day) if last else ()
+            out.append(f"station {code} ceased after {last}" + (
+                f"; its units on {day}: " + ", ".join(f"{u.code} {u.name}" for u in heirs)
+                if heirs else ""))
+        for district in self.config.districts:
+            if not any(st.district == district for st in current.values()):
+                out.append(f"district {district} has no units on {day}"
+                           + (" (districts were abolished: choose the units with --station,"
+                              " see `radiocli stations list --on DAY`)"
+                              if not registry.districts_on(day) else ""))
+        return out
+
+    def _airing(self, schedule: Schedule, day: date) -> dict[str, Program]:
+        """The programs that reach a station of this daemon on ``day`` or on a later day
+        the registry changes (so a unit that starts then has its jobs already)."""
+        days = [day, *(d for d in schedule.registry.change_days if d > day)]
+        airing: dict[str, Program] = {}
+        for when in days:
+            mine = set(self._select(schedule, when))
+            for pid, program in schedule.programs.items():
+                if pid not in airing and set(self.programs.targets(program, when)) & mine:
+                    airing[pid] = program
+        return airing
+
+    def _claim(self, codes: list[str]) -> list[str]:
+        """Lock the stations not held yet; returns those another daemon serves."""
+        refused = self.locks.take(codes)
+        if refused:
+            log.error("%s", control.refusal(refused))
+        return sorted(refused)
 
     def _install(self, schedule: Schedule, now: datetime) -> None:
-        """Take a (validated) schedule: stations, timelines, jobs."""
-        codes = self._select(schedule, now.date())
+        """Take a (validated) schedule: stations, timelines, jobs. Refused (PlayoutError)
+        when it would serve no station, or a station another daemon serves."""
+        day = now.date()
+        codes = self._select(schedule, day)
+        if not codes:
+            why = "; ".join(self._absent(schedule, day)) or "the registry has no units"
+            raise PlayoutError(f"no station to serve on {day}: {why}")
+        new = [c for c in codes if c not in self.locks.held]
+        refused = self.locks.take(new)
+        if refused:
+            self.locks.release([c for c in new if c not in refused])
+            raise PlayoutError(control.refusal(refused))
+        for note in self._absent(schedule, day):
+            log.warning("%s", note)
         with self.desk.lock:
             self.programs.install(schedule)
-            self.desk.install(codes, lambda code: blackouts_for(schedule, code))
-            mine = set(self.desk.stations)
-            airing = {pid: program for pid, program in schedule.programs.items()
-                      if set(self.programs.targets(program, now.date())) & mine}
-        self.jobs.install(airing, frozenset(schedule.holidays))
+            self._serve(schedule, codes, now, "reload: the station is no longer chosen")
+        self.jobs.install(self._airing(schedule, day), frozenset(schedule.holidays))
+
+    def _serve(self, schedule: Schedule, codes: list[str], now: datetime, reason: str
+               ) -> tuple[list[str], list[str]]:
+        """Serve ``codes`` (under the desk's lock): the others end what they air, are
+        sealed and let go; new ones get a Timeline. Returns (gone, new)."""
+        wanted = set(codes)
+        gone = [c for c in self.desk.stations if c not in wanted]
+        new = [c for c in codes if c not in self.desk.stations]
+        for code in gone:
+            if self.desk.retire(code, now, reason):
+                self.logs.seal(code, now.date())
+        self.locks.release(gone)
+        self.desk.install(codes, lambda code: blackouts_for(schedule, code))
+        return gone, new
+
+    def _deliver(self, fires: list[Fire]) -> None:
+        """The scheduler's round: a slot of a new day first turns the day over; what
+        comes next changes once slots came."""
+        if fires:
+            last = max(f.scheduled for f in fires).astimezone(TZ)
+            if self._day is not None and last.date() > self._day:
+                self._new_day(max(self.clock.now(), last))
+        self.desk.deliver(fires)
+        if fires:
+            self._next_up(self.clock.now())
+            self.status.changed()
+
+    def _new_day(self, now: datetime) -> None:
+        """Midnight: seal yesterday's logs, and serve the units in force today (a unit
+        that ceased ends and is let go, a new one starts; 526 units on 2025-06-30, 126
+        on 2025-07-01)."""
+        day = now.date()
+        with self._day_lock:
+            if self._day is None or day <= self._day:
+                return
+            self._day = day
+            with self.desk.lock:  # what aired before midnight goes in before the seal
+                self.desk.close_minutes(datetime.combine(day, dtime(0), TZ))
+            self.logs.seal_before(day)
+            schedule = self.programs.schedule
+            if schedule is None:
+                return
+            try:
+                codes = self._select(schedule, day)
+            except PlayoutError as exc:
+                log.error("day %s: %s", day, exc)
+                return
+            refused = self._claim([c for c in codes if c not in self.locks.held])
+            codes = [c for c in codes if c not in refused]
+            before = {code: schedule.registry.unit(code, day - timedelta(days=1))
+                      for code in self.desk.stations}
+            with self.desk.lock:
+                gone, new = self._serve(
+                    schedule, codes, now,
+                    f"ceased: the unit is not in force on {day} (registry)")
+                changed = [c for c, unit in before.items() if c in self.desk.stations
+                           and unit is not None and unit.key != (
+                               schedule.registry.unit(c, day) or unit).key]
+            self.jobs.install(self._airing(schedule, day), frozenset(schedule.holidays))
+        log.info("day %s: %d stations (%d ceased and sealed, %d new, %d units renewed "
+                 "under their code)", day, len(self.desk.stations), len(gone), len(new),
+                 len(changed))
+        for note in self._absent(schedule, day):
+            log.warning("day %s: %s", day, note)
+        if not self.desk.stations:
+            log.error("day %s: no station to serve: the daemon airs nothing until it is "
+                      "given today's units (radiocli stations list --on %s)", day, day)
+        self._next_up(now)
+        self.status.changed()
 
     def reload(self) -> tuple[bool, list[Problem | str]]:
         """Re-read the schedules; on errors keep the old one. Nothing on air is touched.
@@ -313,8 +489,7 @@ class Daemon:
             try:
                 approved = self._load_approved(starting=False)
             except ScheduleError as exc:
-                for problem in exc.problems:
-                    log.error("reload refused: %s", problem)
+                self._refused(exc.problems)
                 return False, list(exc.problems)
             except TrustError as exc:
                 still = self.approved.describe() if self.approved else "nothing"
@@ -328,22 +503,38 @@ class Daemon:
             schedule, problems = read_schedule(self.config.schedules)
             errors = [p for p in problems if p.severity == "error"]
             if errors:
-                for problem in errors:
-                    log.error("reload refused: %s", problem)
+                self._refused(errors)
                 return False, list(problems)
         try:
             self._install(schedule, self.clock.now())
         except PlayoutError as exc:
-            log.error("reload refused: %s", exc)
+            self._refused([str(exc)])
             return False, [str(exc)]
         if approved is not None:
             self.approved = approved
             self.desk.expiry = None
         log.info("reloaded: %d programs for %d stations", len(self.jobs.triggers),
                  len(self.desk.stations))
+        self._next_up(self.clock.now())
         if self.threaded and self.sink.decodes and self.config.render:
             threading.Thread(target=self._prerender, name="prerender", daemon=True).start()
         return True, list(problems)
+
+    def _refused(self, problems: list[Problem] | list[str]) -> None:
+        """A reload was refused: the daemon log has every problem; status (at once) has
+        the first and how many more."""
+        for problem in problems:
+            log.error("reload refused: %s", problem)
+        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+        self.desk.note(self.clock.now(), f"reload refused: {problems[0]}{more}; the "
+                                         "schedule loaded before keeps airing")
+
+    def _next_up(self, now: datetime) -> None:
+        """Each station's next program, from the jobs' coming slots."""
+        upcoming = self.jobs.upcoming(now, per_program=2)
+        with self.desk.lock:
+            self.desk.next_up(upcoming, now)
+        self._last_next = self.clock.monotonic()
 
     def _prerender(self) -> None:
         """Render what airs in the next 24 hours, so jobs find it in the cache."""
@@ -367,6 +558,8 @@ class Daemon:
             kind = data.get("kind")
             if kind == control.Request.RELOAD:
                 ok, problems = self.reload()
+                if self.status.dirty:  # refused: in status before `reload` hears it
+                    self.status.write(self.clock.now())
                 reply = {"ok": ok, "problems": [p.as_dict() if hasattr(p, "as_dict")
                                                 else {"message": str(p)} for p in problems],
                          "programs": len(self.jobs.triggers),
@@ -417,12 +610,10 @@ class Daemon:
             self._poll_spool()
         if self._heartbeat is None or mono - self._heartbeat[1] >= HEARTBEAT_S:
             self._beat(now, mono)
-        if mono - self._last_status >= STATUS_S:
+        if self.status.dirty or mono - self._last_status >= STATUS_S:
             self._last_status = mono
             if mono - self._last_next >= NEXT_S:
-                self._last_next = mono
-                with desk.lock:
-                    desk.next_up(self.jobs.upcoming(now))
+                self._next_up(now)
             self.status.write(now)
         if self.config.until is not None and now >= self.config.until:
             self.request_stop()
@@ -452,7 +643,5 @@ class Daemon:
                     log.error("the clock now says %s: fix the time sync", now.isoformat())
                 self.jobs.wakeup()
         self._heartbeat = (now, mono)
-        today = now.date()
-        if self._day is not None and today > self._day:
-            self._day = today
-            self.logs.seal_before(today)
+        if self._day is not None and now.date() > self._day:
+            self._new_day(now)

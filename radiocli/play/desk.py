@@ -14,10 +14,10 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from radiocli.plan.timeline import Action, Occurrence, Timeline
+from radiocli.plan.timeline import Action, Occurrence, Timeline, occurrence_id
 from radiocli.plan.triggers import TZ
 from radiocli.play.clock import Clock
 from radiocli.play.kinds import AlertOccurrence, Event, Fire
@@ -25,7 +25,7 @@ from radiocli.play.ledger import MinuteLedger, SegmentMap
 from radiocli.play.logqueue import LogQueue
 from radiocli.play.programs import Programs, segments_of
 from radiocli.play.sinks import AirPart, Feed, Sink, SinkFault
-from radiocli.schedule.model import Priority
+from radiocli.schedule.model import Priority, Program
 
 log = logging.getLogger("radiocli.play")
 
@@ -58,6 +58,44 @@ class StationState:
 
     def error(self, at: datetime, reason: str) -> None:
         self.errors.append({"at": at.isoformat(timespec="seconds"), "reason": reason})
+
+
+class DeskLock:
+    """The desk's lock (re-entrant). A feed begun while a thread holds it starts when
+    that thread lets go of it: every station of a round, of an alert or of a restart
+    has its start decided and logged before any feed starts (a feed started inside the
+    loop made each later station wait for its launch, and stations that came more than
+    0.3 s after the first could no longer join its feed)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._held = threading.local()  # .depth, .feeds of the thread that holds it
+
+    def __enter__(self) -> DeskLock:
+        self._lock.acquire()
+        depth = getattr(self._held, "depth", 0)
+        if depth == 0:
+            self._held.feeds = []
+        self._held.depth = depth + 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._held.depth -= 1
+        feeds: list[Feed] = []
+        if self._held.depth == 0:
+            feeds, self._held.feeds = self._held.feeds, []
+        self._lock.release()
+        for feed in feeds:
+            if not feed.stopped.is_set():
+                feed.start()
+
+    def start_when_released(self, feed: Feed) -> None:
+        """Start ``feed`` once this thread lets go of the lock (at once if it holds
+        it not)."""
+        if getattr(self._held, "depth", 0) > 0:
+            self._held.feeds.append(feed)
+        else:
+            feed.start()
 
 
 # --- what feed threads report ----------------------------------------------------------
@@ -106,7 +144,7 @@ class StationDesk:
         self.logs = logs
         self.relay_fallback = relay_fallback
         self.on_alert_done = on_alert_done
-        self.lock = threading.RLock()
+        self.lock = DeskLock()
         self.wake = threading.Event()
         self.stations: dict[str, StationState] = {}
         self.feeds: dict[tuple[str, float], Feed] = {}
@@ -114,6 +152,7 @@ class StationDesk:
         self.stopping = False
         self.expiry: str | None = None  # set when the approval ran out: the reason
         self._inbox: queue.SimpleQueue[Notice] = queue.SimpleQueue()
+        self.changed: Callable[[], None] = lambda: None  # an error: status at once
 
     def install(self, codes: Iterable[str],
                 blackouts: Callable[[str], list[tuple[datetime, datetime, str]]]) -> None:
@@ -129,6 +168,23 @@ class StationDesk:
         """A daemon-wide refusal: in every station's last errors (no as-run line)."""
         for st in self.stations.values():
             st.error(at, reason)
+        self.changed()
+
+    def retire(self, code: str, now: datetime, reason: str) -> bool:
+        """``code`` is served no more (its unit ceased, or it is no longer chosen): what
+        waits is missed and what airs ends, with ``reason``; its open minutes are
+        written; it leaves the desk. True when it wrote lines now (its file of today
+        then needs its seal)."""
+        st = self.stations.get(code)
+        if st is None:
+            return False
+        wrote = st.air is not None or bool(st.timeline.waiting)
+        self.apply(st, st.timeline.drop_waiting(now, reason))
+        if st.air is not None:
+            self.apply(st, st.timeline.finish(now, reason))
+        self.logs.minutes(st.ledger.close(None))
+        del self.stations[code]
+        return wrote
 
     def on_air(self) -> bool:
         return any(st.air is not None for st in self.stations.values())
@@ -136,64 +192,71 @@ class StationDesk:
     # --- arrivals ----------------------------------------------------------------------
     def deliver(self, fires: Sequence[Fire]) -> None:
         """Slots that came, in arrival order (time, then priority): hand each program's
-        occurrences to its stations' Timelines."""
+        occurrences to its stations' Timelines. What each program plays is looked up
+        first (a program not rendered yet renders here, outside the lock); then every
+        station's start of the round is decided under one hold of the lock, and the
+        feeds start when it is let go."""
+        ready: list[tuple[Fire, Program | None, list[AirPart] | None]] = []
         for fire in fires:
-            if self.stopping:
-                return
-            if fire.missed:
-                self.misfired(fire.program, fire.scheduled)
-            else:
-                self.fire(fire.program, fire.scheduled)
-
-    def fire(self, program_id: str, scheduled: datetime) -> None:
-        program = self.programs.get(program_id)
-        if program is None:
-            return
-        codes = [c for c in self.programs.targets(program, scheduled.astimezone(TZ).date())
-                 if c in self.stations]
-        if not codes:
-            return
-        parts = self.programs.known_parts(program)
+            program = self.programs.get(fire.program)
+            if program is not None:
+                parts = None if fire.missed else self.programs.known_parts(program)
+                ready.append((fire, program, parts))
         with self.lock:
-            for code in codes:
-                st = self.stations[code]
-                occ = self.programs.occurrence(program, code, scheduled, parts)
-                if occ.occurrence_id in st.known:
-                    continue
-                st.known.add(occ.occurrence_id)
-                now = self.clock.now()
-                if self.expiry is not None and occ.priority < Priority.EMERGENCY:
-                    occ.status = "skipped"
-                    self.logs.event(code, Event.MISSED, now, occ, self.expiry)
-                    continue
-                own = parts or self.programs.estimated_parts(program)
-                if parts is None and self.sink.decodes:
-                    why = self.programs.render_errors.get(program_id, "no playlist")
-                    self.fault(code, occ, now,
-                               f"failed: cannot render: {why}; the alert chime airs instead")
-                    own = self.programs.chime_parts()
-                    occ.duration_s = sum(p.seconds for p in own)
-                    self.expect(st, occ, own, segments_of(own))
+            for fire, program, parts in ready:
+                if self.stopping:
+                    break
+                assert program is not None
+                if fire.missed:
+                    self.misfired(program, fire.scheduled)
                 else:
-                    self.expect(st, occ, own, self.programs.segments(program, parts))
-                self.apply(st, st.timeline.arrive(occ, now))
+                    self.fire(program, fire.scheduled, parts)
         self.wake.set()
 
-    def misfired(self, program_id: str, scheduled: datetime) -> None:
-        program = self.programs.get(program_id)
-        if program is None:
-            return
+    def fire(self, program: Program, scheduled: datetime, parts: list[AirPart] | None
+             ) -> None:
+        """``program``'s slot came: its occurrence at each of its stations (under the
+        lock; ``parts``: :meth:`Programs.known_parts`)."""
+        codes = [c for c in self.programs.targets(program, scheduled.astimezone(TZ).date())
+                 if c in self.stations]
+        key = occurrence_id(program.id, scheduled)  # once, not once per station
+        length = self.programs.length(program, parts)
+        for code in codes:
+            st = self.stations[code]
+            if key in st.known:
+                continue
+            st.known.add(key)
+            occ = self.programs.occurrence(program, code, scheduled, parts, key=key,
+                                           length=length)
+            now = self.clock.now()
+            if self.expiry is not None and occ.priority < Priority.EMERGENCY:
+                occ.status = "skipped"
+                self.logs.event(code, Event.MISSED, now, occ, self.expiry)
+                continue
+            own = parts or self.programs.estimated_parts(program)
+            if parts is None and self.sink.decodes:
+                why = self.programs.render_errors.get(program.id, "no playlist")
+                self.fault(code, occ, now,
+                           f"failed: cannot render: {why}; the alert chime airs instead")
+                own = self.programs.chime_parts()
+                occ.duration_s = sum(p.seconds for p in own)
+                self.expect(st, occ, own, segments_of(own))
+            else:
+                self.expect(st, occ, own, self.programs.segments(program, parts))
+            self.apply(st, st.timeline.arrive(occ, now))
+
+    def misfired(self, program: Program, scheduled: datetime) -> None:
+        """``program``'s slot came later than the misfire grace: logged missed."""
         now = self.clock.now()
         late = (now - scheduled).total_seconds()
+        key = occurrence_id(program.id, scheduled)
         with self.lock:
             for code in self.programs.targets(program, scheduled.astimezone(TZ).date()):
                 st = self.stations.get(code)
-                if st is None:
+                if st is None or key in st.known:
                     continue
-                occ = self.programs.occurrence(program, code, scheduled, None)
-                if occ.occurrence_id in st.known:
-                    continue
-                st.known.add(occ.occurrence_id)
+                st.known.add(key)
+                occ = self.programs.occurrence(program, code, scheduled, None, key=key)
                 occ.status = "skipped"
                 self.logs.event(code, Event.MISSED, now, occ,
                                 f"offline: the scheduler ran {late / 60:.0f} min late "
@@ -243,8 +306,10 @@ class StationDesk:
             feed = Feed(key, parts, occ.played_s, occ.remaining_s, self.clock,
                         lead=self.sink.lead, on_fault=self._part_failed,
                         on_done=self._feed_done, on_output_fault=self._output_broken,
+                        on_first_audio=self._first_audio,
                         fallback=self.programs.chime("alert"),
-                        relay_fallback=self.relay_fallback)
+                        relay_fallback=self.relay_fallback, children=self.sink.children,
+                        openers=self.sink.openers)
             self.feeds[key] = feed
             fresh = True
         else:
@@ -255,8 +320,9 @@ class StationDesk:
             self.sink.attach(st.code, feed, occ.program, session)
         except (SinkFault, OSError) as exc:
             self._inbox.put(OutputBroken(st.code, feed, f"failed: {exc}"))
-        if fresh:
-            feed.start()
+        if not fresh:
+            return
+        self.lock.start_when_released(feed)
 
     def _halt(self, st: StationState, occ: Occurrence, at: datetime) -> None:
         air = st.air
@@ -279,8 +345,13 @@ class StationDesk:
         log.warning("%s: %s", code, reason)
         if occ is not None:
             self.logs.event(code, Event.FAILED, at, occ, reason)
+        self.changed()
 
     # --- what feed threads report: into the inbox, read under the lock -------------------
+    def _first_audio(self, feed: Feed, at: datetime) -> None:
+        log.info("first audio of %s at %s for %d station(s)", feed.key[0],
+                 at.isoformat(timespec="milliseconds"), len(feed.stations))
+
     def _part_failed(self, feed: Feed, reason: str) -> None:
         for code in list(feed.stations):
             self._inbox.put(PartFailed(code, feed, reason))
@@ -405,15 +476,21 @@ class StationDesk:
                         keep.append(occ)
                 st.timeline.waiting[:] = keep
 
-    def next_up(self, upcoming: Iterable[tuple[datetime, str]]) -> None:
-        """Each station's next program, from the programs' next fire times in order."""
+    def next_up(self, upcoming: Iterable[tuple[datetime, str]], now: datetime) -> None:
+        """Each station's next program: the first of the programs' coming slots (in time
+        order) that reaches it and that it has not had yet (a slot of this very second
+        is on air or waiting, not next)."""
         best: dict[str, tuple[str, datetime]] = {}
         for nxt, pid in upcoming:
+            if nxt <= now - timedelta(seconds=1):
+                continue
             program = self.programs.get(pid)
             if program is None:
                 continue
-            for code in self.programs.targets(program, nxt.date()):
-                if code in self.stations and code not in best:
+            key = occurrence_id(pid, nxt)
+            for code in self.programs.targets(program, nxt.astimezone(TZ).date()):
+                st = self.stations.get(code)
+                if st is not None and code not in best and key not in st.known:
                     best[code] = (pid, nxt)
             if len(best) == len(self.stations):
                 break

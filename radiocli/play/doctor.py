@@ -1,6 +1,11 @@
 """Health checks for a station machine: tools, audio device, clock, disk, schedule.
 
 Each check returns OK, WARN or FAIL with what to fix. No click here: the CLI prints.
+
+What is fatal depends on the sink the machine runs: on a playout PC (``sink: device``,
+the amplifier's sound card) a device that cannot play, or that plays muted, is a FAIL;
+on a district server streaming to Icecast, an Icecast that does not answer is one;
+elsewhere both are advice.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from radiocli.play.clock import plausible
 
@@ -59,17 +65,76 @@ def check_ffmpeg() -> Check:
     return Check("ffmpeg", OK, out.splitlines()[0][:80] if out else path)
 
 
-def check_device(device: str, needed: bool) -> Check:
+def check_device(device: str, needed: bool,
+                 probe: Callable[[str], str | None] | None = None,
+                 mixer: Callable[[str], str | None] | None = None) -> Check:
+    """Can ALSA ``device`` play (ffmpeg plays 0.2 s of silence to it), and is it not
+    muted? ``needed``: the machine airs through it, so a problem is a FAIL."""
     from radiocli.play.sinks import probe_device
 
-    if shutil.which("ffmpeg") is None:
-        return Check("audio device", FAIL if needed else WARN, "cannot test without ffmpeg",
+    bad = FAIL if needed else WARN
+    why = "the station airs through it (sink device)" if needed else \
+        "only needed with --sink device"
+    if probe is None and shutil.which("ffmpeg") is None:
+        return Check("audio device", bad, "cannot test without ffmpeg",
                      "sudo apt-get install ffmpeg")
-    problem = probe_device(device)
-    if problem is None:
-        return Check("audio device", OK, f"ALSA {device!r} plays")
-    return Check("audio device", FAIL if needed else WARN, f"ALSA {device!r}: {problem}",
-                 "connect the amplifier's sound card (aplay -l), or run with --sink file/stream")
+    problem = (probe or probe_device)(device)
+    if problem is not None:
+        return Check("audio device", bad, f"ALSA {device!r}: {problem} ({why})",
+                     "connect the amplifier's sound card (aplay -l) and check `--device` "
+                     "(aplay -L), or run with --sink file/stream")
+    muted = (mixer or muted_controls)(device)
+    if muted:
+        return Check("audio device", bad, f"ALSA {device!r} opens but is silent: {muted}",
+                     "unmute and raise it: alsamixer (M unmutes), or amixer sset Master "
+                     "80% unmute")
+    return Check("audio device", OK, f"ALSA {device!r} plays")
+
+
+def muted_controls(device: str) -> str | None:
+    """The playback controls of ``device``'s card that are off or at 0 % (amixer), or
+    None (none, or no amixer to ask)."""
+    path = shutil.which("amixer")
+    if path is None or device == "null":
+        return None
+    card = device.split(":", 1)[1].split(",")[0] if ":" in device else ""
+    argv = [path] + (["-c", card.removeprefix("CARD=")] if card else []) + ["scontents"]
+    code, out = _run(argv)
+    return silent_in(out) if code == 0 else None
+
+
+def silent_in(scontents: str) -> str | None:
+    """Read ``amixer scontents``: the main playback controls (Master, PCM, Speaker,
+    Headphone, Line Out) that are switched off or at 0 %, e.g. "Master [off]"."""
+    main = ("Master", "PCM", "Speaker", "Headphone", "Line Out")
+    found = []
+    name = ""
+    for line in scontents.splitlines():
+        if line.startswith("Simple mixer control"):
+            name = line.split("'")[1] if "'" in line else ""
+            continue
+        if name not in main or "Playback" not in line or "[" not in line:
+            continue
+        if "[off]" in line:
+            found.append(f"{name} [off]")
+            name = ""
+        elif "[0%]" in line:
+            found.append(f"{name} [0%]")
+            name = ""
+    return ", ".join(dict.fromkeys(found)) or None
+
+
+def check_icecast(url: Any, needed: bool) -> Check:
+    """Does the Icecast server of ``--sink stream`` answer?"""
+    import socket
+
+    bad = FAIL if needed else WARN
+    try:
+        socket.create_connection((url.host, url.port), timeout=3).close()
+    except OSError as exc:
+        return Check("icecast", bad, f"{url.host}:{url.port}: {exc.strerror or exc}",
+                     "start Icecast (systemctl start icecast2) or check run.icecast")
+    return Check("icecast", OK, f"{url.host}:{url.port} answers")
 
 
 def check_clock(now: datetime) -> Check:
@@ -131,12 +196,20 @@ def check_schedule(schedules: Path) -> Check:
 
 
 def run_checks(home_root: Path, schedules: Path, now: datetime, device: str = "default",
-               device_needed: bool = False) -> list[Check]:
+               device_needed: bool = False, sink: str | None = None, icecast: Any = None,
+               probe: Callable[[str], str | None] | None = None) -> list[Check]:
+    """Every check. ``sink``: what the machine runs (device: the sound card must play;
+    stream: Icecast must answer); ``probe``: how to test the device (tests)."""
+    needed = device_needed or sink == "device"
     checks: list[Callable[[], Check]] = [
-        check_espeak, check_ffmpeg, lambda: check_device(device, device_needed),
+        check_espeak, check_ffmpeg, lambda: check_device(device, needed, probe),
         lambda: check_clock(now), lambda: check_disk(home_root),
         lambda: check_schedule(schedules),
     ]
+    if sink == "stream":
+        from radiocli.play.sinks import Icecast
+
+        checks.append(lambda: check_icecast(icecast or Icecast(), True))
     out = []
     for check in checks:
         try:

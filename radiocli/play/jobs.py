@@ -210,14 +210,18 @@ class Jobs:
         self._round.append(Fire(pid, event.scheduled_run_time.astimezone(TZ),
                                 missed=event.code == EVENT_JOB_MISSED))
 
-    def upcoming(self, now: datetime, until: datetime | None = None
+    def upcoming(self, now: datetime, until: datetime | None = None, per_program: int = 1
                  ) -> list[tuple[datetime, str]]:
-        """Each program's next slot from ``now`` (before ``until``), in time order."""
+        """Each program's next ``per_program`` slots from ``now`` (before ``until``), in
+        time order."""
         out = []
         for pid, trigger in self.triggers.items():
             nxt = first_fire(trigger, now)
-            if nxt is not None and (until is None or nxt <= until):
+            for _ in range(per_program):
+                if nxt is None or (until is not None and nxt > until):
+                    break
                 out.append((nxt, pid))
+                nxt = first_fire(trigger, nxt + timedelta(microseconds=1))
         out.sort()
         return out
 

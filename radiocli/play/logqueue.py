@@ -39,6 +39,7 @@ class LogQueue:
         self._retry_at = 0.0
         self._last_error: tuple[str, float] = ("", -1e9)
         self._thread: threading.Thread | None = None
+        self.on_error: Callable[[], None] = lambda: None  # status is written at once
 
     def open(self, book: LogBook) -> None:
         self.book = book
@@ -136,6 +137,7 @@ class LogQueue:
             self.errors[-1] = message  # the same fault: keep the newest count
         else:
             self.errors.append(message)
+            self.on_error()
 
     def _writer(self) -> None:
         retry_at = 0.0

@@ -132,23 +132,29 @@ class Programs:
         return [AirPart("audio", audio_duration(path) or 1.0, path=path)]
 
     # --- occurrences -------------------------------------------------------------------
-    def occurrence(self, program: Program, station: str, scheduled: datetime,
-                   parts: list[AirPart] | None) -> Occurrence:
-        """``program`` at ``station``, its length from its parts when they play, else
-        the planner's (rendered, stated or estimated; capped at max_duration)."""
+    def length(self, program: Program, parts: list[AirPart] | None) -> tuple[float, bool]:
+        """(seconds, cut): from its parts when they play, else the planner's (rendered,
+        stated or estimated); capped at max_duration."""
         if parts is not None and self.decodes:
             seconds = sum(p.seconds for p in parts)
             cut = program.max_duration is not None and seconds > program.max_duration
             if cut:
                 seconds = float(program.max_duration or seconds)
-        else:
-            length = self._lengths.get(program.id)
-            if length is None:
-                length = program_seconds(self._schedule(), program, self.durations)
-                self._lengths[program.id] = length
-            seconds, cut = length
+            return seconds, cut
+        length = self._lengths.get(program.id)
+        if length is None:
+            length = program_seconds(self._schedule(), program, self.durations)
+            self._lengths[program.id] = length
+        return length
+
+    def occurrence(self, program: Program, station: str, scheduled: datetime,
+                   parts: list[AirPart] | None, *, key: str = "",
+                   length: tuple[float, bool] | None = None) -> Occurrence:
+        """``program`` at ``station``, as long as :meth:`length` says (``key`` and
+        ``length``: computed once by a caller that makes one per station)."""
+        seconds, cut = length if length is not None else self.length(program, parts)
         return Occurrence(station, program.id, scheduled, seconds, program.priority,
-                          program.max_delay, cut)
+                          program.max_delay, cut, key=key)
 
     def segments(self, program: Program, parts: list[AirPart] | None) -> SegmentMap:
         """Where the program's segments begin: in its parts when they play, else as

@@ -1,8 +1,11 @@
-"""``status.json``: what each station has on air, what waits, what comes next, its last
-errors; rewritten every second by the supervisor and read by ``radiocli status``.
+"""``status.json``: what each station has on air (since when, how long it has played,
+how long is left), what waits, what really comes next, its last errors; read by
+``radiocli status``.
 
-Where later work goes (issue 16.4): the station's name, elapsed and remaining time, the
-real next occurrence, errors as soon as they happen; the file modes of issue 12.8.
+The supervisor rewrites it every second, and at once (on its next round, woken for
+it) when something goes wrong: a fault, a refused reload, a log that cannot be
+written. Times are ISO 8601 to the second, on the daemon's clock; a rehearsal says so
+and gives the machine's time beside it. The file is 0640 (owner and group).
 """
 
 from __future__ import annotations
@@ -13,8 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from radiocli.play import control
+from radiocli.play.clock import SystemClock
 from radiocli.play.desk import StationDesk, StationState
 from radiocli.play.logqueue import LogQueue
+
+
+def stamp(when: datetime) -> str:
+    return when.isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -22,12 +30,15 @@ class OnAir:
     program: str
     occurrence: str
     priority: str
-    since: str
+    since: str  # when this piece began (a resumed program: when it resumed)
     ends: str
+    elapsed_s: int  # of the occurrence, earlier pieces included
+    remaining_s: int
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
         return {"program": self.program, "occurrence": self.occurrence,
-                "priority": self.priority, "since": self.since, "ends": self.ends}
+                "priority": self.priority, "since": self.since, "ends": self.ends,
+                "elapsed_s": self.elapsed_s, "remaining_s": self.remaining_s}
 
 
 @dataclass(frozen=True)
@@ -42,25 +53,31 @@ class Next:
 @dataclass(frozen=True)
 class StationStatus:
     station: str
+    name: str
     on_air: OnAir | None
     waiting: list[str]
     next: Next | None
     errors: list[dict[str, str]]
 
     @classmethod
-    def of(cls, st: StationState, now: datetime, final: bool) -> StationStatus:
+    def of(cls, st: StationState, name: str, now: datetime, final: bool) -> StationStatus:
         air = st.air
-        on_air = None if air is None or final else OnAir(
-            air.occ.program, air.occ.occurrence_id, air.occ.priority.label,
-            air.since.isoformat(timespec="seconds"),
-            (st.timeline.expected_finish() or now).isoformat(timespec="seconds"))
-        following = None if st.next_up is None else Next(
-            st.next_up[0], st.next_up[1].isoformat(timespec="seconds"))
-        return cls(st.code, on_air, [o.occurrence_id for o in st.timeline.waiting],
+        on_air = None
+        if air is not None and not final:
+            occ = air.occ
+            elapsed = min(air.offset + max((now - air.since).total_seconds(), 0.0),
+                          occ.duration_s)
+            on_air = OnAir(occ.program, occ.occurrence_id, occ.priority.label,
+                           stamp(air.since), stamp(st.timeline.expected_finish() or now),
+                           round(elapsed), round(max(occ.duration_s - elapsed, 0.0)))
+        following = None
+        if st.next_up is not None and st.next_up[1] > now:
+            following = Next(st.next_up[0], stamp(st.next_up[1]))
+        return cls(st.code, name, on_air, [o.occurrence_id for o in st.timeline.waiting],
                    following, list(st.errors))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"station": self.station,
+        return {"station": self.station, "name": self.name,
                 "on_air": None if self.on_air is None else self.on_air.as_dict(),
                 "waiting": self.waiting,
                 "next": None if self.next is None else self.next.as_dict(),
@@ -70,39 +87,57 @@ class StationStatus:
 @dataclass(frozen=True)
 class DaemonStatus:
     name: str
-    updated: str
+    updated: str  # the daemon's clock
     running: bool
     sink: str
     started: str | None
     log_errors: list[str]
+    rehearsal: bool = False
+    real_time: str | None = None  # the machine's clock, when the daemon's is not it
     stations: list[StationStatus] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON of ``status.json`` (read by ``radiocli status``)."""
         return {"name": self.name, "updated": self.updated, "running": self.running,
-                "sink": self.sink, "started": self.started, "log_errors": self.log_errors,
+                "sink": self.sink, "started": self.started, "rehearsal": self.rehearsal,
+                "real_time": self.real_time, "log_errors": self.log_errors,
                 "stations": [row.as_dict() for row in self.stations]}
 
 
 class StatusFile:
     def __init__(self, path: Path, desk: StationDesk, logs: LogQueue, *, name: str,
-                 sink: str) -> None:
+                 sink: str, rehearsal: bool = False, live: bool = True) -> None:
         self.path = path
         self.desk = desk
         self.logs = logs
         self.name = name
         self.sink = sink
+        self.rehearsal = rehearsal
+        self.live = live  # the daemon reads the machine's clock
         self.started: datetime | None = None
+        self.dirty = False
+
+    def changed(self) -> None:
+        """Something went wrong: write at once (the supervisor is woken for it)."""
+        self.dirty = True
+        self.desk.wake.set()
 
     def snapshot(self, now: datetime, final: bool = False) -> DaemonStatus:
+        schedule = self.desk.programs.schedule
+        registry = schedule.registry if schedule is not None else None
+        day = now.date()
         with self.desk.lock:
-            rows = [StationStatus.of(st, now, final) for st in self.desk.stations.values()]
+            rows = []
+            for st in self.desk.stations.values():
+                unit = registry.unit(st.code, day) if registry is not None else None
+                rows.append(StationStatus.of(st, unit.name if unit else "", now, final))
         return DaemonStatus(
-            self.name, now.isoformat(timespec="seconds"), not final, self.sink,
-            self.started.isoformat(timespec="seconds") if self.started else None,
-            list(self.logs.errors), rows)
+            self.name, stamp(now), not final, self.sink,
+            stamp(self.started) if self.started else None, list(self.logs.errors),
+            self.rehearsal, None if self.live else stamp(SystemClock().now()), rows)
 
     def write(self, now: datetime, final: bool = False) -> None:
+        self.dirty = False
         try:
             control.write_json_atomic(self.path, self.snapshot(now, final).as_dict(),
                                       fsync=False)
