@@ -648,6 +648,7 @@ def _move(path: Path, folder: Path) -> None:
     try:
         control.make_dirs(folder)
         path.replace(folder / path.name)
+        control.narrow(folder / path.name)
     except OSError as exc:
         log.warning("cannot move %s to %s: %s", path, folder.name, exc)
 

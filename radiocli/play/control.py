@@ -101,6 +101,22 @@ def write_json_atomic(path: Path, data: Any, fsync: bool = True) -> None:
             os.close(fd)
 
 
+def narrow(path: Path) -> None:
+    """Make a regular file kept in the run folder 0640 (never following a link, never
+    opening anything else)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, FILE_MODE)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -380,6 +396,8 @@ def set_apart(rundir: RunDir, path: Path, reason: str) -> SetApart:
             target = rundir.rejected / f"{name}.{n}"
             n += 1
         os.rename(path, target)
+        if stat.S_ISREG(target.lstat().st_mode):
+            narrow(target)
     except OSError as exc:
         target = None
         try:
