@@ -888,6 +888,31 @@ def test_3_a_district_emergency_key_alerts_its_district_only(tmp_path: Path) -> 
     assert len(list(d.rundir.rejected.glob("alert-*.json"))) == 1
 
 
+def test_3_the_daemon_judges_scope_with_the_approved_registry(tmp_path: Path,
+                                                              caplog) -> None:  # noqa: ANN001
+    """In-process, signed on the daemon's clock: the daemon passed no registry, so the
+    district key's alert for its own 00001 was refused ("no registry") and the refusal
+    of 00478 could not say where 00478 is."""
+    site = Site(tmp_path)
+    site.write(prog("later", T0 + timedelta(hours=3), "silence: 5s"))
+    site.approve()
+    key, pub = generate_key(site.keys, "emergency-001", ["emergency"], districts=["001"])
+    shutil.copy(pub, site.trusted)
+    clock = FakeClock(T0)
+    d = trusted_daemon(site, clock, ["00001", "00478"])
+    with caplog.at_level("ERROR", logger="radiocli.play"):
+        for code in ("00478", "00001"):
+            control.submit(d.rundir, "alert", {"signed": sign_alert(
+                {"stations": [code], "title": "alert", "text": "Sơ tán ngay."}, key,
+                now=clock.now())}, clock.now())
+            run(d, clock, 30)
+    d.stop()
+    assert any('key "emergency-001" may alert district 001 only; the alert targets station '
+               "00478 (district 017) outside it" in r.getMessage() for r in caplog.records)
+    assert starts_of(site.home, "00478") == []
+    assert len(starts_of(site.home, "00001")) == 1
+
+
 def test_4_a_requeued_copy_airs_once_across_a_restart(tmp_path: Path, caplog) -> None:  # noqa: ANN001
     site = Site(tmp_path)
     site.write(prog("later", T0 + timedelta(hours=3), "silence: 5s"))
