@@ -25,6 +25,7 @@ import enum
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -97,6 +98,7 @@ class Pending:
     final: bool = False  # the final reply is written
     moved: bool = False  # the request is in done/
     faults: int = 0  # the log queue's failed writes before its first start line
+    rendering: bool = False  # its speech is still being levelled (the chime airs first)
 
     @property
     def reply(self) -> str:
@@ -115,6 +117,7 @@ class AlertDesk:
         self.pending: dict[str, Pending] = {}  # by alert id (its program is alert-<id>)
         self.lock = threading.RLock()  # guards pending and the replies
         self.memory: Any = None  # radiocli.trust.AlertMemory under trust (remember())
+        self._versions: dict[str, str] = {}  # speech engine versions, asked once
 
     def in_spool(self) -> set[str]:
         """Programs of the alerts waiting in the spool (a restart leaves them to us)."""
@@ -182,12 +185,16 @@ class AlertDesk:
             return
         created = self._created(data, taken)
         program = self._program(alert_id, data, codes, created)
-        parts, failure = self._parts(alert_id, program, data)
+        parts, failure, finish = self._parts(alert_id, program, data)
         seconds = sum(p.seconds for p in parts)
         segments = segments_of(parts)
-        entry = Pending(request, path, program.id, taken, set(codes), failure=failure)
+        entry = Pending(request, path, program.id, taken, set(codes), failure=failure,
+                        rendering=finish is not None)
         with self.lock:
             self.pending[alert_id] = entry
+        if finish is not None:  # the chime airs while the speech is levelled
+            threading.Thread(target=self._finish_render, args=(alert_id, finish),
+                             name="alert-render", daemon=True).start()
         desk = self.desk
         with desk.lock:
             entry.faults = desk.logs.faults  # a write failing after this may be its own
@@ -310,9 +317,11 @@ class AlertDesk:
             scope=self._scope(codes))
 
     def _parts(self, alert_id: str, program: Program, data: dict[str, Any]
-               ) -> tuple[list[AirPart], str]:
-        """What the alert airs, and why it fails when it does (the chime airs then)."""
+               ) -> tuple[list[AirPart], str, Callable[[], None] | None]:
+        """What the alert airs, why it fails when it does (the chime airs then), and
+        what is left to do while its first part airs (levelling its speech), if any."""
         failure = ""
+        finish: Callable[[], None] | None = None
         parts: list[AirPart] | None = None
         if data.get("file"):
             audio = Path(str(data["file"]))
@@ -324,7 +333,7 @@ class AlertDesk:
         elif program.segments:
             for attempt in range(2):  # a retry: the speech engine may fail once
                 try:
-                    parts = self._render(program)
+                    parts, finish = self._render(program)
                     failure = ""
                     break
                 except Exception as exc:  # noqa: BLE001
@@ -334,13 +343,22 @@ class AlertDesk:
             parts = self.programs.chime_parts() or [AirPart("estimate", 1.0)]
         if failure:
             failure += "; the alert chime airs instead"
-        if not self.programs.decodes:
+        if not self.programs.decodes:  # nothing plays: its length is all that counts
             parts = [AirPart("estimate", p.seconds, segment=p.segment) for p in parts]
-        return parts, failure
+            finish = None
+        return parts, failure, finish
 
-    def _render(self, program: Program) -> list[AirPart]:
-        """The alert's audio (chime, speech, chime), spoken with the words of its scope."""
-        from radiocli.render.programs import Context, RenderSettings, render_program
+    def _render(self, program: Program) -> tuple[list[AirPart], Callable[[], None] | None]:
+        """The alert's audio (chime, speech, chime), spoken with the words of its scope,
+        as one part per segment: each source levelled (from the cache, where the chimes
+        are after :meth:`warm_up`) and the speech synthesized, so its length is known at
+        once. What is not levelled yet is returned as a function to call; it must be
+        done before its part plays (at once when the speech comes first)."""
+        from radiocli.render.cache import Cache
+        from radiocli.render.levels import Source
+        from radiocli.render.programs import (
+            Context, RenderSettings, ensure_speech, render_program, resolve,
+        )
         from radiocli.render.words import scope_abbreviations
 
         schedule = self.programs.schedule
@@ -348,12 +366,71 @@ class AlertDesk:
         context = Context(schedule.audio_dir, tuple(schedule.abbreviations.items()),
                           ((program.scope, tuple(scope_abbreviations(
                               schedule, program.scope).items())),))
-        result = render_program(self.programs.cache, context, program,
-                                RenderSettings.from_schedule(schedule))
-        if result.playlist is None:
-            raise RuntimeError("the renderer returned no playlist")
-        return [AirPart(p.kind, p.seconds, p.path, p.url, p.segments[0] if p.segments else i)
-                for i, p in enumerate(result.playlist.parts)]
+        settings = RenderSettings.from_schedule(schedule)
+        if settings.audio.format != "wav" or settings.audio.crossfade > 0:
+            result = render_program(self.programs.cache, context, program, settings)
+            if result.playlist is None:
+                raise RuntimeError("the renderer returned no playlist")
+            return [AirPart(p.kind, p.seconds, p.path, p.url,
+                            p.segments[0] if p.segments else i)
+                    for i, p in enumerate(result.playlist.parts)], None
+        _key, items, _warnings = resolve(context, program, settings, self._versions)
+        cache = Cache(self.programs.cache)
+        levels = settings.audio.levels(cache.levels_dir)
+        parts: list[AirPart] = []
+        todo: list[Source] = []
+        for item in items:
+            if item.kind == "say":
+                ensure_speech(cache, item, settings)
+                key = item.ident["say"]
+                source = Source(cache.speech_path(key), f"speech:{key}", item.label)
+                seconds = float((cache.speech_meta(key) or {}).get("seconds") or 0.0)
+            elif item.path is not None:  # a chime or a recording
+                source = Source(item.path, f"sha256:{item.ident[item.kind]}", item.label)
+                seconds = audio_duration(item.path) or 0.0
+            else:
+                raise RuntimeError(f"an alert cannot have a {item.kind} segment")
+            found = levels.find(source.ident)
+            if found is not None:
+                parts.append(AirPart("audio", found.seconds, path=found.path,
+                                     segment=item.index))
+                continue
+            if not parts:  # nothing airs before it: level it now
+                found = levels.get(source)
+                parts.append(AirPart("audio", found.seconds, path=found.path,
+                                     segment=item.index))
+                continue
+            parts.append(AirPart("audio", seconds, path=levels.path(levels.key(source.ident)),
+                                 segment=item.index))
+            todo.append(source)
+
+        def level() -> None:
+            for source in todo:
+                levels.get(source)
+
+        return parts, (level if todo else None)
+
+    def _finish_render(self, alert_id: str, finish: Callable[[], None]) -> None:
+        """Level the speech while the chime airs; the reply waits for it (a speech that
+        cannot be levelled fails the alert: its part is missing, the chime airs)."""
+        failure = ""
+        try:
+            finish()
+        except Exception as exc:  # noqa: BLE001 - reported in the reply and the log
+            failure = (f"failed: speech engine: {str(exc).splitlines()[0][:300]}; the alert "
+                       "chime airs instead")
+            log.error("alert %s: %s", alert_id, failure)
+        with self.lock:
+            entry = self.pending.get(alert_id)
+            if entry is None:
+                return
+            entry.rendering = False
+            if failure:
+                entry.failure = failure
+                for answer in entry.answers.values():
+                    if answer.outcome is Outcome.ON_AIR:
+                        answer.outcome, answer.reason = Outcome.FAILED, failure
+        self._answer(alert_id)
 
     def warm_up(self) -> None:
         """Make the first alert as quick as the next: level the chimes into the cache,
@@ -370,7 +447,9 @@ class AlertDesk:
                               Chime("end") if self.programs.chime("end") else None)
                               if s is not None))
         try:
-            self._render(program)
+            _parts, finish = self._render(program)
+            if finish is not None:
+                finish()
         except Exception as exc:  # noqa: BLE001 - the first alert will say what fails
             log.warning("alert warm-up: %s", exc)
 
@@ -432,12 +511,12 @@ class AlertDesk:
         before that only while take() hands it on (the command reads it at its timeout)."""
         with self.lock:
             entry = self.pending.get(alert_id)
-            if entry is None or entry.final:
+            if entry is None or entry.final or entry.handing:
                 return
             waiting = any(a.outcome is Outcome.WAITING for a in entry.answers.values())
-            final = not waiting and not entry.unlogged
-            if not final and entry.unlogged:
-                return  # the log writer answers in a moment
+            final = not waiting and not entry.unlogged and not entry.rendering
+            if not final and (entry.unlogged or entry.rendering):
+                return  # the log writer or the renderer answers in a moment
             answers = [entry.answers[c].as_dict(c) for c in sorted(entry.answers)]
             ok = bool(answers) and all(
                 entry.answers[c].outcome in GOOD and entry.answers[c].logged

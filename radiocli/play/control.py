@@ -50,6 +50,7 @@ MAX_REQUEST_BYTES = 64 * 1024
 MAX_ALERT_CHARS = 3000  # about 3 minutes of speech: an alert is read out at once
 REPLY_POLL_S = 0.02
 _SAFE_NAME = re.compile(r"[A-Za-z0-9._-]{1,120}")
+_LETTER = re.compile(r"[^\W\d_]")  # a letter of any script: something to speak
 
 
 class Request(enum.StrEnum):
@@ -315,10 +316,9 @@ def check_alert_text(text: object) -> str | None:
                 "(about 3 minutes of speech): an alert is read out at once; shorten it, or "
                 "put a longer notice in a program")
     from radiocli.render.normalize import normalize_with_warnings
-    from radiocli.render.speech import LETTER
 
     spoken, _warnings = normalize_with_warnings(text)
-    if not LETTER.search(spoken):
+    if not _LETTER.search(spoken):  # as the renderer judges it (render.speech.LETTER)
         return (f"nothing in the alert text can be spoken ({text[:40]!r} has no words once "
                 "normalized); write the announcement in words")
     return None

@@ -162,7 +162,8 @@ class Daemon:
                               "trust": str(self.config.trust) if self.config.trust else None,
                               # a rehearsal's clock: commands stamp requests with it
                               "clock_offset": 0.0 if self.clock.live else round(
-                                  (now - SystemClock().now()).total_seconds(), 3)})
+                                  (self.clock.now() - SystemClock().now()).total_seconds(),
+                                  3)})
         try:
             book = LogBook(self.config.home.logs, durable=True)
             self.logs.open(book)
