@@ -423,3 +423,57 @@ def test_an_alert_for_one_station_uses_its_words(project: Path) -> None:
     assert "nhà văn hóa" not in spoken["00478"] and "en vê hát" in spoken["00478"]
     assert d.alerts._scope(["00505", "00478"]) == "district:017"
     assert d.alerts._scope(["00505", "00001"]) == "city"
+
+
+# --- issue 13.5: the chime airs while the speech is levelled --------------------------------
+
+
+def chimed_daemon(tmp_path: Path, clock: FakeClock) -> Daemon:
+    schedules = make_schedule(tmp_path / "schedules", program("a", T0 + timedelta(hours=5), 5))
+    shutil.copytree(REPO / "audio", tmp_path / "audio")
+    (schedules / "radiocli.yaml").write_text("settings:\n  audio: ../audio\n", encoding="utf-8")
+    d = Daemon(Config(Home(tmp_path / "home"), schedules, stations=["00001"], sink="file"),
+               clock=clock)
+    d.start(threads=False)
+    return d
+
+
+@needs_tools
+@pytest.mark.parametrize("levelled", [True, False])
+def test_the_chime_airs_while_the_speech_is_levelled(tmp_path: Path, monkeypatch,  # noqa: ANN001
+                                                    levelled: bool) -> None:
+    from radiocli.render.levels import Levels
+
+    gate = threading.Event()
+    real_get = Levels.get
+
+    def slow_get(self: Levels, source: Any) -> Any:
+        if source.ident.startswith("speech:"):
+            assert gate.wait(30)
+            if not levelled:
+                raise OSError(28, "No space left on device")
+        return real_get(self, source)
+
+    monkeypatch.setattr(Levels, "get", slow_get)
+    clock = FakeClock(T0)
+    d = chimed_daemon(tmp_path, clock)
+    request = control.submit(d.rundir, control.Request.ALERT,
+                             {"stations": ["00001"], "text": TEXT}, clock.now())
+    clock.advance(0.2)
+    d.tick()
+    reply_path = d.rundir.replies / f"alert-{request}.json"
+    st = d.stations["00001"]
+    assert st.air is not None and st.air.feed is not None, "on air with its chime first"
+    (line,) = starts(tmp_path / "home")
+    assert not reply_path.exists(), "no reply before the speech is ready"
+    gate.set()
+    reply = control.wait_reply(d.rundir, f"alert-{request}", 30)
+    d.stop()
+    assert reply is not None and reply["final"]
+    (answer,) = reply["stations"]
+    assert answer["at"] == line["at"]
+    if levelled:
+        assert reply["ok"] and answer["outcome"] == "on-air"
+    else:
+        assert not reply["ok"] and answer["outcome"] == "failed"
+        assert "No space left on device" in answer["reason"]
