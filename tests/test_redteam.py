@@ -1054,3 +1054,24 @@ def test_8_alert_files_replies_and_spool_folders_are_owner_and_group_only(
         assert stat.S_IMODE(folder.stat().st_mode) == 0o750, folder
     for path in files:
         assert stat.S_IMODE(path.stat().st_mode) == 0o640, path
+
+
+def test_4_a_memory_that_cannot_be_read_is_said_and_alerts_still_air(tmp_path: Path) -> None:
+    """A FIFO where alerts-taken.jsonl should be: the daemon says why in status and the
+    log, and the emergency airs all the same."""
+    site = Site(tmp_path)
+    site.write(prog("later", T0 + timedelta(hours=3), "silence: 5s"))
+    site.approve()
+    folder = site.home.run / "main"
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "alerts-taken.jsonl")
+    clock = FakeClock(T0)
+    d = finishes(lambda: site.daemon(clock), seconds=20)
+    assert any("cannot read the alerts already taken" in e for e in status_errors(d))
+    control.submit(d.rundir, "alert", {"signed": sign_alert(
+        {"stations": ["00001"], "title": "alert", "text": "Bão số 5."}, site.emergency,
+        now=clock.now())}, clock.now())
+    finishes(lambda: run(d, clock, 30), seconds=20)
+    d.stop()
+    assert [e[0] for e in site.events()] == ["start", "end"]
+    assert any("cannot record the alert" in e for e in status_errors(d))

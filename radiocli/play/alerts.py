@@ -153,23 +153,22 @@ class AlertDesk:
         target station; the reply follows the start lines."""
         taken = self.clock.now()
         request = _request_id(path, data)
+        if self.desk.stopping:
+            self._refuse(path, data, request, "alert refused: the daemon is stopping")
+            return
         problem = _shape_problem(data) if self.trust is None else None
         if problem:
             self._refuse(path, data, request, f"alert refused: {problem}")
             return
         alert_id = request
-        resuming = False
         if self.trust is not None:
             checked = self._checked(path, data, request, taken)
             if checked is None:
                 return
-            data, alert_id, resuming = checked
+            data, alert_id = checked
         problem = None if data.get("file") else control.check_alert_text(data.get("text"))
         if problem:
             self._refuse(path, data, request, f"alert refused: {problem}")
-            return
-        if self.desk.stopping:
-            self._refuse(path, data, request, "alert refused: the daemon is stopping")
             return
         with self.lock:
             if alert_id in self.pending:
@@ -207,8 +206,6 @@ class AlertDesk:
                 desk.expect(st, occ, parts, segments)
                 if occ.occurrence_id in st.known:  # after a restart
                     self._resume(entry, st, occ, now)
-                    continue
-                if resuming:  # a copy of a signed alert this station has not aired
                     continue
                 st.known.add(occ.occurrence_id)
                 if late > program.max_delay:
@@ -575,9 +572,10 @@ class AlertDesk:
 
     # --- trust ---------------------------------------------------------------------------
     def _checked(self, path: Path, data: dict[str, Any], request: str, now: datetime
-                 ) -> tuple[dict[str, Any], str, bool] | None:
-        """With trust: (the alert as signed, its id, whether it resumes after a restart),
-        or None when it is refused (logged, answered, moved to ``rejected/``)."""
+                 ) -> tuple[dict[str, Any], str] | None:
+        """With trust: (the alert as signed, its id), or None when it is refused
+        (logged, answered, moved to ``rejected/``). An alert taken before is a replay,
+        unless it was on air when the daemon stopped: then the rest of it airs."""
         from radiocli.trust import check_signed_alert
         from radiocli.trust.safe import sha256_file
 
@@ -607,20 +605,22 @@ class AlertDesk:
                     raise TrustError(f"alert audio {audio} is not the recording that was "
                                      "signed (SHA-256 differs)")
                 checked["file"] = str(audio)
+            else:
+                problem = control.check_alert_text(checked.get("text"))
+                if problem:
+                    raise TrustError(problem)
             alert_id = _signed_id(verified.issued_at, verified.identity)
-            resuming = False
             try:
                 assert self.memory is not None, "remember() opens the memory at start"
                 warning = self.memory.take(verified.identity, verified.valid_until, now=now)
             except TrustError:
                 if not self._unfinished(alert_id):
                     raise
-                resuming = True  # on air when the daemon stopped: the rest airs
-                warning = None
+                warning = None  # on air when the daemon stopped: the rest airs
             if warning:
                 log.error("%s", warning)
                 self.desk.note(now, warning)
-            return checked, alert_id, resuming
+            return checked, alert_id
         except TrustError as exc:
             self._refuse(path, {"signed": signed}, request, f"alert refused: {exc}")
             return None
