@@ -330,7 +330,7 @@ class AlertDesk:
         elif program.segments:
             for attempt in range(2):  # a retry: the speech engine may fail once
                 try:
-                    parts, finish = self._render(program)
+                    parts, finish = self._render(program, plays=self.programs.decodes)
                     failure = ""
                     break
                 except Exception as exc:  # noqa: BLE001
@@ -345,12 +345,14 @@ class AlertDesk:
             finish = None
         return parts, failure, finish
 
-    def _render(self, program: Program) -> tuple[list[AirPart], Callable[[], None] | None]:
+    def _render(self, program: Program, plays: bool = True
+                ) -> tuple[list[AirPart], Callable[[], None] | None]:
         """The alert's audio (chime, speech, chime), spoken with the words of its scope,
         as one part per segment: each source levelled (from the cache, where the chimes
         are after :meth:`warm_up`) and the speech synthesized, so its length is known at
         once. What is not levelled yet is returned as a function to call; it must be
-        done before its part plays (at once when the speech comes first)."""
+        done before its part plays (at once when the speech comes first). When nothing
+        ``plays`` (the null sink) only the lengths count: nothing is levelled."""
         from radiocli.render.cache import Cache
         from radiocli.render.levels import Source
         from radiocli.render.programs import (
@@ -392,7 +394,7 @@ class AlertDesk:
                 parts.append(AirPart("audio", found.seconds, path=found.path,
                                      segment=item.index))
                 continue
-            if not parts:  # nothing airs before it: level it now
+            if not parts and plays:  # nothing airs before it: level it now
                 found = levels.get(source)
                 parts.append(AirPart("audio", found.seconds, path=found.path,
                                      segment=item.index))
