@@ -1075,3 +1075,19 @@ def test_4_a_memory_that_cannot_be_read_is_said_and_alerts_still_air(tmp_path: P
     d.stop()
     assert [e[0] for e in site.events()] == ["start", "end"]
     assert any("cannot record the alert" in e for e in status_errors(d))
+
+
+def test_6_a_fifo_as_the_alert_recording_blocks_nobody(tmp_path: Path) -> None:
+    """An unsigned alert whose recording is a FIFO: the decoder would wait for a writer;
+    the alert fails (its chime airs) and the daemon goes on."""
+    d, clock = spool_daemon(tmp_path)
+    fifo = tmp_path / "notice.wav"
+    os.mkfifo(fifo)
+    request = control.submit(d.rundir, "alert", {"stations": ["00001"], "file": str(fifo)},
+                             clock.now())
+    finishes(lambda: run(d, clock, 20), unblock=fifo, seconds=20)
+    d.stop()
+    reply = json.loads((d.rundir.replies / f"alert-{request}.json").read_text())
+    assert reply["ok"] is False
+    assert reply["stations"][0]["outcome"] == "failed"
+    assert "cannot be read" in reply["stations"][0]["reason"]
