@@ -196,6 +196,7 @@ class Daemon:
                      len(self.jobs.triggers), self.sink.kind)
         except BaseException:
             self.jobs.shutdown()
+            self.doorbell.close()
             self.pidfile.release()
             raise
 
