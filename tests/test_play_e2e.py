@@ -108,6 +108,11 @@ def test_file_sink_alert_status_reload_and_sigterm(tmp_path):
     runner = CliRunner()
     try:
         wait_for(event(home, "start", "a"), 20, "program a to start")
+        # a has aired audio before the alert comes (the alert takes a fraction of a
+        # second now: its first piece could otherwise leave no recording)
+        wait_for(lambda: any(p.stat().st_size > 44 for p in
+                             (home / "aircheck" / "00001").rglob("*-a.wav")), 10,
+                 "the first audio of a")
         result = runner.invoke(radiocli, ["--home", str(home), "status", "--json"])
         assert result.exit_code == 0, result.output
         status = json.loads(result.output)

@@ -1023,3 +1023,252 @@ def test_a_bundle_too_large_is_refused_before_it_is_read(city: City) -> None:
                                          "16 MB; refused"):
         finishes(lambda: load_approved(city.schedules, city.trusted, city.home.approved,
                                        now=T0))
+
+
+# --- the alert desk wired to trust (issue 12 items 3, 4, 6 and 8, daemon side) ------------
+
+
+def trusted_daemon(site: Site, clock: FakeClock, stations: list[str]) -> Daemon:
+    d = Daemon(Config(site.home, site.schedules, stations=stations, trust=site.trusted),
+               clock=clock)
+    d.start(threads=False)
+    return d
+
+
+def starts_of(home: Home, station: str) -> list[dict]:
+    out = []
+    for path in sorted((home.logs / station).glob("*.jsonl")):
+        out += [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+    return [x for x in out if x.get("event") == "start"]
+
+
+def test_3_a_district_emergency_key_alerts_its_district_only(tmp_path: Path) -> None:
+    """Through the command and a daemon serving 00001 (Ba Đình, 001) and 00478 (Đông Anh,
+    017): the district-001 key puts 00001 on air (the daemon judges the scope with the
+    registry the city approved) and is refused for 00478, naming it."""
+    from test_play_alerts import alert
+
+    site = Site(tmp_path)
+    site.write(prog("later", T0 + timedelta(hours=3), "silence: 5s"))
+    site.approve()
+    key, pub = generate_key(site.keys, "emergency-001", ["emergency"], districts=["001"])
+    shutil.copy(pub, site.trusted)
+    clock = FakeClock(T0)
+    d = trusted_daemon(site, clock, ["00001", "00478"])
+    result = alert(d, clock, "--station", "00478", "--key", str(key), "Sơ tán ngay.")
+    assert result.exit_code == 1, result.output
+    assert ('REFUSED at 1 station(s) (00478): alert refused: key "emergency-001" may alert '
+            "district 001 only; the alert targets station 00478 (district 017) outside it; "
+            "nothing was aired") in result.output
+    result = alert(d, clock, "--station", "00001", "--key", str(key), "Sơ tán ngay.")
+    assert result.exit_code == 0, result.output
+    assert "on air at 1 station(s) (00001)" in result.output
+    d.stop()
+    assert starts_of(site.home, "00478") == []
+    assert len(starts_of(site.home, "00001")) == 1
+    assert len(list(d.rundir.rejected.glob("alert-*.json"))) == 1
+
+
+def test_3_the_daemon_judges_scope_with_the_approved_registry(tmp_path: Path,
+                                                              caplog) -> None:  # noqa: ANN001
+    """In-process, signed on the daemon's clock: the daemon passed no registry, so the
+    district key's alert for its own 00001 was refused ("no registry") and the refusal
+    of 00478 could not say where 00478 is."""
+    site = Site(tmp_path)
+    site.write(prog("later", T0 + timedelta(hours=3), "silence: 5s"))
+    site.approve()
+    key, pub = generate_key(site.keys, "emergency-001", ["emergency"], districts=["001"])
+    shutil.copy(pub, site.trusted)
+    clock = FakeClock(T0)
+    d = trusted_daemon(site, clock, ["00001", "00478"])
+    with caplog.at_level("ERROR", logger="radiocli.play"):
+        for code in ("00478", "00001"):
+            control.submit(d.rundir, "alert", {"signed": sign_alert(
+                {"stations": [code], "title": "alert", "text": "Sơ tán ngay."}, key,
+                now=clock.now())}, clock.now())
+            run(d, clock, 30)
+    d.stop()
+    assert any('key "emergency-001" may alert district 001 only; the alert targets station '
+               "00478 (district 017) outside it" in r.getMessage() for r in caplog.records)
+    assert starts_of(site.home, "00478") == []
+    assert len(starts_of(site.home, "00001")) == 1
+
+
+def test_4_a_requeued_copy_airs_once_across_a_restart(tmp_path: Path, caplog) -> None:  # noqa: ANN001
+    site = Site(tmp_path)
+    site.write(prog("later", T0 + timedelta(hours=3), "silence: 5s"))
+    site.approve()
+    clock = FakeClock(T0)
+    d = site.daemon(clock)
+    signed = sign_alert({"stations": ["00001"], "title": "alert", "text": "Bão số 5."},
+                        site.emergency, now=clock.now())
+    control.submit(d.rundir, "alert", {"signed": signed}, clock.now())
+    run(d, clock, 60)
+    d.stop()
+    clock.advance(60)
+    d = site.daemon(clock)  # a restart, three minutes after the alert was signed
+    with caplog.at_level("ERROR", logger="radiocli.play"):
+        request = control.submit(d.rundir, "alert", {
+            "signed": json.loads(json.dumps(signed, indent=3, sort_keys=True))}, clock.now())
+        run(d, clock, 30)
+    d.stop()
+    assert [e[0] for e in site.events()] == ["start", "end"]
+    assert any("already received (a replay)" in r.getMessage() for r in caplog.records)
+    reply = json.loads((d.rundir.replies / f"alert-{request}.json").read_text())
+    assert reply["outcome"] == "refused" and "a replay" in reply["reason"]
+
+
+def test_4_a_signed_alert_on_air_at_a_crash_resumes_after_the_restart(tmp_path: Path) -> None:
+    """Not a replay: the same spool file, on air when the daemon died, airs its rest."""
+    from test_play_daemon import crash
+
+    site = Site(tmp_path)
+    site.write(prog("later", T0 + timedelta(hours=3), "silence: 5s"))
+    site.approve()
+    clock = FakeClock(T0)
+    d = site.daemon(clock)
+    signed = sign_alert({"stations": ["00001"], "title": "alert",
+                         "text": "Thông báo khẩn. " * 8}, site.emergency, now=clock.now())
+    control.submit(d.rundir, "alert", {"signed": signed}, clock.now())
+    run(d, clock, 3)
+    crash(d)
+    clock.advance(5)
+    d = site.daemon(clock)
+    run(d, clock, 90)
+    d.stop()
+    ev = [e[0] for e in site.events()]
+    assert ev[0] == "start" and ev.count("end") == 1 and "missed" not in ev
+    assert not list(d.rundir.rejected.glob("alert-*.json"))
+
+
+# --- 6. the spool can freeze the daemon ---------------------------------------------------
+
+
+def spool_daemon(tmp_path: Path) -> tuple[Daemon, FakeClock]:
+    from test_play_daemon import daemon_for, program
+
+    clock = FakeClock(T0)
+    return daemon_for(tmp_path, program("a", T0 + timedelta(hours=5), 5), clock), clock
+
+
+def test_6_a_fifo_named_like_an_alert_blocks_nobody(tmp_path: Path, caplog) -> None:  # noqa: ANN001
+    d, clock = spool_daemon(tmp_path)
+    fifo = d.rundir.spool / "alert-x.json"
+    os.mkfifo(fifo)
+    with caplog.at_level("ERROR", logger="radiocli.play"):
+        finishes(lambda: run(d, clock, 1, step=0.2), unblock=fifo, seconds=10)
+    assert not fifo.exists() and not fifo.is_symlink()
+    assert stat.S_ISFIFO((d.rundir.rejected / "alert-x.json").lstat().st_mode)
+    assert any("spool: alert-x.json refused: a FIFO (named pipe), not a regular file; moved "
+               "to" in r.getMessage() for r in caplog.records)
+    assert any("spool: alert-x.json refused" in e for e in status_errors(d))
+    # the daemon still takes alerts
+    control.submit(d.rundir, "alert", {"stations": ["00001"], "text": "Bão số 5."},
+                   clock.now())
+    run(d, clock, 30)
+    d.stop()
+    assert [x["event"] for x in starts_of(Home(tmp_path / "home"), "00001")] == ["start"]
+
+
+def test_6_links_folders_and_oversized_files_are_set_apart_unread(tmp_path: Path) -> None:
+    d, clock = spool_daemon(tmp_path)
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text(json.dumps({"id": "20300101T100000-aaaaaa", "kind": "alert",
+                                     "created": T0.isoformat(), "stations": ["00001"],
+                                     "text": "Giả mạo."}))
+    (d.rundir.spool / "alert-link.json").symlink_to(elsewhere)
+    (d.rundir.spool / "alert-dir.json").mkdir()
+    big = {"id": "20300101T100000-bbbbbb", "kind": "alert", "created": T0.isoformat(),
+           "stations": ["00001"], "text": "Bão.", "pad": "x" * 70_000}
+    (d.rundir.spool / "alert-20300101T100000-bbbbbb.json").write_text(json.dumps(big))
+    run(d, clock, 30)
+    d.stop()
+    assert starts_of(Home(tmp_path / "home"), "00001") == [], "nothing aired"
+    assert sorted(p.name for p in d.rundir.rejected.iterdir()) == [
+        "alert-20300101T100000-bbbbbb.json", "alert-dir.json", "alert-link.json"]
+    assert (d.rundir.rejected / "alert-link.json").is_symlink()
+    assert list(d.rundir.spool.iterdir()) == []
+    reply = json.loads((d.rundir.replies / "alert-20300101T100000-bbbbbb.json").read_text())
+    assert reply["ok"] is False and "larger than 64 KiB" in reply["reason"]
+
+
+def test_6_duplicate_keys_in_a_request_are_refused(tmp_path: Path) -> None:
+    """Two readers could see two alerts in the same bytes: refused, with a reply."""
+    d, clock = spool_daemon(tmp_path)
+    (d.rundir.spool / "alert-20300101T100000-cccccc.json").write_text(
+        '{"id": "20300101T100000-cccccc", "kind": "alert", "created": "2030-01-01T10:00:00+07:00",'
+        ' "stations": ["00001"], "text": "Diễn tập.", "text": "Sơ tán ngay."}')
+    run(d, clock, 30)
+    d.stop()
+    assert starts_of(Home(tmp_path / "home"), "00001") == []
+    reply = json.loads((d.rundir.replies / "alert-20300101T100000-cccccc.json").read_text())
+    assert reply["outcome"] == "refused" and 'duplicate key "text"' in reply["reason"]
+
+
+# --- 8. file modes of alerts, replies and the run folder ----------------------------------
+
+
+def test_8_alert_files_replies_and_spool_folders_are_owner_and_group_only(
+        tmp_path: Path) -> None:
+    from test_play_alerts import alert
+
+    d, clock = spool_daemon(tmp_path)
+    audio = tmp_path / "notice.wav"
+    import wave
+
+    with wave.open(str(audio), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000)
+        w.writeframes(b"\0\0" * 8000)
+    result = alert(d, clock, "--station", "00001", "--file", str(audio))
+    assert result.exit_code == 0, result.output
+    (d.rundir.spool / "alert-bad.json").write_text("{")  # refused: set apart, answered
+    run(d, clock, 30)
+    d.status.write(clock.now())
+    d.stop()
+    run_dir = tmp_path / "home" / "run"
+    folders = [run_dir, d.rundir.folder, d.rundir.spool, d.rundir.replies, d.rundir.done,
+               d.rundir.rejected, d.rundir.alert_audio]
+    files = [d.rundir.status_file, *d.rundir.replies.iterdir(), *d.rundir.done.iterdir(),
+             *d.rundir.rejected.iterdir(), *d.rundir.alert_audio.iterdir()]
+    assert len(files) >= 6
+    for folder in folders:
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o750, folder
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640, path
+
+
+def test_4_a_memory_that_cannot_be_read_is_said_and_alerts_still_air(tmp_path: Path) -> None:
+    """A FIFO where alerts-taken.jsonl should be: the daemon says why in status and the
+    log, and the emergency airs all the same."""
+    site = Site(tmp_path)
+    site.write(prog("later", T0 + timedelta(hours=3), "silence: 5s"))
+    site.approve()
+    folder = site.home.run / "main"
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "alerts-taken.jsonl")
+    clock = FakeClock(T0)
+    d = finishes(lambda: site.daemon(clock), seconds=20)
+    assert any("cannot read the alerts already taken" in e for e in status_errors(d))
+    control.submit(d.rundir, "alert", {"signed": sign_alert(
+        {"stations": ["00001"], "title": "alert", "text": "Bão số 5."}, site.emergency,
+        now=clock.now())}, clock.now())
+    finishes(lambda: run(d, clock, 30), seconds=20)
+    d.stop()
+    assert [e[0] for e in site.events()] == ["start", "end"]
+    assert any("cannot record the alert" in e for e in status_errors(d))
+
+
+def test_6_a_fifo_as_the_alert_recording_blocks_nobody(tmp_path: Path) -> None:
+    """An unsigned alert whose recording is a FIFO: the decoder would wait for a writer;
+    the alert fails (its chime airs) and the daemon goes on."""
+    d, clock = spool_daemon(tmp_path)
+    fifo = tmp_path / "notice.wav"
+    os.mkfifo(fifo)
+    request = control.submit(d.rundir, "alert", {"stations": ["00001"], "file": str(fifo)},
+                             clock.now())
+    finishes(lambda: run(d, clock, 20), unblock=fifo, seconds=20)
+    d.stop()
+    reply = json.loads((d.rundir.replies / f"alert-{request}.json").read_text())
+    assert reply["ok"] is False
+    assert reply["stations"][0]["outcome"] == "failed"
+    assert "cannot be read" in reply["stations"][0]["reason"]

@@ -1,14 +1,25 @@
-"""``radiocli alert``: an emergency announcement on air now, at the running daemon(s)."""
+"""``radiocli alert``: an emergency announcement on air now, at the running daemon(s).
+
+The command says, per station, what became of the alert, from the daemons' replies:
+on air (its start line is in the as-run log), missed, failed, waiting behind another
+emergency, or refused; and it exits 0 only when every station it reached put it on
+air. A rehearsal (``run --clock``) gets the alert stamped with its own clock.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import click
 
 from radiocli.cli import Env, fail
 from radiocli.cli.common import selection_options
+from radiocli.i18n import _
+
+SHOWN = 5  # station codes named per line, then a count
 
 
 @click.command("alert", epilog='Example: radiocli alert --district 001 "Bão số 5 sắp đổ bộ..."')
@@ -17,7 +28,8 @@ from radiocli.cli.common import selection_options
 @click.option("--file", "audio", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Air this recording instead of a spoken text.")
 @click.option("--wait", "timeout", type=float, default=10.0, show_default=True,
-              help="Seconds to wait for the daemon to put it on air (0: do not wait).")
+              help="Seconds to wait for every station's start line (0: only put it in the "
+                   "spool; exit 0 then says it was queued, not that it aired).")
 @click.option("--key", "key_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Sign the alert with this private key (emergency role); required by a "
                    "daemon run with --trust.")
@@ -28,78 +40,183 @@ def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...], all
             as_json: bool) -> None:
     """Put an emergency announcement on air now: it preempts whatever is playing and the
     preempted program resumes afterwards. The alert is written (fsynced) to each
-    daemon's spool before it airs, so a restart cannot lose it. A daemon run with
-    --trust airs only alerts signed with --key (a trusted key with the emergency role),
-    issued less than 10 minutes ago; it refuses others and moves them to rejected/."""
+    daemon's spool before it airs, so a restart cannot lose it, and stamped with the
+    daemon's clock (a rehearsal's too). The command then waits for the daemons'
+    replies and says, per station, whether the alert went on air (its start line is in
+    the as-run log), was missed, failed, waits behind another emergency, or was
+    refused; it exits 0 only when it went on air at every station reached, 1
+    otherwise, 3 when no daemon runs. A daemon run with --trust airs only alerts
+    signed with --key (a trusted key with the emergency role whose codes cover the
+    targets), issued less than 10 minutes ago, once; it refuses others and moves them
+    to rejected/."""
     import json
     from datetime import datetime
+    from zoneinfo import ZoneInfo
 
+    from radiocli import TIMEZONE
     from radiocli.play import control
-    from radiocli.plan.triggers import TZ
 
     if bool(text) == bool(audio):
-        raise click.UsageError("give the TEXT to speak or --file AUDIO (one of them)")
+        raise click.UsageError(_("give the TEXT to speak or --file AUDIO (one of them)"))
     if not (stations or districts or all_stations):
-        raise click.UsageError("choose where: --station CODE, --district CODE or --all")
+        raise click.UsageError(_("choose where: --station CODE, --district CODE or --all"))
     if text is not None and not text.strip():
-        raise click.UsageError("the alert text is empty")
+        raise click.UsageError(_("the alert text is empty"))
+    if timeout < 0:
+        raise click.UsageError(_("--wait must be 0 or more seconds"))
+    if text is not None:
+        problem = control.check_alert_text(text.strip())
+        if problem:
+            fail(_("nothing was sent: {problem}").format(problem=problem))
     running = list(control.daemons(env.home.run))
     if not running:
-        fail("no playout daemon is running in this home (start one: radiocli run); "
-             "nothing was aired", code=3)
+        fail(_("no playout daemon is running in this home (start one: radiocli run); "
+               "nothing was aired"), code=3)
     trusting = [r.name for r, info in running if info.get("trust")]
     if trusting and key_path is None:
-        raise click.UsageError(f"daemon {trusting[0]} airs only signed alerts: give --key KEY "
-                               "(a private key whose .pub has the emergency role)")
-    now = datetime.now(TZ)
-    payload: dict[str, object] = {"stations": list(stations), "districts": list(districts),
-                                  "all": all_stations, "title": "alert"}
+        raise click.UsageError(_("daemon {name} airs only signed alerts: give --key KEY "
+                                 "(a private key whose .pub has the emergency role)")
+                               .format(name=trusting[0]))
+    body: dict[str, Any] = {"stations": list(stations), "districts": list(districts),
+                            "all": all_stations, "title": "alert"}
     if text:
-        payload["text"] = text.strip()
-    signed = None
+        body["text"] = text.strip()
+    digest = None
     if key_path is not None:
-        from radiocli.trust import check_alert_key, sign_alert
+        from radiocli.trust import check_alert_key
         from radiocli.trust.bundle import sha256_file
 
         pub = key_path.with_suffix(".pub")
         for _rundir, info in running:
             if info.get("trust") and pub.is_file():
                 check_alert_key(pub, Path(str(info["trust"])))  # refuse before the spool
-        body = dict(payload)
         if audio is not None:
-            body["sha256"] = sha256_file(audio)
-        signed = sign_alert(body, key_path, now=now)
+            digest = sha256_file(audio)
+    machine_now = datetime.now(ZoneInfo(TIMEZONE))
     ids = []
-    for rundir, _info in running:
+    for rundir, info in running:
+        now = control.daemon_now(info, machine_now)  # a rehearsal's clock is its own
+        payload = dict(body)
         if audio is not None:
-            keep = rundir.folder / "alert-audio" / f"{now:%Y%m%dT%H%M%S%f}{audio.suffix}"
-            keep.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(audio, keep)
-            payload["file"] = str(keep)
-        if signed is not None:
-            payload["signed"] = signed
+            payload["file"] = str(_keep(audio, rundir.alert_audio / f"{now:%Y%m%dT%H%M%S%f}"
+                                                                  f"{audio.suffix}"))
+        if key_path is not None:
+            from radiocli.trust import sign_alert
+
+            payload["signed"] = sign_alert({**body, **({"sha256": digest} if digest else {})},
+                                           key_path, now=now)
         ids.append((rundir, control.submit(rundir, control.Request.ALERT, payload, now)))
+    if not timeout:
+        for rundir, request_id in ids:
+            click.echo(_("daemon {daemon}: queued as {id} (not waiting: nothing is known to "
+                         "have aired; see radiocli status)").format(daemon=rundir.name,
+                                                                    id=request_id), err=True)
+        return
+    import time
+
+    deadline = time.monotonic() + timeout
     replies = []
     for rundir, request_id in ids:
-        reply = control.wait_reply(rundir, f"alert-{request_id}", timeout) if timeout else None
+        left = max(deadline - time.monotonic(), 0.0)
+        reply = control.wait_reply(rundir, f"alert-{request_id}", left)
         replies.append({"daemon": rundir.name, "id": request_id, "reply": reply})
     if as_json:
         click.echo(json.dumps(replies, ensure_ascii=False, indent=2))
-    reached = sum(len((r["reply"] or {}).get("stations", [])) for r in replies)
-    for r in replies:
-        reply = r["reply"]
+    if not report(replies, timeout, stations):
+        fail(_("the alert is not on air at every station it was sent to (see above)"))
+
+
+def _keep(audio: Path, keep: Path) -> Path:
+    """A copy of the recording in the daemon's run folder (0640 in a 0750 folder)."""
+    from radiocli.play import control
+
+    control.make_folder(keep.parent)
+    fd = os.open(keep, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, control.FILE_MODE)
+    with os.fdopen(fd, "wb") as out, open(audio, "rb") as src:
+        os.fchmod(out.fileno(), control.FILE_MODE)
+        shutil.copyfileobj(src, out)
+    return keep
+
+
+def _codes(codes: list[str]) -> str:
+    more = len(codes) - SHOWN
+    return ", ".join(codes[:SHOWN]) + (_(" and {n} more").format(n=more) if more > 0 else "")
+
+
+def report(replies: list[dict[str, Any]], timeout: float, asked: tuple[str, ...]) -> bool:
+    """Say, per daemon and per station, what became of the alert; True when it went on
+    air (start line written) at every station reached and at every station asked for."""
+    ok = True
+    reached: set[str] = set()
+    served_any = False
+    for item in replies:
+        daemon, reply = item["daemon"], item["reply"]
+
+        def say(text: str, daemon: str = daemon, **values: Any) -> None:
+            click.echo(_("daemon {daemon}: ").format(daemon=daemon) + text.format(**values),
+                       err=True)
+
         if reply is None:
-            if timeout:
-                click.echo(f"radiocli: daemon {r['daemon']}: no answer in {timeout:g} s; the "
-                           "alert stays in its spool", err=True)
+            ok = False
+            say(_("no answer in {seconds:g} s: nothing is known to have aired; the alert "
+                  "stays in its spool and airs when the daemon takes it"), seconds=timeout)
             continue
-        if not reply.get("ok") and str(reply.get("reason", "")).startswith("alert refused"):
-            click.echo(f"radiocli: daemon {r['daemon']}: {reply['reason']}", err=True)
-        if reply.get("stations"):
-            click.echo(f"daemon {r['daemon']}: on air at {reply.get('on_air')} at "
-                       f"{len(reply['stations'])} station(s)"
-                       + (f" ({reply['reason']})" if reply.get("reason") else ""), err=True)
-    if timeout and reached == 0 and all(r["reply"] is not None for r in replies):
-        if any(str(r["reply"].get("reason", "")).startswith("alert refused") for r in replies):
-            fail("the alert was refused; nothing was aired", code=1)
-        fail("no running daemon serves those stations", code=1)
+        if reply.get("outcome") == "refused":
+            ok = False
+            served_any = served_any or bool(reply.get("stations"))
+            where = [s["station"] for s in reply.get("stations") or []]
+            say(_("REFUSED{where}: {reason}; nothing was aired"),
+                where=_(" at {n} station(s) ({codes})").format(n=len(where), codes=_codes(where))
+                if where else "", reason=reply.get("reason", ""))
+            reached.update(where)
+            continue
+        answers = reply.get("stations") or []
+        if answers:
+            served_any = True
+        groups: dict[tuple[str, str, bool], list[dict[str, Any]]] = {}
+        for answer in answers:
+            reached.add(answer["station"])
+            key = (answer["outcome"], answer.get("reason", ""), answer.get("logged", True))
+            groups.setdefault(key, []).append(answer)
+        clock = _(" (rehearsal clock)") if reply.get("clock") == "rehearsal" else ""
+        for (outcome, reason, logged), group in groups.items():
+            codes = [a["station"] for a in group]
+            n = len(codes)
+            at = min(a["at"] for a in group)[:19].replace("T", " ")
+            if outcome == "on-air" and logged:
+                say(_("on air at {n} station(s) ({codes}) since {at}{clock}"), n=n,
+                    codes=_codes(codes), at=at, clock=clock)
+                continue
+            if outcome == "aired":
+                say(_("aired before a restart at {n} station(s) ({codes})"), n=n,
+                    codes=_codes(codes))
+                continue
+            ok = False
+            if outcome == "on-air":
+                say(_("on air at {n} station(s) ({codes}) since {at}{clock}, but {reason}"),
+                    n=n, codes=_codes(codes), at=at, clock=clock, reason=reason)
+            elif outcome == "failed":
+                say(_("FAILED at {n} station(s) ({codes}) at {at}{clock}: {reason}"), n=n,
+                    codes=_codes(codes), at=at, clock=clock, reason=reason)
+            elif outcome == "missed":
+                say(_("MISSED at {n} station(s) ({codes}) at {at}{clock}: {reason}"), n=n,
+                    codes=_codes(codes), at=at, clock=clock, reason=reason)
+            elif outcome == "waiting":
+                say(_("NOT on air yet at {n} station(s) ({codes}): {reason} (after {seconds:g} "
+                      "s; it starts when the station is free, or is missed after its "
+                      "max_delay)"), n=n, codes=_codes(codes), reason=reason, seconds=timeout)
+            else:
+                say(_("{outcome} at {n} station(s) ({codes}): {reason}"), outcome=outcome, n=n,
+                    codes=_codes(codes), reason=reason)
+        if not reply.get("final", True):
+            ok = False
+    if all(r["reply"] is not None and r["reply"].get("outcome") == "none" for r in replies):
+        fail(_("no running daemon serves those stations; nothing was aired"))
+    missing = [code for code in asked if code not in reached]
+    if missing and served_any:
+        ok = False
+        click.echo(_("radiocli: no running daemon serves {codes}: the alert did not air "
+                     "there").format(codes=_codes(missing)), err=True)
+    elif missing:
+        ok = False
+    return ok

@@ -1,37 +1,57 @@
 """How commands reach a running daemon, and how they find it.
 
 Under ``<home>/run``: ``<name>.pid`` (pid file, locked with flock while the daemon
-lives), and a folder ``<name>/`` with ``spool/`` (requests: alerts and reloads, each a
-JSON file written to a temporary name, fsynced, then renamed, so a restart cannot
-lose one), ``replies/`` (the daemon's answers), ``done/`` (alerts that aired), ``rejected/`` (alerts refused under
-trust),
-``status.json`` (what is on air, rewritten every second) and ``daemon.log``; and
-``stations/<code>.lock`` (one per station: the daemon serving it holds the lock).
-The daemon polls ``spool/`` every 100 ms (no inotify needed).
+lives; it says the daemon's clock too, so a command can stamp a request with the time
+of a rehearsal's clock), and a folder ``<name>/`` with ``spool/`` (requests: alerts
+and reloads, each a JSON file written to a temporary name, fsynced, then renamed, so a
+restart cannot lose one), ``replies/`` (the daemon's answers), ``done/`` (alerts that
+aired), ``rejected/`` (alerts refused, and whatever was set apart from the spool),
+``alert-audio/`` (recordings sent with ``alert --file``), ``doorbell`` (a FIFO: a
+command writes a byte to it after a spool write, and the daemon takes the request at
+once instead of at its next look, every 100 ms), ``status.json`` (what is on air,
+rewritten every second) and ``daemon.log``; and ``stations/<code>.lock`` (one per
+station: the daemon serving it holds the lock).
 
-Files are 0640 and folders 0750 (owner and group, as SECURITY.md says), whatever the
-umask.
+Files are 0640 and folders 0750: owner and group only. The spool takes only regular
+files of at most 64 KiB holding one JSON object without duplicate keys; a link, a FIFO,
+a device, a folder or anything else put there is never opened for reading: it is
+moved to ``rejected/`` and logged (a FIFO named like an alert would otherwise block
+the daemon until someone opened it for writing).
 """
 
 from __future__ import annotations
 
 import contextlib
 import enum
+import errno
 import fcntl
 import json
+import logging
+import math
 import os
+import re
 import secrets
+import select
+import stat
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from radiocli.errors import PlayoutError
+from radiocli.errors import PlayoutError, TrustError
+
+log = logging.getLogger("radiocli.play")
 
 FILE_MODE = 0o640
-FOLDER_MODE = 0o750
+DIR_MODE = 0o750
+MAX_REQUEST_BYTES = 64 * 1024
+MAX_ALERT_CHARS = 3000  # about 3 minutes of speech: an alert is read out at once
+REPLY_POLL_S = 0.02
+_SAFE_NAME = re.compile(r"[A-Za-z0-9._-]{1,120}")
+_LETTER = re.compile(r"[^\W\d_]")  # a letter of any script: something to speak
 
 
 class Request(enum.StrEnum):
@@ -41,24 +61,67 @@ class Request(enum.StrEnum):
     RELOAD = "reload"
 
 
+# --- files and folders: owner and group only ---------------------------------------------
+
+
+def make_folder(folder: Path) -> None:
+    """``folder`` and its missing parents, each made 0750; an existing folder that an
+    older version made 0755 is narrowed (a link is left alone)."""
+    missing = []
+    for path in (folder, *folder.parents):
+        if path.is_dir():
+            break
+        missing.append(path)
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            path.mkdir(mode=DIR_MODE)
+            os.chmod(path, DIR_MODE)
+    with contextlib.suppress(FileNotFoundError):
+        st = folder.lstat()
+        if stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) != DIR_MODE:
+            os.chmod(folder, DIR_MODE)
+
+
 def write_json_atomic(path: Path, data: Any, fsync: bool = True) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """``data`` as JSON at ``path`` (0640), by a rename: a reader sees the old file or
+    the new one, never half of one."""
+    make_folder(path.parent)
     tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}-{secrets.token_hex(3)}")
     text = json.dumps(data, ensure_ascii=False, indent=1, default=str)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    os.fchmod(fd, FILE_MODE)  # whatever the umask
-    with open(fd, "w", encoding="utf-8") as fh:
-        fh.write(text + "\n")
-        if fsync:
-            fh.flush()
-            os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            os.fchmod(fh.fileno(), FILE_MODE)
+            fh.write(text + "\n")
+            if fsync:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     if fsync:
         fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def narrow(path: Path) -> None:
+    """Make a regular file kept in the run folder 0640 (never following a link, never
+    opening anything else)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, FILE_MODE)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def read_json(path: Path) -> Any:
@@ -97,8 +160,18 @@ class RunDir:
 
     @property
     def rejected(self) -> Path:
-        """Alerts refused under trust (unsigned, bad signature, too old): never aired."""
+        """Alerts refused (unsigned, bad signature, too old, out of scope, unspeakable)
+        and whatever was set apart from the spool: never aired."""
         return self.folder / "rejected"
+
+    @property
+    def alert_audio(self) -> Path:
+        """Recordings sent with ``radiocli alert --file``."""
+        return self.folder / "alert-audio"
+
+    @property
+    def doorbell(self) -> Path:
+        return self.folder / "doorbell"
 
     @property
     def status_file(self) -> Path:
@@ -114,21 +187,17 @@ class RunDir:
         return self.run / "stations"
 
     def make(self) -> None:
+        """The run folders, 0750 (folders an older version made 0755 are narrowed)."""
         for folder in (self.run, self.folder, self.spool, self.replies, self.done,
-                       self.stations):
+                       self.rejected, self.stations):
             make_folder(folder)
-
-
-def make_folder(folder: Path) -> None:
-    """``folder`` (and its parents) exists with mode 0750 (an existing one is fixed)."""
-    folder.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
-    if folder.stat().st_mode & 0o7777 != FOLDER_MODE:
-        folder.chmod(FOLDER_MODE)
+        if self.alert_audio.is_dir():
+            make_folder(self.alert_audio)
 
 
 def private_file(path: Path) -> None:
     """``path`` exists with mode 0640 (created empty, or an existing one fixed)."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE))
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, FILE_MODE))
     path.chmod(FILE_MODE)
 
 
@@ -142,7 +211,7 @@ class PidFile:
 
     def acquire(self, info: dict[str, Any]) -> None:
         make_folder(self.path.parent)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -289,40 +358,267 @@ def daemons(run: Path) -> Iterator[tuple[RunDir, dict[str, Any]]]:
             yield RunDir(run, pid_file.stem), info
 
 
+def daemon_now(info: dict[str, Any], machine_now: datetime) -> datetime:
+    """The time on a daemon's clock when the machine's says ``machine_now``: a rehearsal
+    (``run --clock``) runs at an offset its pid file gives (``clock_offset``, seconds)."""
+    offset = info.get("clock_offset")
+    if isinstance(offset, (int, float)) and not isinstance(offset, bool) and \
+            math.isfinite(offset) and abs(offset) < 200 * 365 * 86400:
+        return machine_now + timedelta(seconds=offset)
+    return machine_now
+
+
+# --- requests ----------------------------------------------------------------------------
+
+
 def new_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
 
 def submit(rundir: RunDir, kind: Request, payload: dict[str, Any], now: datetime) -> str:
-    """Put a request in the daemon's spool; returns its id."""
+    """Put a request in the daemon's spool (``now`` on the daemon's clock: see
+    :func:`daemon_now`) and ring its doorbell; returns the request's id."""
     request_id = new_id(now)
-    rundir.spool.mkdir(parents=True, exist_ok=True)
     write_json_atomic(rundir.spool / f"{kind}-{request_id}.json",
                       {"id": request_id, "kind": kind, "created": now.isoformat(), **payload})
+    ring(rundir)
     return request_id
 
 
 def wait_reply(rundir: RunDir, request_id: str, timeout: float) -> dict[str, Any] | None:
+    """The daemon's reply to ``request_id``: its final one, or at the end of ``timeout``
+    the last it wrote (``"final": false``: some stations had not answered yet), or None
+    when it wrote none."""
     path = rundir.replies / f"{request_id}.json"
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    latest: dict[str, Any] | None = None
+    while True:
         data = read_json(path)
         if isinstance(data, dict):
-            return data
-        time.sleep(0.05)
+            latest = data
+            if data.get("final", True):
+                return data
+        if time.monotonic() >= deadline:
+            return latest
+        time.sleep(REPLY_POLL_S)
+
+
+def check_alert_text(text: object) -> str | None:
+    """Why ``text`` cannot be an alert (too long, nothing speakable once normalized),
+    or None. ``radiocli alert`` asks before it writes to the spool; the daemon asks
+    again of every alert it takes."""
+    if not isinstance(text, str) or not text.strip():
+        return "the alert text is empty"
+    if len(text) > MAX_ALERT_CHARS:
+        return (f"the alert text has {len(text):,} characters, more than {MAX_ALERT_CHARS:,} "
+                "(about 3 minutes of speech): an alert is read out at once; shorten it, or "
+                "put a longer notice in a program")
+    from radiocli.render.normalize import normalize_with_warnings
+
+    spoken, _warnings = normalize_with_warnings(text)
+    if not _LETTER.search(spoken):  # as the renderer judges it (render.speech.LETTER)
+        return (f"nothing in the alert text can be spoken ({text[:40]!r} has no words once "
+                "normalized); write the announcement in words")
     return None
 
 
-def pending(rundir: RunDir) -> list[tuple[Path, dict[str, Any]]]:
-    """Requests waiting in the spool, oldest first."""
+# --- the spool: only regular files, never blocking -----------------------------------------
+
+
+@dataclass(frozen=True)
+class SetApart:
+    """Something in the spool that is not a request: moved out of the way, with why."""
+
+    name: str
+    reason: str
+    moved_to: Path | None
+
+
+def _kind_of(mode: int) -> str:
+    from radiocli.trust.safe import kind_of
+
+    return kind_of(mode)
+
+
+def _read_request(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """(the request, None), (None, why it is refused), or (None, None) when it is gone.
+    Never follows a link and never opens what is not a regular file."""
+    from radiocli.trust.safe import loads_strict
+
     try:
-        names = sorted(p for p in rundir.spool.iterdir()
-                       if p.suffix == ".json" and not p.name.startswith("."))
+        first = path.lstat()
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"cannot be read: {exc.strerror or exc}"
+    if not stat.S_ISREG(first.st_mode):
+        return None, f"{_kind_of(first.st_mode)}, not a regular file"
+    if first.st_size > MAX_REQUEST_BYTES:
+        return None, f"larger than {MAX_REQUEST_BYTES // 1024} KiB"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None, "a symbolic link, not a regular file"
+        return None, f"cannot be read: {exc.strerror or exc}"
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if not stat.S_ISREG(mode):  # swapped since the lstat
+            return None, f"{_kind_of(mode)}, not a regular file"
+        raw = fh.read(MAX_REQUEST_BYTES + 1)
+    if len(raw) > MAX_REQUEST_BYTES:
+        return None, f"larger than {MAX_REQUEST_BYTES // 1024} KiB"
+    try:
+        data = loads_strict(raw, "the request")
+    except TrustError as exc:
+        return None, str(exc)
+    if not isinstance(data, dict):
+        return None, "the request is not a JSON object"
+    return data, None
+
+
+def set_apart(rundir: RunDir, path: Path, reason: str) -> SetApart:
+    """Move ``path`` (whatever it is: it is never opened) out of the spool into
+    ``rejected/``, log why, and answer a waiting command when the name is a request's."""
+    from radiocli.trust.safe import shown
+
+    name = path.name
+    target: Path | None = None
+    try:
+        make_folder(rundir.rejected)
+        target = rundir.rejected / name
+        n = 1
+        while target.exists() or target.is_symlink():
+            target = rundir.rejected / f"{name}.{n}"
+            n += 1
+        os.rename(path, target)
+        if stat.S_ISREG(target.lstat().st_mode):
+            narrow(target)
+    except OSError as exc:
+        target = None
+        try:
+            path.unlink()
+        except OSError:
+            log.error("spool: cannot move or remove %s (%s); it is ignored", shown(name, 200),
+                      exc.strerror or exc)
+    log.error("spool: %s refused: %s; %s", shown(name, 200), reason,
+              f"moved to {target}" if target else "removed")
+    stem = name[: -len(".json")] if name.endswith(".json") else name
+    if _SAFE_NAME.fullmatch(stem) and stem.split("-", 1)[0] in tuple(Request):
+        with contextlib.suppress(OSError):
+            write_json_atomic(rundir.replies / f"{stem}.json",
+                              {"ok": False, "final": True, "outcome": "refused",
+                               "reason": f"the request was refused: {reason}",
+                               "stations": []}, fsync=False)
+    return SetApart(name, reason, target)
+
+
+def scan(rundir: RunDir) -> tuple[list[tuple[Path, dict[str, Any]]], list[SetApart]]:
+    """The requests waiting in the spool, oldest first, and what was set apart now."""
+    try:
+        names = sorted(e.name for e in os.scandir(rundir.spool)
+                       if e.name.endswith(".json") and not e.name.startswith("."))
     except OSError:
-        return []
-    out = []
-    for path in names:
-        data = read_json(path)
-        if isinstance(data, dict):
-            out.append((path, data))
-    return out
+        return [], []
+    requests, refused = [], []
+    for name in names:
+        path = rundir.spool / name
+        data, why = _read_request(path)
+        if data is not None:
+            requests.append((path, data))
+        elif why is not None:
+            refused.append(set_apart(rundir, path, why))
+    return requests, refused
+
+
+def pending(rundir: RunDir) -> list[tuple[Path, dict[str, Any]]]:
+    """Requests waiting in the spool, oldest first (what is not one is set apart)."""
+    return scan(rundir)[0]
+
+
+# --- the doorbell: a spool write wakes the daemon at once ---------------------------------
+
+
+def ring(rundir: RunDir) -> bool:
+    """Wake the daemon after a spool write; False when nobody listens (the daemon then
+    finds the request at its next look at the spool)."""
+    try:
+        fd = os.open(rundir.doorbell, os.O_WRONLY | os.O_NONBLOCK | os.O_NOFOLLOW
+                     | os.O_CLOEXEC)
+    except OSError:
+        return False  # no FIFO, or no daemon reading it (ENXIO)
+    try:
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return False
+        os.write(fd, b"!")
+        return True
+    except OSError:
+        return False  # full: a ring is already waiting
+    finally:
+        os.close(fd)
+
+
+class Doorbell:
+    """The daemon's side of :func:`ring`: a thread that calls ``on_ring`` whenever a
+    command rings (several rings at once make one call)."""
+
+    def __init__(self, path: Path, on_ring: Callable[[], None]) -> None:
+        self.path = path
+        self.on_ring = on_ring
+        self.fd: int | None = None
+        self.closing = False
+        self.thread: threading.Thread | None = None
+
+    def open(self) -> bool:
+        """Make the FIFO (0620: the group may ring) and listen; False (logged) when it
+        cannot be made: the daemon then only looks at the spool every 100 ms."""
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                if not stat.S_ISFIFO(self.path.lstat().st_mode):
+                    self.path.unlink()
+            if not self.path.exists():
+                os.mkfifo(self.path, 0o620)
+                os.chmod(self.path, 0o620)
+            # read and write: the FIFO never reads as closed while the daemon listens
+            fd = os.open(self.path, os.O_RDWR | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+            if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise OSError(0, "not a FIFO")
+        except OSError as exc:
+            log.warning("doorbell %s: %s; requests are taken within 100 ms instead of at "
+                        "once", self.path, exc.strerror or exc)
+            return False
+        self.fd = fd
+        self.thread = threading.Thread(target=self._listen, name="doorbell", daemon=True)
+        self.thread.start()
+        return True
+
+    def _listen(self) -> None:
+        fd = self.fd
+        assert fd is not None
+        while not self.closing:
+            try:
+                ready, _w, _x = select.select([fd], [], [], 5.0)
+                if not ready:
+                    continue
+                os.read(fd, 4096)
+            except BlockingIOError:
+                continue
+            except OSError:
+                return
+            if not self.closing:
+                self.on_ring()
+
+    def close(self) -> None:
+        if self.fd is None:
+            return
+        self.closing = True
+        with contextlib.suppress(OSError):
+            os.write(self.fd, b"x")
+        if self.thread is not None and self.thread is not threading.current_thread():
+            self.thread.join(timeout=5)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+        self.fd = None

@@ -50,6 +50,7 @@ from radiocli.schedule.model import Program, Schedule
 
 if TYPE_CHECKING:
     from radiocli.aslog import LogBook
+    from radiocli.plan.timeline import Action
 
 log = logging.getLogger("radiocli.play")
 
@@ -106,7 +107,7 @@ class Daemon:
                                  render=config.render)
         self.desk = StationDesk(self.clock, self.sink, self.programs, self.logs,
                                 relay_fallback=config.relay_fallback,
-                                on_alert_done=self._alert_done)
+                                on_alert=self._alert_action)
         self.alerts = AlertDesk(self.clock, self.rundir, self.desk, self.programs,
                                 self.logs_root, trust=config.trust)
         self.jobs = Jobs(self.clock, misfire_grace=config.misfire_grace,
@@ -131,6 +132,8 @@ class Daemon:
         self.stop_requested = threading.Event()
         self.threaded = False
         self._handled: set[str] = set()  # spool files already taken
+        self._rung = threading.Event()  # a command rang: look at the spool now
+        self.doorbell = control.Doorbell(self.rundir.doorbell, self._ring)
         self._boundary: datetime | None = None
         self._last_poll = self._last_status = self._last_next = -1e9
         self._heartbeat: tuple[datetime, float] | None = None
@@ -154,8 +157,12 @@ class Daemon:
     def _stream_fault(self, station: str, reason: str) -> None:
         self.desk.stream_fault(station, reason)
 
-    def _alert_done(self, alert_id: str, station: str) -> None:
-        self.alerts.station_done(alert_id, station)
+    def _alert_action(self, station: str, action: Action) -> None:
+        self.alerts.on_action(station, action)
+
+    def _ring(self) -> None:
+        self._rung.set()
+        self.desk.wake.set()
 
     # --- start and stop ------------------------------------------------------------------
     def start(self, threads: bool = True) -> None:
@@ -176,7 +183,11 @@ class Daemon:
         self.pidfile.acquire({"name": self.config.name,
                               "started": now.isoformat(timespec="seconds"),
                               "sink": self.sink.kind, "rehearsal": self.config.rehearsal,
-                              "trust": str(self.config.trust) if self.config.trust else None})
+                              "trust": str(self.config.trust) if self.config.trust else None,
+                              # a rehearsal's clock: commands stamp requests with it
+                              "clock_offset": 0.0 if self.clock.live else round(
+                                  (self.clock.now() - SystemClock().now()).total_seconds(),
+                                  3)})
         try:
             book = LogBook(self.logs_root, durable=True)
             self.logs.open(book)
@@ -201,8 +212,10 @@ class Daemon:
             self._next_up(now)
             self.threaded = threads
             if threads:
+                self._spawn(self.alerts.warm_up, "alert-warm-up")
                 if self.sink.decodes and self.config.render:
                     self._spawn(self._prerender, "prerender")
+                self.doorbell.open()
                 self.logs.start()
                 self.jobs.start_thread()
                 self._spawn(self._supervise, "supervisor")
@@ -212,6 +225,7 @@ class Daemon:
             self.jobs.shutdown()
             self.children.close()
             self.locks.release()
+            self.doorbell.close()
             self.pidfile.release()
             raise
 
@@ -259,6 +273,7 @@ class Daemon:
             if thread.name == "supervisor" and thread is not threading.current_thread():
                 thread.join(timeout=10)
         self.jobs.shutdown()
+        self.doorbell.close()
         desk.drop_waiting(self.clock.now(), reason)
         if self.config.on_stop == OnStop.FINISH:
             # an operational limit in real seconds (systemd's TimeoutStopSec is real too)
@@ -551,7 +566,10 @@ class Daemon:
 
     # --- the spool -----------------------------------------------------------------------
     def _poll_spool(self) -> None:
-        for path, data in control.pending(self.rundir):
+        requests, refused = control.scan(self.rundir)
+        for item in refused:
+            self.desk.note(self.clock.now(), f"spool: {item.name} refused: {item.reason}")
+        for path, data in requests:
             if path.name in self._handled:
                 continue
             self._handled.add(path.name)
@@ -605,7 +623,8 @@ class Daemon:
             self._expire(now)
         if not self.threaded:
             self.logs.retry()
-        if mono - self._last_poll >= POLL_S:
+        if self._rung.is_set() or mono - self._last_poll >= POLL_S:
+            self._rung.clear()
             self._last_poll = mono
             self._poll_spool()
         if self._heartbeat is None or mono - self._heartbeat[1] >= HEARTBEAT_S:

@@ -136,14 +136,14 @@ class StationDesk:
 
     def __init__(self, clock: Clock, sink: Sink, programs: Programs, logs: LogQueue, *,
                  relay_fallback: Path | None = None,
-                 on_alert_done: Callable[[str, str], None] = lambda alert, station: None
+                 on_alert: Callable[[str, Action], None] = lambda station, action: None
                  ) -> None:
         self.clock = clock
         self.sink = sink
         self.programs = programs
         self.logs = logs
         self.relay_fallback = relay_fallback
-        self.on_alert_done = on_alert_done
+        self.on_alert = on_alert  # an alert's decision, once its line is queued
         self.lock = DeskLock()
         self.wake = threading.Event()
         self.stations: dict[str, StationState] = {}
@@ -291,8 +291,8 @@ class StationDesk:
             if kind in (Event.END, Event.MISSED):
                 st.parts.pop(occ.occurrence_id, None)
                 st.segments.pop(occ.occurrence_id, None)
-                if isinstance(occ, AlertOccurrence):
-                    self.on_alert_done(occ.alert, st.code)
+            if isinstance(occ, AlertOccurrence):
+                self.on_alert(st.code, action)
 
     def _begin(self, st: StationState, occ: Occurrence, at: datetime) -> None:
         air = Airing(occ, at, occ.played_s, at)

@@ -34,6 +34,7 @@ class LogQueue:
         self.book: LogBook | None = None
         self.errors: collections.deque[str] = collections.deque(maxlen=5)  # for status
         self.failing = False
+        self.faults = 0  # writes that failed so far (a line after a look at it may be lost)
         self.threaded = False
         self._queue: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
         self._retry_at = 0.0
@@ -127,6 +128,7 @@ class LogQueue:
     def error(self, message: str, same_as: str | None = None) -> None:
         """Keep the error for status; write it to the daemon log when it is new, or at
         most once a minute while the same fault goes on (a full disk fails every line)."""
+        self.faults += 1
         key = same_as or message
         mono = self.clock.monotonic()
         last_key, last_at = self._last_error
