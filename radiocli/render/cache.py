@@ -14,7 +14,10 @@ version, so a bulletin aired by 579 stations is synthesized once. A program key 
 sha256 of its segments' content and the render settings. Every write is atomic: a
 temporary file (or folder) in the same directory, fsync, then rename; a crash or a
 full disk leaves at most a ``.tmp-*`` leftover, which readers ignore and ``clear``
-removes, never a half-written entry.
+removes, never a half-written entry. An entry's audio is fsynced before its rename and
+its JSON is written after it (and is not fsynced: a torn JSON file does not parse, and
+the entry is made again); the folders of entries are not fsynced (an entry lost to a
+power cut is made again).
 """
 
 from __future__ import annotations
@@ -69,9 +72,13 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, write: Callable[[Path], object], what: str = "cache") -> None:
+def atomic_write(path: Path, write: Callable[[Path], object], what: str = "cache", *,
+                 durable: bool = True) -> None:
     """Make ``path`` by calling ``write(tmp)`` then fsync + rename; nothing half-written.
 
+    ``durable=False`` (a cache entry, which may be made again): the data is still
+    fsynced before the rename, so the name never points at data a power cut lost, but
+    the folder is not, so the entry itself may be lost (one fsync instead of two).
     An OSError (a full disk: ENOSPC) becomes a RenderError naming ``what``.
     """
     try:
@@ -86,7 +93,8 @@ def atomic_write(path: Path, write: Callable[[Path], object], what: str = "cache
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-        fsync_dir(path.parent)
+        if durable:
+            fsync_dir(path.parent)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise disk_error(exc, what, path) from exc
@@ -97,6 +105,22 @@ def atomic_write(path: Path, write: Callable[[Path], object], what: str = "cache
 
 def atomic_write_bytes(path: Path, data: bytes, what: str = "cache") -> None:
     atomic_write(path, lambda tmp: tmp.write_bytes(data), what)
+
+
+def write_json_entry(path: Path, data: dict[str, Any], what: str = "cache") -> None:
+    """The metadata of a cache entry, written after its data: renamed into place whole,
+    not fsynced (a torn or lost JSON file does not parse, and the entry is made again)."""
+    tmp: Path | None = None
+    try:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        tmp = Path(name)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(json.dumps(data, ensure_ascii=False).encode())
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise disk_error(exc, what, path) from exc
 
 
 @contextmanager
