@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import click
@@ -83,6 +82,8 @@ def command(env: Env, text: str | None, text_file: object, output: Path | None, 
         if output is not None:
             play_file(output)
         else:
+            import tempfile
+
             with tempfile.TemporaryDirectory(prefix="radiocli-say-") as folder:
                 loud = Path(folder) / "say.wav"
                 write_normalized_wav(result, env.home.cache, loud, loudness=loudness,

@@ -25,8 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -83,11 +81,10 @@ def atomic_write(path: Path, write: Callable[[Path], object], what: str = "cache
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        fd, tmp = temporary(path.parent, ".tmp-", path.suffix)
         os.close(fd)
     except OSError as exc:
         raise disk_error(exc, what, path) from exc
-    tmp = Path(name)
     try:
         write(tmp)
         with open(tmp, "rb+") as fh:
@@ -112,8 +109,7 @@ def write_json_entry(path: Path, data: dict[str, Any], what: str = "cache") -> N
     not fsynced (a torn or lost JSON file does not parse, and the entry is made again)."""
     tmp: Path | None = None
     try:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        tmp = Path(name)
+        fd, tmp = temporary(path.parent, ".tmp-", ".json")
         with os.fdopen(fd, "wb") as fh:
             fh.write(json.dumps(data, ensure_ascii=False).encode())
         os.replace(tmp, path)
@@ -121,6 +117,20 @@ def write_json_entry(path: Path, data: dict[str, Any], what: str = "cache") -> N
         if tmp is not None:
             tmp.unlink(missing_ok=True)
         raise disk_error(exc, what, path) from exc
+
+
+def temporary(folder: Path, prefix: str, suffix: str = "") -> tuple[int, Path]:
+    """A new file in ``folder`` (as ``tempfile.mkstemp`` makes one, mode 0600) and its
+    open descriptor; without importing tempfile, which is most of a cache write's
+    import time (``radiocli say``)."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _attempt in range(100):
+        path = folder / f"{prefix}{os.urandom(6).hex()}{suffix}"
+        try:
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {folder}")
 
 
 @contextmanager
@@ -131,6 +141,9 @@ def staging_dir(final: Path, what: str = "cache") -> Iterator[Path]:
     ``final`` appeared meanwhile (another process rendered the same content), the
     staged copy is dropped: both are the same content.
     """
+    import shutil
+    import tempfile
+
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=".tmp-"))
@@ -220,6 +233,8 @@ class Cache:
 
     def clear(self, kind: str | None = None) -> dict[str, int]:
         """Remove every entry (or those of one kind); returns what was removed."""
+        import shutil
+
         removed = {"entries": 0, "bytes": 0}
         before = self.info()
         for name in KINDS if kind is None else (kind,):

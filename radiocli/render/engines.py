@@ -19,14 +19,11 @@ A voice name that the engine does not have is an error, never silent English.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import re
-import selectors
 import subprocess
 import sys
-import tempfile
 import time
 import wave
 from dataclasses import dataclass
@@ -210,6 +207,8 @@ class Pyttsx3Engine:
     # the worker's life
     def _start(self) -> None:
         if self._stderr is None:
+            import tempfile
+
             self._stderr = tempfile.TemporaryFile()
         self._stderr.seek(0)
         self._stderr.truncate()
@@ -246,6 +245,8 @@ class Pyttsx3Engine:
         assert self.proc is not None and self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
         deadline = time.monotonic() + timeout
+        import selectors
+
         with selectors.DefaultSelector() as sel:
             sel.register(fd, selectors.EVENT_READ)
             while b"\n" not in self._buffer:
@@ -376,6 +377,8 @@ def piper_missing() -> ToolMissing:
 
 @cache
 def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    import hashlib
+
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -507,6 +510,8 @@ def speak(engine: Engine, text: str, out: Path, voice: str, rate: int, *,
     if len(pieces) == 1:
         seconds = engine.synthesize(pieces[0], out, voice, rate)
         return _trimmed(out) if trim else seconds
+    import tempfile
+
     frames = 0
     try:
         with tempfile.TemporaryDirectory(dir=out.parent, prefix=".speak-") as tmp:

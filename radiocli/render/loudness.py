@@ -28,17 +28,16 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 from radiocli.errors import RenderError
 from radiocli.render import tools
+from radiocli.render.pcmlevel import DEFAULT_LOUDNESS, DEFAULT_TRUE_PEAK, SAMPLE_RATE, Measure
 from radiocli.render.tools import last_line
 
-DEFAULT_LOUDNESS = -16.0  # LUFS integrated
-DEFAULT_TRUE_PEAK = -1.0  # dBTP
-SAMPLE_RATE = 22050
+__all__ = ["DEFAULT_LOUDNESS", "DEFAULT_TRUE_PEAK", "SAMPLE_RATE", "Measure", "level", "measure"]
+
 MAX_GAIN = 30.0  # dB: never lift near-silence into noise
 SILENT = -60.0  # LUFS: below this a segment is treated as silence and left alone
 TOLERANCE = 0.4  # LU
@@ -46,17 +45,6 @@ MARGIN = 0.05  # dB under the true-peak ceiling that a plain gain keeps
 HEADROOM = 2.0  # dB the limiter holds the peaks under its usual place (ceiling - 1 dB),
 # so that the loudness limiting takes away can be given back as a plain gain
 BLOCK = 1 << 20  # bytes handled at a time
-
-
-@dataclass(frozen=True)
-class Measure:
-    loudness: float  # LUFS integrated (-70 for silence)
-    true_peak: float  # dBTP (-inf as -200)
-    seconds: float  # decoded duration
-
-    def plus(self, gain: float) -> Measure:
-        """The measure of the same audio ``gain`` dB louder."""
-        return Measure(self.loudness + gain, self.true_peak + gain, self.seconds)
 
 
 _I = re.compile(r"^\s*I:\s+(-?[\d.]+|-inf)\s+LUFS", re.M)

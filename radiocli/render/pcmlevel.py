@@ -32,6 +32,9 @@ from itertools import accumulate
 from types import ModuleType
 from typing import NamedTuple
 
+DEFAULT_LOUDNESS = -16.0  # LUFS integrated
+DEFAULT_TRUE_PEAK = -1.0  # dBTP
+SAMPLE_RATE = 22050
 FULL_SCALE = 32768.0
 BLOCK = 32  # samples per limiter block (1.45 ms at 22,050 Hz)
 ATTACK = 1.5  # dB per block the gain may fall before a peak (look-ahead)
@@ -409,6 +412,16 @@ class _Model:
             gain = min(MAX_GAIN, gain + step)
             error = target - self.loudness(gain, hold)
         return gain
+
+
+class Measure(NamedTuple):
+    loudness: float  # LUFS integrated (-70 for silence)
+    true_peak: float  # dBTP (-inf as -200)
+    seconds: float  # duration
+
+    def plus(self, gain: float) -> Measure:
+        """The measure of the same audio ``gain`` dB louder."""
+        return Measure(self.loudness + gain, self.true_peak + gain, self.seconds)
 
 
 class Levelled(NamedTuple):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import atexit
 import os
 import re
-import tempfile
 import wave
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,8 +19,8 @@ from pathlib import Path
 
 from radiocli.errors import RenderError
 from radiocli.render import engines as eng
-from radiocli.render.cache import Cache, atomic_write, speech_key, write_json_entry
-from radiocli.render.loudness import DEFAULT_LOUDNESS, DEFAULT_TRUE_PEAK, SAMPLE_RATE, Measure
+from radiocli.render.cache import Cache, atomic_write, speech_key, temporary, write_json_entry
+from radiocli.render.pcmlevel import DEFAULT_LOUDNESS, DEFAULT_TRUE_PEAK, SAMPLE_RATE, Measure
 
 MAX_TEXT_CHARS = 20_000  # about 20 minutes of speech at 140 words a minute
 MEMO = "tools.json"  # in the cache folder: what the speech tools said about themselves
@@ -187,11 +186,10 @@ def _replace(dst: Path, write: Callable[[Path], object]) -> None:
 
     try:
         dst.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
+        fd, tmp = temporary(dst.parent, f".{dst.name}.", ".tmp")
         os.close(fd)
     except OSError as exc:
         raise disk_error(exc, f"writing {dst}", dst) from exc
-    tmp = Path(tmp_name)
     try:
         write(tmp)
         os.replace(tmp, dst)

@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from functools import cache
@@ -53,6 +51,8 @@ class DiskFull(RenderError):
 @cache
 def which(tool: str) -> str:
     """The full path of ``tool``, or ToolMissing naming the package to install."""
+    import shutil  # its import (bz2, lzma) is not on the path of a run that finds nothing
+
     path = shutil.which(tool)
     if path is None:
         raise ToolMissing(tool, PACKAGES.get(tool, tool))
@@ -271,6 +271,8 @@ def write_problem(folder: Path, size: int = 1 << 16, written: Path | None = None
     if problem is not None:
         return problem
     try:
+        import tempfile
+
         fd, name = tempfile.mkstemp(dir=folder, prefix=".tmp-probe-")
     except OSError as exc:
         return exc
