@@ -194,3 +194,9 @@ def test_render_levels_speech_in_python_and_recordings_with_ffmpeg(tmp_path: Pat
         cached = fh.readframes(fh.getnframes())
     with wave.open(str(wav), "rb") as fh:
         assert pl.level(fh.readframes(fh.getnframes()), RATE, -16.0, -1.0).pcm == cached
+
+
+def test_the_weights_table_is_the_fit() -> None:
+    for rate, weights in pl._WEIGHTS.items():
+        assert weights == pytest.approx(pl.fit_band_weights(rate), abs=2e-6), rate
+    assert pl.band_weights(11025) == pl.fit_band_weights(11025)  # a rate not in the table
