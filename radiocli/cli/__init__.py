@@ -170,6 +170,34 @@ def cli(ctx: click.Context, home: Path | None, schedules: Path | None, lang: str
     ctx.obj = Env(home or default_home(), schedules, lang)
 
 
+_quick_exit = False
+
+
+def exit_quickly() -> None:
+    """Let this process end without tearing the interpreter down (freeing every module
+    and object: 8-12 ms, as long as eSpeak NG speaks a sentence). For a command that
+    started no threads and closed what it wrote; the exit handlers still run."""
+    global _quick_exit
+    _quick_exit = True
+
+
 def main() -> None:
     set_language(language_from_env(os.environ))
-    cli(prog_name="radiocli")
+    try:
+        cli(prog_name="radiocli")
+    except SystemExit as exc:
+        if _quick_exit:
+            _end_now(exc.code)
+        raise
+
+
+def _end_now(code: object) -> None:
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)
