@@ -144,7 +144,7 @@ def test_missing_espeak_raises_tool_missing(monkeypatch) -> None:
 
     tools.which.cache_clear()
     eng.espeak_voices.cache_clear()
-    monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.setattr(tools, "on_path", lambda name: None)
     try:
         with pytest.raises(ToolMissing, match="apt-get install espeak-ng"):
             eng.EspeakEngine().voices()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from datetime import datetime
 from pathlib import Path
 
@@ -125,6 +124,8 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def crash(ctx: click.Context, exc: BaseException) -> None:
+    import traceback  # 2 ms of every start otherwise
+
     env = ctx.find_object(Env)
     where = "(no home)"
     if env is not None:

@@ -51,12 +51,21 @@ class DiskFull(RenderError):
 @cache
 def which(tool: str) -> str:
     """The full path of ``tool``, or ToolMissing naming the package to install."""
-    import shutil  # its import (bz2, lzma) is not on the path of a run that finds nothing
-
-    path = shutil.which(tool)
+    path = on_path(tool)
     if path is None:
         raise ToolMissing(tool, PACKAGES.get(tool, tool))
     return path
+
+
+def on_path(tool: str) -> str | None:
+    """The first executable file ``tool`` in the folders of PATH (as ``shutil.which``
+    finds it, without importing shutil and the compression modules it loads: 1.5 ms of
+    ``radiocli say``)."""
+    for folder in os.get_exec_path():
+        path = os.path.join(folder or os.curdir, tool)
+        if os.access(path, os.X_OK) and os.path.isfile(path):
+            return path
+    return None
 
 
 def _executable(argv: list[str]) -> list[str]:
