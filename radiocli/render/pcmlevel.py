@@ -27,6 +27,7 @@ from __future__ import annotations
 import cmath
 import math
 import warnings
+from bisect import bisect_left
 from collections.abc import Sequence
 from functools import cache
 from itertools import accumulate
@@ -353,11 +354,16 @@ def reach(levels: Sequence[float], attack: float = ATTACK, release: float = RELE
     """For each block, min over all blocks j of (ramp(j to b) - level of j): ramp is
     :data:`ATTACK` dB a block before j, :data:`RELEASE` dB a block after it. A limiter
     holding the peaks at ``hold`` dBFS gives block b the gain min(gain, hold + reach)
-    dB: what one peak needs, reached ahead of it and left behind it at those rates."""
-    back = list(accumulate(reversed(levels), lambda cur, v: cur + attack if cur + attack < -v
-                           else -v, initial=math.inf))[1:]
-    back.reverse()
-    return list(accumulate(back, lambda cur, v: cur + release if cur + release < v else v))
+    dB: what one peak needs, reached ahead of it and left behind it at those rates.
+    (Two running minima: min over j >= b of (-level_j + attack * (j - b)) is
+    min over j >= b of (-level_j + attack * j), less attack * b; the same after it.)"""
+    count = len(levels)
+    ahead = [attack * j - v for j, v in enumerate(levels)]
+    ahead = list(accumulate(reversed(ahead), min))
+    ahead.reverse()
+    back = [m - attack * b for b, m in enumerate(ahead)]
+    behind = list(accumulate((v - release * b for b, v in enumerate(back)), min))
+    return [m + release * b for b, m in enumerate(behind)][:count]
 
 
 def apply(pcm: bytes, gains: Sequence[float], block: int = BLOCK) -> bytes:
@@ -379,38 +385,37 @@ def apply(pcm: bytes, gains: Sequence[float], block: int = BLOCK) -> bytes:
 class _Model:
     """The loudness of the limited clip as a function of the gain, from the chunk powers:
     each chunk's power scaled by its blocks' gains, averaged with the blocks' power (their
-    peak squared) as weights."""
+    peak squared) as weights. A block is held under ``hold`` when its reach is under
+    gain - hold; the blocks of each chunk are sorted by reach, with running sums, so that
+    one gain costs one bisection per chunk."""
 
     def __init__(self, powers: Sequence[float], peaks: Sequence[int], reaches: Sequence[float],
                  rate: int, block: int) -> None:
         self.powers = powers
         weights = [float(p) * p for p in peaks]
-        held = [w * 10 ** (r / 10) if r < 200 else 0.0 for w, r in zip(weights, reaches,
-                                                                       strict=True)]
-        self.chunks: list[tuple[list[float], list[float], list[float], float]] = []
+        self.chunks: list[tuple[list[float], list[float], list[float]]] = []
         count = len(peaks)
         for c in range(len(powers)):
             first = round(c * rate / 10) // block
             last = min(count, max(first + 1, round((c + 1) * rate / 10) // block))
-            w = weights[first:last]
-            self.chunks.append((list(reaches[first:last]), held[first:last], w, sum(w)))
+            rows = sorted(zip(reaches[first:last], weights[first:last], strict=True))
+            keys = [r for r, _w in rows]
+            held = list(accumulate((w * 10 ** (r / 10) if r < 200 else 0.0 for r, w in rows),
+                                   initial=0.0))
+            free = list(accumulate((w for _r, w in rows), initial=0.0))
+            self.chunks.append((keys, held, free))
 
     def loudness(self, gain: float, hold: float) -> float:
-        cut = gain - hold  # blocks whose reach is under it are held at ``hold``
+        cut = gain - hold
         up, down = 10 ** (gain / 10), 10 ** (hold / 10)
         scaled = []
-        for power, (reaches, held, weights, total) in zip(self.powers, self.chunks,
-                                                          strict=True):
+        for power, (keys, held, free) in zip(self.powers, self.chunks, strict=True):
+            total = free[-1]
             if not total:
                 scaled.append(power * up)
                 continue
-            kept = lifted = 0.0
-            for r, h, w in zip(reaches, held, weights, strict=True):
-                if r < cut:
-                    kept += h
-                else:
-                    lifted += w
-            scaled.append(power * (down * kept + up * lifted) / total)
+            k = bisect_left(keys, cut)  # the first k blocks are held under ``hold``
+            scaled.append(power * (down * held[k] + up * (total - free[k])) / total)
         return integrated(scaled)
 
     def solve(self, target: float, hold: float, start: float) -> float:
