@@ -99,3 +99,28 @@ def test_pydub_is_used_for_short_parts_only(tmp_path: Path, monkeypatch) -> None
     assemble([Piece("a", chime), Piece("b", chime)], tmp_path / "c.wav",
              AudioSettings(crossfade=0.5), levels=Levels(tmp_path / "levels-xf"))
     assert calls == [2]  # long and crossfaded parts stream
+
+
+def test_trim_cuts_exactly_where_pydub_cut(tmp_path: Path) -> None:
+    """The audioop trim gives pydub's bytes (detect_leading_silence, its ms grid, its
+    padding), on real speech with its start shifted by a few samples."""
+    wav = tmp_path / "a.wav"
+    eng.EspeakEngine().synthesize("Bà con chú ý.", wav, "vi-vn-x-south", 175)
+    pcm = samples(wav)
+    for shift in (0, 1, 7, 333):
+        part = pcm[2 * shift:]
+        with wave.open(str(wav), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(22050)
+            out.writeframes(part)
+        clip = clips.load(wav)
+        from pydub.silence import detect_leading_silence
+
+        length = len(clip)
+        start = detect_leading_silence(clip, silence_threshold=-50.0, chunk_size=5)
+        end = length - detect_leading_silence(clip.reverse(), silence_threshold=-50.0,
+                                              chunk_size=5)
+        first, last = max(0, start - 50), min(length, end + 300)
+        expected = clip[first:last].raw_data if first > 0 or last < length else part
+        assert clips.trim_pcm(part, 22050) == expected, shift

@@ -144,7 +144,7 @@ def test_missing_espeak_raises_tool_missing(monkeypatch) -> None:
 
     tools.which.cache_clear()
     eng.espeak_voices.cache_clear()
-    monkeypatch.setattr(tools.shutil, "which", lambda name: None)
+    monkeypatch.setattr(tools, "on_path", lambda name: None)
     try:
         with pytest.raises(ToolMissing, match="apt-get install espeak-ng"):
             eng.EspeakEngine().voices()
@@ -162,3 +162,33 @@ def test_defaults_agree_with_the_schedule_model() -> None:
     from radiocli.schedule import model
 
     assert (eng.DEFAULT_RATE, eng.DEFAULT_VOICE) == (model.DEFAULT_RATE, model.DEFAULT_VOICE)
+
+
+def test_espeak_version_and_voices_are_remembered(tmp_path: Path) -> None:
+    """say asks espeak-ng its version and voices once per install, not once per run."""
+    import json
+
+    from radiocli.render import tools
+
+    memo = tmp_path / "tools.json"
+    first = eng.espeak_info(memo)
+    assert first.version.startswith("espeak-ng ") and ("vi", "Vietnamese (Northern)",
+                                                        "aav/vi") in first.voices
+    starts = tools.STARTS["espeak-ng"]
+    again = eng.espeak_info(memo)
+    assert again == first and tools.STARTS["espeak-ng"] == starts  # from the memo
+    assert eng.EspeakEngine(memo).version() == first.version
+    assert tools.STARTS["espeak-ng"] == starts
+    # another espeak-ng (an upgrade replaces the program): asked again
+    data = json.loads(memo.read_text())
+    data["espeak-ng"]["binary"][2] -= 1  # its modification time
+    data["espeak-ng"]["version"] = "espeak-ng 0.0"
+    memo.write_text(json.dumps(data))
+    assert eng.espeak_info(memo) == first and tools.STARTS["espeak-ng"] == starts + 1
+    memo.write_text("{not json")
+    assert eng.espeak_info(memo) == first  # a damaged memo is made again
+
+
+def test_a_memo_that_cannot_be_written_is_no_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    assert eng.espeak_info(tmp_path / "file" / "tools.json").voices  # its folder is a file

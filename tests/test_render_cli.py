@@ -83,8 +83,8 @@ def test_missing_ffmpeg_says_how_to_install(tmp_path: Path, monkeypatch) -> None
     from radiocli.render import tools
 
     tools.which.cache_clear()
-    real = tools.shutil.which
-    monkeypatch.setattr(tools.shutil, "which", lambda n: None if n == "ffmpeg" else real(n))
+    real = tools.on_path
+    monkeypatch.setattr(tools, "on_path", lambda n: None if n == "ffmpeg" else real(n))
     try:
         result = invoke(tmp_path, "render", "--date", "2021-08-02", "--station", "00478",
                         "--jobs", "1")

@@ -105,7 +105,7 @@ def test_tool_errors_name_the_tool(tmp_path: Path, monkeypatch) -> None:
     with pytest.raises(RenderError, match="waiting: sleep did not finish within 0 s"):
         tools.run(["sleep", "5"], what="waiting", timeout=0.2)
     tools.which.cache_clear()
-    monkeypatch.setattr(tools.shutil, "which", lambda name: None)
+    monkeypatch.setattr(tools, "on_path", lambda name: None)
     try:
         with pytest.raises(ToolMissing, match="apt-get install ffmpeg"):
             tools.run(["ffprobe", "-version"], what="x")

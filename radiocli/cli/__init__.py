@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from datetime import datetime
 from pathlib import Path
 
@@ -125,6 +124,8 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def crash(ctx: click.Context, exc: BaseException) -> None:
+    import traceback  # 2 ms of every start otherwise
+
     env = ctx.find_object(Env)
     where = "(no home)"
     if env is not None:
@@ -170,6 +171,34 @@ def cli(ctx: click.Context, home: Path | None, schedules: Path | None, lang: str
     ctx.obj = Env(home or default_home(), schedules, lang)
 
 
+_quick_exit = False
+
+
+def exit_quickly() -> None:
+    """Let this process end without tearing the interpreter down (freeing every module
+    and object: 8-12 ms, as long as eSpeak NG speaks a sentence). For a command that
+    started no threads and closed what it wrote; the exit handlers still run."""
+    global _quick_exit
+    _quick_exit = True
+
+
 def main() -> None:
     set_language(language_from_env(os.environ))
-    cli(prog_name="radiocli")
+    try:
+        cli(prog_name="radiocli")
+    except SystemExit as exc:
+        if _quick_exit:
+            _end_now(exc.code)
+        raise
+
+
+def _end_now(code: object) -> None:
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import click
@@ -48,9 +47,11 @@ def command(env: Env, text: str | None, text_file: object, output: Path | None, 
 
     Example: radiocli say "UBND xã thông báo: 7h30 ngày 2/8 tiêm vắc xin" -o thong-bao.wav
     """
+    from radiocli.cli import exit_quickly
     from radiocli.render.engines import DEFAULT_RATE, DEFAULT_VOICE, SAY_ENGINE
     from radiocli.render.speech import say_to_file, write_normalized_wav
 
+    exit_quickly()  # one text: nothing to tear down but the interpreter
     if text_file is not None:
         text = text_file.read()  # type: ignore[attr-defined]
     if text is None:
@@ -83,6 +84,8 @@ def command(env: Env, text: str | None, text_file: object, output: Path | None, 
         if output is not None:
             play_file(output)
         else:
+            import tempfile
+
             with tempfile.TemporaryDirectory(prefix="radiocli-say-") as folder:
                 loud = Path(folder) / "say.wav"
                 write_normalized_wav(result, env.home.cache, loud, loudness=loudness,

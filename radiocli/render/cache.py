@@ -14,7 +14,10 @@ version, so a bulletin aired by 579 stations is synthesized once. A program key 
 sha256 of its segments' content and the render settings. Every write is atomic: a
 temporary file (or folder) in the same directory, fsync, then rename; a crash or a
 full disk leaves at most a ``.tmp-*`` leftover, which readers ignore and ``clear``
-removes, never a half-written entry.
+removes, never a half-written entry. An entry's audio is fsynced before its rename and
+its JSON is written after it (and is not fsynced: a torn JSON file does not parse, and
+the entry is made again); the folders of entries are not fsynced (an entry lost to a
+power cut is made again).
 """
 
 from __future__ import annotations
@@ -22,8 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,24 +70,28 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, write: Callable[[Path], object], what: str = "cache") -> None:
+def atomic_write(path: Path, write: Callable[[Path], object], what: str = "cache", *,
+                 durable: bool = True) -> None:
     """Make ``path`` by calling ``write(tmp)`` then fsync + rename; nothing half-written.
 
+    ``durable=False`` (a cache entry, which may be made again): the data is still
+    fsynced before the rename, so the name never points at data a power cut lost, but
+    the folder is not, so the entry itself may be lost (one fsync instead of two).
     An OSError (a full disk: ENOSPC) becomes a RenderError naming ``what``.
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        fd, tmp = temporary(path.parent, ".tmp-", path.suffix)
         os.close(fd)
     except OSError as exc:
         raise disk_error(exc, what, path) from exc
-    tmp = Path(name)
     try:
         write(tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-        fsync_dir(path.parent)
+        if durable:
+            fsync_dir(path.parent)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise disk_error(exc, what, path) from exc
@@ -99,6 +104,35 @@ def atomic_write_bytes(path: Path, data: bytes, what: str = "cache") -> None:
     atomic_write(path, lambda tmp: tmp.write_bytes(data), what)
 
 
+def write_json_entry(path: Path, data: dict[str, Any], what: str = "cache") -> None:
+    """The metadata of a cache entry, written after its data: renamed into place whole,
+    not fsynced (a torn or lost JSON file does not parse, and the entry is made again)."""
+    tmp: Path | None = None
+    try:
+        fd, tmp = temporary(path.parent, ".tmp-", ".json")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(json.dumps(data, ensure_ascii=False).encode())
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise disk_error(exc, what, path) from exc
+
+
+def temporary(folder: Path, prefix: str, suffix: str = "") -> tuple[int, Path]:
+    """A new file in ``folder`` (as ``tempfile.mkstemp`` makes one, mode 0600) and its
+    open descriptor; without importing tempfile, which is most of a cache write's
+    import time (``radiocli say``)."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _attempt in range(100):
+        path = folder / f"{prefix}{os.urandom(6).hex()}{suffix}"
+        try:
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {folder}")
+
+
 @contextmanager
 def staging_dir(final: Path, what: str = "cache") -> Iterator[Path]:
     """A temporary folder beside ``final`` that becomes ``final`` when the block ends.
@@ -107,6 +141,9 @@ def staging_dir(final: Path, what: str = "cache") -> Iterator[Path]:
     ``final`` appeared meanwhile (another process rendered the same content), the
     staged copy is dropped: both are the same content.
     """
+    import shutil
+    import tempfile
+
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=".tmp-"))
@@ -196,6 +233,8 @@ class Cache:
 
     def clear(self, kind: str | None = None) -> dict[str, int]:
         """Remove every entry (or those of one kind); returns what was removed."""
+        import shutil
+
         removed = {"entries": 0, "bytes": 0}
         before = self.info()
         for name in KINDS if kind is None else (kind,):

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from radiocli.render import loudness as ln
-from radiocli.render.cache import atomic_write, atomic_write_bytes, digest
+from radiocli.render.cache import atomic_write, digest, write_json_entry
 from radiocli.render.tools import disk_error
 
-FORMAT = 1  # bump when the levelling changes what it writes
+FORMAT = 2  # bump when the levelling changes what it writes (2: speech levelled in Python)
 
 
 @dataclass(frozen=True)
@@ -111,18 +111,18 @@ class Levels:
             try:
                 measured.append(ln.level(source.path, raw, source.label,
                                          loudness=self.loudness, true_peak=self.true_peak,
-                                         sample_rate=self.sample_rate))
+                                         sample_rate=self.sample_rate,
+                                         speech=source.ident.startswith("speech:")))
                 frames.append(raw_to_wav(raw, tmp, self.sample_rate))
             finally:
                 raw.unlink(missing_ok=True)
 
-        atomic_write(wav, write, f"{source.label}: writing levelled audio")
+        atomic_write(wav, write, f"{source.label}: writing levelled audio", durable=False)
         meta: dict[str, Any] = {"source": source.ident, "frames": frames[0],
                                 "loudness": round(measured[0].loudness, 3),
                                 "true_peak": round(measured[0].true_peak, 3),
                                 "sample_rate": self.sample_rate}
-        atomic_write_bytes(wav.with_suffix(".json"), json.dumps(meta).encode(),
-                           f"{source.label}: writing levelled audio")
+        write_json_entry(wav.with_suffix(".json"), meta, f"{source.label}: writing levelled audio")
         self.levelled += 1
         result = Levelled(wav, frames[0] / self.sample_rate, measured[0].loudness,
                           measured[0].true_peak)

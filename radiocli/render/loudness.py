@@ -28,18 +28,16 @@ from __future__ import annotations
 import math
 import os
 import re
-import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 from radiocli.errors import RenderError
 from radiocli.render import tools
+from radiocli.render.pcmlevel import DEFAULT_LOUDNESS, DEFAULT_TRUE_PEAK, SAMPLE_RATE, Measure
 from radiocli.render.tools import last_line
 
-DEFAULT_LOUDNESS = -16.0  # LUFS integrated
-DEFAULT_TRUE_PEAK = -1.0  # dBTP
-SAMPLE_RATE = 22050
+__all__ = ["DEFAULT_LOUDNESS", "DEFAULT_TRUE_PEAK", "SAMPLE_RATE", "Measure", "level", "measure"]
+
 MAX_GAIN = 30.0  # dB: never lift near-silence into noise
 SILENT = -60.0  # LUFS: below this a segment is treated as silence and left alone
 TOLERANCE = 0.4  # LU
@@ -47,17 +45,6 @@ MARGIN = 0.05  # dB under the true-peak ceiling that a plain gain keeps
 HEADROOM = 2.0  # dB the limiter holds the peaks under its usual place (ceiling - 1 dB),
 # so that the loudness limiting takes away can be given back as a plain gain
 BLOCK = 1 << 20  # bytes handled at a time
-
-
-@dataclass(frozen=True)
-class Measure:
-    loudness: float  # LUFS integrated (-70 for silence)
-    true_peak: float  # dBTP (-inf as -200)
-    seconds: float  # decoded duration
-
-    def plus(self, gain: float) -> Measure:
-        """The measure of the same audio ``gain`` dB louder."""
-        return Measure(self.loudness + gain, self.true_peak + gain, self.seconds)
 
 
 _I = re.compile(r"^\s*I:\s+(-?[\d.]+|-inf)\s+LUFS", re.M)
@@ -157,10 +144,15 @@ def level(
     loudness: float | None = DEFAULT_LOUDNESS,
     true_peak: float = DEFAULT_TRUE_PEAK,
     sample_rate: int = SAMPLE_RATE,
+    speech: bool = False,
 ) -> Measure:
     """Decode ``src`` into ``dst`` as raw mono s16le at ``sample_rate``, at the target
     loudness with its true peak under the ceiling (``loudness=None`` only converts).
     Returns the measure of what was written.
+
+    ``speech``: ``src`` is an engine's speech; as a mono 16-bit WAV at ``sample_rate``
+    (eSpeak NG's, pyttsx3's) it is levelled in Python without ffmpeg
+    (:func:`radiocli.render.pcmlevel.level`, as ``radiocli say`` levels it).
 
     A mono 16-bit WAV (what every speech engine writes) gets its loudness estimated in
     Python first (:func:`estimate`, within 0.6 LU of ebur128 on eSpeak's voices), and
@@ -169,6 +161,10 @@ def level(
     """
     if loudness is None:
         return _convert(src, dst, what, sample_rate)
+    if speech:
+        done = _level_in_python(src, dst, what, loudness, true_peak, sample_rate)
+        if done is not None:
+            return done
     limited = dst.with_name(dst.name + ".limited")
     threshold = true_peak - 1.0 - HEADROOM  # dBFS: where the limiter holds the peaks
     try:
@@ -210,6 +206,29 @@ def level(
         return after.plus(error)
     finally:
         limited.unlink(missing_ok=True)
+
+
+def _level_in_python(src: Path, dst: Path, what: str, loudness: float, true_peak: float,
+                     sample_rate: int) -> Measure | None:
+    """Speech levelled by :mod:`radiocli.render.pcmlevel` into raw ``dst``; None when
+    ``src`` is not a mono 16-bit WAV at ``sample_rate``."""
+    import wave
+
+    from radiocli.render import pcmlevel
+
+    try:
+        with wave.open(str(src), "rb") as fh:
+            if (fh.getnchannels(), fh.getsampwidth(), fh.getframerate()) != (1, 2, sample_rate):
+                return None
+            pcm = fh.readframes(fh.getnframes())
+    except (OSError, EOFError, wave.Error):
+        return None  # ffmpeg says what is wrong with it
+    done = pcmlevel.level(pcm, sample_rate, loudness, true_peak)
+    try:
+        dst.write_bytes(done.pcm)
+    except OSError as exc:
+        raise tools.disk_error(exc, what, dst) from exc
+    return Measure(done.loudness, done.true_peak, len(done.pcm) / 2 / sample_rate)
 
 
 def _failed(src: Path, dst: Path, what: str, stderr: str) -> RenderError:
@@ -325,10 +344,9 @@ def estimate(src: Path) -> float | None:
 
 def _audioop() -> ModuleType:
     """The standard ``audioop`` (``audioop-lts`` from Python 3.13, as pydub needs it)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import audioop
-    return audioop
+    from radiocli.render.pcmlevel import audioop_module
+
+    return audioop_module()
 
 
 def gain_file(raw: Path, gain: float) -> None:

@@ -1,27 +1,29 @@
 """Speech through the cache: one text -> a cached WAV (what ``render`` and ``say`` use).
 
 The path of ``radiocli say`` imports only this module, the normalizer, the engines and
-the loudness code (not the program renderer, the schedule loader or numpy): for one
-sentence, start-up is most of the time.
+:mod:`radiocli.render.pcmlevel` (not the program renderer, the schedule loader, pydub,
+numpy or ffmpeg's levelling): for one sentence, start-up is most of the time. Its WAV
+is levelled in Python (:func:`radiocli.render.pcmlevel.level`, the same levelling
+``render`` gives spoken text) and written once, not kept in the levelled-source cache.
 """
 
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import re
-import tempfile
+import wave
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from radiocli.errors import RenderError
 from radiocli.render import engines as eng
-from radiocli.render.cache import Cache, atomic_write, atomic_write_bytes, speech_key
-from radiocli.render.loudness import DEFAULT_LOUDNESS, DEFAULT_TRUE_PEAK, SAMPLE_RATE, Measure
+from radiocli.render.cache import Cache, atomic_write, speech_key, temporary, write_json_entry
+from radiocli.render.pcmlevel import DEFAULT_LOUDNESS, DEFAULT_TRUE_PEAK, SAMPLE_RATE, Measure
 
 MAX_TEXT_CHARS = 20_000  # about 20 minutes of speech at 140 words a minute
+MEMO = "tools.json"  # in the cache folder: what the speech tools said about themselves
 LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -49,10 +51,13 @@ def normalizer() -> Callable[[str, Mapping[str, str] | None], tuple[str, list[st
 _ENGINES: dict[tuple[str, Path | None], eng.Engine] = {}
 
 
-def engine_for(name: str, piper_model: Path | None = None) -> eng.Engine:
+def engine_for(name: str, piper_model: Path | None = None, memo: Path | None = None
+               ) -> eng.Engine:
+    """The engine ``name`` of this process. ``memo``: where espeak-ng's version and voices
+    are remembered between runs (see :func:`radiocli.render.engines.espeak_info`)."""
     key = (name, piper_model)
     if key not in _ENGINES:
-        _ENGINES[key] = eng.get_engine(name, piper_model=piper_model)
+        _ENGINES[key] = eng.get_engine(name, piper_model=piper_model, memo=memo)
     return _ENGINES[key]
 
 
@@ -76,11 +81,10 @@ def synthesize(cache: Cache, key: str, text: str, voice: str, rate: int, label: 
     seconds: list[float] = []
     try:
         atomic_write(path, lambda tmp: seconds.append(eng.speak(engine, text, tmp, voice, rate)),
-                     "writing speech")
+                     "writing speech", durable=False)
         meta = {"seconds": seconds[0], "engine": engine.name, "voice": voice, "rate": rate,
                 "version": engine.version(), "text": text[:200]}
-        atomic_write_bytes(path.with_suffix(".json"),
-                           json.dumps(meta, ensure_ascii=False).encode(), "writing speech")
+        write_json_entry(path.with_suffix(".json"), meta, "writing speech")
     except RenderError as exc:
         from radiocli.render.tools import DiskFull
 
@@ -119,7 +123,7 @@ def say_to_file(
     spoken = " ".join(spoken.split())
     if not LETTER.search(spoken):
         raise RenderError(f"{label}: nothing speakable is left after normalization")
-    speaker = engine_for(engine, piper_model)
+    speaker = engine_for(engine, piper_model, memo=cache_dir / MEMO)
     key = speech_key(spoken, engine, voice, rate, speaker.version())
     cache = Cache(cache_dir)
     synthesized = synthesize(cache, key, spoken, voice, rate, label, speaker)
@@ -132,31 +136,66 @@ def write_normalized_wav(said: Said, cache_dir: Path, dst: Path, *,
                          loudness: float | None = DEFAULT_LOUDNESS,
                          true_peak: float = DEFAULT_TRUE_PEAK,
                          sample_rate: int = SAMPLE_RATE) -> Measure:
-    """Write the speech to ``dst`` as mono 16-bit WAV at the loudness target (the same
-    levelling, and the same levelled-source cache, as programs); the file appears whole
-    or not at all."""
+    """Write the speech to ``dst`` as a mono 16-bit WAV at the loudness target, levelled
+    as ``render`` levels spoken text; the file appears whole or not at all (it is not
+    fsynced: it is the user's copy, not a record)."""
+    from radiocli.render import pcmlevel
+
+    try:
+        with wave.open(str(said.path), "rb") as fh:
+            usable = (fh.getnchannels(), fh.getsampwidth(), fh.getframerate()) == (
+                1, 2, sample_rate)
+            pcm = fh.readframes(fh.getnframes()) if usable else b""
+    except (OSError, EOFError, wave.Error) as exc:
+        raise RenderError(f"text: cannot read the speech {said.path}: {exc}") from exc
+    if not usable or loudness is None:  # another rate (piper), or no levelling asked
+        return _write_levelled_source(said, cache_dir, dst, loudness, true_peak, sample_rate)
+    done = pcmlevel.level(pcm, sample_rate, loudness, true_peak)
+
+    def write(tmp: Path) -> None:
+        with wave.open(str(tmp), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(sample_rate)
+            out.writeframes(done.pcm)
+
+    _replace(dst, write)
+    return Measure(done.loudness, done.true_peak, len(done.pcm) / 2 / sample_rate)
+
+
+def _write_levelled_source(said: Said, cache_dir: Path, dst: Path, loudness: float | None,
+                           true_peak: float, sample_rate: int) -> Measure:
+    """Through the levelled-source cache (ffmpeg converts the rate)."""
     from radiocli.render.levels import Levels, Source
 
     levels = Levels(Cache(cache_dir).levels_dir, sample_rate, loudness, true_peak)
     done = levels.get(Source(said.path, f"speech:{said.key}", str(dst)))
-    try:
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
-        os.close(fd)
-    except OSError as exc:
-        from radiocli.render.tools import disk_error
 
-        raise disk_error(exc, f"writing {dst}", dst) from exc
-    tmp = Path(tmp_name)
-    try:
+    def copy(tmp: Path) -> None:
         with open(done.path, "rb") as src, open(tmp, "wb") as out:
             while block := src.read(1 << 20):
                 out.write(block)
-        os.replace(tmp, dst)
-    except OSError as exc:
-        from radiocli.render.tools import disk_error
 
+    _replace(dst, copy)
+    return Measure(done.loudness, done.true_peak, done.seconds)
+
+
+def _replace(dst: Path, write: Callable[[Path], object]) -> None:
+    """``write(tmp)`` beside ``dst``, then rename it to ``dst``; a full disk is said."""
+    from radiocli.render.tools import disk_error
+
+    try:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = temporary(dst.parent, f".{dst.name}.", ".tmp")
+        os.close(fd)
+    except OSError as exc:
         raise disk_error(exc, f"writing {dst}", dst) from exc
+    try:
+        write(tmp)
+        os.replace(tmp, dst)
+    except (OSError, wave.Error) as exc:
+        if isinstance(exc, OSError):
+            raise disk_error(exc, f"writing {dst}", dst) from exc
+        raise RenderError(f"writing {dst}: {exc}") from exc
     finally:
         tmp.unlink(missing_ok=True)
-    return Measure(done.loudness, done.true_peak, done.seconds)

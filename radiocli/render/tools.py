@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from functools import cache
@@ -53,10 +51,21 @@ class DiskFull(RenderError):
 @cache
 def which(tool: str) -> str:
     """The full path of ``tool``, or ToolMissing naming the package to install."""
-    path = shutil.which(tool)
+    path = on_path(tool)
     if path is None:
         raise ToolMissing(tool, PACKAGES.get(tool, tool))
     return path
+
+
+def on_path(tool: str) -> str | None:
+    """The first executable file ``tool`` in the folders of PATH (as ``shutil.which``
+    finds it, without importing shutil and the compression modules it loads: 1.5 ms of
+    ``radiocli say``)."""
+    for folder in os.get_exec_path():
+        path = os.path.join(folder or os.curdir, tool)
+        if os.access(path, os.X_OK) and os.path.isfile(path):
+            return path
+    return None
 
 
 def _executable(argv: list[str]) -> list[str]:
@@ -271,6 +280,8 @@ def write_problem(folder: Path, size: int = 1 << 16, written: Path | None = None
     if problem is not None:
         return problem
     try:
+        import tempfile
+
         fd, name = tempfile.mkstemp(dir=folder, prefix=".tmp-probe-")
     except OSError as exc:
         return exc

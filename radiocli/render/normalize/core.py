@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from . import regex
 from .abbreviations import BUILTIN_ABBREVIATIONS
 from .dates import speak_dashed_dates, speak_dates, speak_numbered, speak_times
 from .letters import LETTER_NAMES, is_vietnamese_syllable, spell
@@ -20,7 +21,7 @@ from .urls import speak_addresses
 # --- clean-up of the raw text --------------------------------------------------------
 
 # control characters, line/paragraph separators, surrogates, zero-width and BOM
-_INVISIBLE = re.compile(
+_INVISIBLE = regex.compile(
     "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffd\u200b-\u200f\u2060\ufeff]"
 )
 
@@ -35,7 +36,7 @@ def clean(text: str) -> str:
 
 # --- document codes: 16/CT-TTg -> mười sáu ---------------------------------------------
 
-_DOC_CODE = re.compile(
+_DOC_CODE = regex.compile(
     r"(?<![\w/.,])([0-9]{1,6})(?:/([0-9]{4}))?/"
     r"([A-ZĐ][A-Za-zĐđ0-9]*(?:[-–&.][A-Za-zĐđ0-9&]+)*)(?![\w/])"
 )
@@ -71,7 +72,7 @@ def _abbreviation_patterns(
         if not keys:
             return None
         alternation = "|".join(re.escape(k) for k in keys)
-        return re.compile(rf"(?<![\w&])(?:{alternation})(?![\w&])", flags)
+        return regex.compile(rf"(?<![\w&])(?:{alternation})(?![\w&])", flags)
 
     exact = build([k for k in table if k != k.lower()], 0)
     loose = build(list(lowered), re.IGNORECASE)
@@ -88,7 +89,7 @@ def _merged_items(extra: Mapping[str, str] | None) -> tuple[tuple[str, str], ...
 
 
 _BUILTIN_ITEMS = tuple(sorted(BUILTIN_ABBREVIATIONS.items()))
-_PLACE_PREFIX = re.compile(r"(?<![\w.])(TP|Tp|TX|TT|P|Q|H|X)\.\s*(?=\w)")
+_PLACE_PREFIX = regex.compile(r"(?<![\w.])(TP|Tp|TX|TT|P|Q|H|X)\.\s*(?=\w)")
 _PLACE_WORDS = {
     "TP": "thành phố", "Tp": "thành phố", "TX": "thị xã", "TT": "thị trấn",
     "P": "phường", "Q": "quận", "H": "huyện", "X": "xã",
@@ -114,7 +115,7 @@ def speak_abbreviations(text: str, extra: Mapping[str, str] | None = None) -> st
     return text
 
 
-_LOANWORD = re.compile(
+_LOANWORD = regex.compile(
     r"(?i)(?<![\w-])(?:"
     + "|".join(re.escape(k) for k in sorted(LOANWORDS, key=len, reverse=True))
     + r")(?![\w])"
@@ -128,11 +129,11 @@ def speak_loanwords(text: str) -> str:
 
 # --- house numbers: số 18/5 -> số mười tám trên năm ------------------------------------
 
-_HOUSE_NUMBER = re.compile(
+_HOUSE_NUMBER = regex.compile(
     r"(?i:(?<![\w])(số nhà|số|ngõ|ngách|hẻm|kiệt|nhà|phòng|lô|ki ốt|kiốt|kiot)\s+)"
     r"([0-9]+[A-Za-z]?(?:/[0-9]+[A-Za-z]?)+)(?![\w/])"
 )
-_PART = re.compile(r"([0-9]+)([A-Za-z]?)")
+_PART = regex.compile(r"([0-9]+)([A-Za-z]?)")
 
 
 def _house_number(match: re.Match[str]) -> str:
@@ -155,11 +156,11 @@ def speak_house_numbers(text: str) -> str:
 
 # --- plain numbers, letters glued to digits, acronyms ---------------------------------
 
-_LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])-?(?=[0-9])|(?<=[0-9])(?=[^\W\d_])")
-_NUMERAL = re.compile(
+_LETTER_DIGIT = regex.compile(r"(?<=[^\W\d_])-?(?=[0-9])|(?<=[0-9])(?=[^\W\d_])")
+_NUMERAL = regex.compile(
     r"(?<![0-9])(?:[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?(?![0-9])|[0-9]+(?:[.,][0-9]+)?)"
 )
-_WORD = re.compile(r"(?<![\w])[^\W\d_]+(?![\w])")
+_WORD = regex.compile(r"(?<![\w])[^\W\d_]+(?![\w])")
 _VIETNAMESE_VOWELS = set("aăâeêioôơuưy")
 
 
@@ -207,12 +208,12 @@ _SYMBOL_WORDS = {
     "×": " nhân ", "#": " ", "*": " ", "_": " ", "|": ", ", "\\": " ", "^": " ", "`": " ",
     "/": " ", "•": ", ", "·": " ", "§": " ", "¶": " ", "†": " ",
 }
-_SYMBOLS = re.compile("[" + re.escape("".join(_SYMBOL_WORDS)) + "]")
-_WORD_HYPHEN = re.compile(r"(?<=[^\W_])[-–](?=[^\W_])")
-_SPACED_DASH = re.compile(r"(?:^|(?<=\s))[-–—]+(?=\s|$)")
-_ANY_DIGITS = re.compile(r"\d+")
-_SPACES = re.compile(r"[ \t]+")
-_SPACE_BEFORE_PUNCT = re.compile(r" +([,.;:!?)\]}…])")
+_SYMBOLS = regex.compile("[" + re.escape("".join(_SYMBOL_WORDS)) + "]")
+_WORD_HYPHEN = regex.compile(r"(?<=[^\W_])[-–](?=[^\W_])")
+_SPACED_DASH = regex.compile(r"(?:^|(?<=\s))[-–—]+(?=\s|$)")
+_ANY_DIGITS = regex.compile(r"\d+")
+_SPACES = regex.compile(r"[ \t]+")
+_SPACE_BEFORE_PUNCT = regex.compile(r" +([,.;:!?)\]}…])")
 
 
 _DROPPED_CATEGORIES = frozenset({"So", "Sk", "Co", "Cn", "Cs", "Cc", "Cf"})

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from . import regex
 from .numbers import read_number, read_ordinal
 
-_ROMAN = re.compile(r"X{0,3}(?:IX|IV|V?I{0,3})")
+_ROMAN = regex.compile(r"X{0,3}(?:IX|IV|V?I{0,3})")
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
 
 #: words after which a number or Roman numeral is an ordinal (thứ 1 -> thứ nhất)
@@ -26,7 +27,7 @@ def _alternation(words: tuple[str, ...]) -> str:
     return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in ordered)
 
 
-_NUMBERED = re.compile(
+_NUMBERED = regex.compile(
     rf"(?i:(?<![\w])({_alternation(_ORDINAL_WORDS + _PRIZE_WORDS + _ROMAN_WORDS)}))\s+"
     r"(?:([IVX]+)|([0-9]{1,3}))(?![\w]|[.,:][0-9]|/(?![0-9]{4}(?![0-9])))"
     r"(?:\s*(?:[/-]|(?i:năm))\s*([0-9]{4})(?![\w]))?"
@@ -81,11 +82,11 @@ def speak_numbered(text: str) -> str:
 
 # --- times ---------------------------------------------------------------------------
 
-_TIME_HM = re.compile(
+_TIME_HM = regex.compile(
     r"(?<![\w:.,])([0-9]{1,2})(?:[:hg]|h\s)([0-9]{2})(?::([0-9]{2}))?"
     r"(?:'|p(?:h(?:út)?)?(?![\w])|\s*phút)?(?![\w:]|[.,][0-9])"
 )
-_TIME_H = re.compile(r"(?<![\w:.,])([0-9]{1,2})h(?![\w])")
+_TIME_H = regex.compile(r"(?<![\w:.,])([0-9]{1,2})h(?![\w])")
 
 
 def _time_hm(match: re.Match[str]) -> str:
@@ -109,18 +110,18 @@ def speak_times(text: str) -> str:
 
 # --- dates ---------------------------------------------------------------------------
 
-_DASHED_DATE = re.compile(
+_DASHED_DATE = regex.compile(
     r"(?<![\w.,/-])([0-9]{1,2})([.-])([0-9]{1,2})\2([0-9]{4})(?![\w/-]|[.,][0-9])"
 )
-_MONTH_YEAR = re.compile(
+_MONTH_YEAR = regex.compile(
     r"(?<![\w/.,:])(?:(?i:(tháng))\s+)?([0-9]{1,2})\s*/\s*([0-9]{4})(?![\w/]|[.,][0-9])"
 )
-_DATE = re.compile(
+_DATE = regex.compile(
     r"(?<![\w/.,:])(?:([0-9]{1,2})\s+(đến|-)\s+)?([0-9]{1,2})/([0-9]{1,2})"
     r"(?:/([0-9]{4}|[0-9]{2}))?(?![\w/]|[.,][0-9])"
 )
-_MONTH = re.compile(r"(?i:(?<![\w])(tháng))\s+([0-9]{1,2})(?![\w/]|[.,][0-9])")
-_DAY_WORD_BEFORE = re.compile(r"(?i)(?:ngày|mồng|mùng)\s*$")
+_MONTH = regex.compile(r"(?i:(?<![\w])(tháng))\s+([0-9]{1,2})(?![\w/]|[.,][0-9])")
+_DAY_WORD_BEFORE = regex.compile(r"(?i)(?:ngày|mồng|mùng)\s*$")
 
 
 def month_name(month: int) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
+from . import regex
 from .numbers import read_digits
 
 #: how a letter of an acronym is read on air (PCR -> pê xê e rờ, VN -> vê en)
@@ -20,7 +20,7 @@ _TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
 _ONSET = r"(?:ngh|ng|gh|gi|kh|nh|ph|qu|th|tr|ch|[bcdđghklmnprstvx])?"
 _NUCLEUS = r"[aăâeêioôơuưy]{1,3}"
 _CODA = r"(?:ch|ng|nh|[cmnpt])?"
-_SYLLABLE = re.compile(rf"{_ONSET}{_NUCLEUS}{_CODA}")
+_SYLLABLE = regex.compile(rf"{_ONSET}{_NUCLEUS}{_CODA}")
 
 
 def strip_tones(word: str) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+from . import regex
 from .numbers import read_digits
 from .units import UNITS
 
@@ -56,34 +57,34 @@ _NOT_COUNTED = (
 )
 
 _NUM = r"\+?[0-9]+(?:[ .-][0-9]+){0,5}(?![0-9])"
-_AFTER_CONTEXT = re.compile(
+_AFTER_CONTEXT = regex.compile(
     rf"(?i)(?<![\w])({_LINE_WORDS}|{_CALL_VERBS}|gọi|liên hệ|liên lạc)"
     rf"((?:\s*[:(]\s*|\s+)(?:(?:{_FILLERS})\s*:?\s+){{0,4}})"
     rf"({_NUM}(?:\s*(?:,|/|;|hoặc|và)\s*{_NUM}){{0,5}})"
 )
-_ONE_NUMBER = re.compile(_NUM)
-_BARE = re.compile(r"(?<![\w.,+/:])(?:\+84|0)[0-9]*(?:[ .-][0-9]+){0,5}(?![0-9])")
-_GROUPS = re.compile(r"[ .-]?[0-9]+")
+_ONE_NUMBER = regex.compile(_NUM)
+_BARE = regex.compile(r"(?<![\w.,+/:])(?:\+84|0)[0-9]*(?:[ .-][0-9]+){0,5}(?![0-9])")
+_GROUPS = regex.compile(r"[ .-]?[0-9]+")
 
 #: numbers of public services, whatever stands between them and the call to action
-_SERVICE = re.compile(
+_SERVICE = regex.compile(
     r"(?<![\w.,+/:-])(?:11[1-9]|1022|1080|1088|1[89]00(?:[ .]?[0-9]){4,6})"
     r"(?![0-9]|[.,/:-][0-9]|[^\W\d_])" + _NOT_COUNTED
 )
 #: a call to action: from a call word to the end of its sentence
-_CALL_TO_ACTION = re.compile(
+_CALL_TO_ACTION = regex.compile(
     rf"(?i)(?<![\w])(?<!kêu\s)(?<!mời\s)(?:{_LINE_WORDS}|{_CALL_VERBS})(?![\w])"
     r"(?:[^.!?;\n]|[.!?;](?=\S))*"
 )
 #: the name of an emergency service right before its number: "cấp cứu 115"
-_SERVICE_NAME = re.compile(
+_SERVICE_NAME = regex.compile(
     r"(?i)((?<![\w])(?:cấp cứu|cứu thương|cứu hỏa|cứu hoả|cứu nạn|cứu hộ|công an|cảnh sát)"
     r"\s*:?\s*(?:số\s+)?)(11[1-9])(?![0-9]|[.,/:-][0-9]|[^\W\d_])"
     + _NOT_COUNTED
 )
 
 #: words after which a number names a document or a place, even in a call to action
-_NAMED_BEFORE = re.compile(
+_NAMED_BEFORE = regex.compile(
     r"(?i)(?<![\w])(?:quyết định|nghị quyết|nghị định|công văn|chỉ thị|thông tư|thông báo|"
     r"kế hoạch|văn bản|tờ trình|luật|điều|khoản|mục|phòng|nhà|số nhà|ngõ|ngách|hẻm|kiệt|"
     r"phố|đường|tổ|thôn|xóm|khu|lô|tầng|km)\s+(?:số\s+)?$"
@@ -129,7 +130,7 @@ def _read_service_number(number: str) -> str:
     return read_digits(number[:end]) + number[end:]
 
 
-_NOT_COUNTED_RE = re.compile(_NOT_COUNTED)
+_NOT_COUNTED_RE = regex.compile(_NOT_COUNTED)
 
 
 def _counts_something(text: str, end: int) -> bool:

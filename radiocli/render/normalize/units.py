@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from . import regex
 from .numbers import read_numeral
 
 #: unit symbols read after a number (case-sensitive)
@@ -58,13 +59,13 @@ PER_UNITS = {
 
 _NUMBER = r"(?:[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?(?![0-9])|[0-9]+(?:[.,][0-9]+)?)"
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
-_WITH_UNIT = re.compile(rf"(?<![\w.,])({_NUMBER})\s*({_UNIT_ALT})(?![\w])")
-_WITH_SYMBOL_UNIT = re.compile(rf"(?<![\w.,])({_NUMBER})\s*(%|‰|°C|°F|°|\$|€)")
-_MONEY_BEFORE = re.compile(rf"(\$|€)\s*({_NUMBER})(?![\w])")
-_RANGE = re.compile(r"(?:(?<=[0-9%])|(?<=[0-9]h))\s*[-–—]\s*(?=[0-9])")
-_NEGATIVE = re.compile(r"(?<![\w.,])[-−](?=[0-9][0-9.,]*\s*(?:°|độ))")
-_PER = re.compile(r"(?<![\w/])([^\W\d_]+[0-9]?) ?/ ?([^\W\d_]+[0-9]?)(?![\w])")
-_NUMBER_SLASH = re.compile(r"(?<=[0-9])\s*/\s*(?=[0-9])")
+_WITH_UNIT = regex.compile(rf"(?<![\w.,])({_NUMBER})\s*({_UNIT_ALT})(?![\w])")
+_WITH_SYMBOL_UNIT = regex.compile(rf"(?<![\w.,])({_NUMBER})\s*(%|‰|°C|°F|°|\$|€)")
+_MONEY_BEFORE = regex.compile(rf"(\$|€)\s*({_NUMBER})(?![\w])")
+_RANGE = regex.compile(r"(?:(?<=[0-9%])|(?<=[0-9]h))\s*[-–—]\s*(?=[0-9])")
+_NEGATIVE = regex.compile(r"(?<![\w.,])[-−](?=[0-9][0-9.,]*\s*(?:°|độ))")
+_PER = regex.compile(r"(?<![\w/])([^\W\d_]+[0-9]?) ?/ ?([^\W\d_]+[0-9]?)(?![\w])")
+_NUMBER_SLASH = regex.compile(r"(?<=[0-9])\s*/\s*(?=[0-9])")
 
 
 def _with_unit(match: re.Match[str]) -> str:
@@ -107,15 +108,15 @@ def speak_units(text: str) -> str:
 
 # --- fractions, scores, licence plates -------------------------------------------------
 
-_FRACTION = re.compile(
+_FRACTION = regex.compile(
     r"(?i:(?<![\w])(chiếm|khoảng|gần|hơn|bằng|còn|giảm|tăng|mất|thêm|dưới|hết|được)\s+)"
     r"([1-9])/([2-9]|10)(?![\w/]|[.,][0-9])"
 )
-_SCORE = re.compile(
+_SCORE = regex.compile(
     r"(?i:(?<![\w])(tỷ số|tỉ số|thắng|thua|hòa|hoà)\s+)"
     r"([0-9]{1,2})\s*[-:–]\s*([0-9]{1,2})(?![\w/.,])"
 )
-_PLATE = re.compile(
+_PLATE = regex.compile(
     r"(?<![\w.-])([0-9]{2}[A-Z]{1,2}[0-9]?)\s*[-\s]\s*"
     r"([0-9]{3}\.[0-9]{2}|[0-9]{4,5})(?![\w.]|\.[0-9])"
 )

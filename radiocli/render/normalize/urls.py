@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from . import regex
 from .letters import is_vietnamese_syllable, segment_syllables, spell
 from .loanwords import LOANWORDS
 from .numbers import read_digits
@@ -36,16 +37,16 @@ _SEPARATORS = {
     ":": "hai chấm", "?": "hỏi chấm", "=": "bằng", "&": "và", "#": "thăng",
 }
 
-_SCHEME_URL = re.compile(r"(?i)(?<![\w])(?:https?|ftp)://[^\s<>\"']+")
-_BARE_URL = re.compile(
+_SCHEME_URL = regex.compile(r"(?i)(?<![\w])(?:https?|ftp)://[^\s<>\"']+")
+_BARE_URL = regex.compile(
     r"(?i)(?<![\w.@/-])(?:www\.)?(?:[a-z0-9-]+\.)+(?:vn|com|net|org|gov|edu|info|io|int|biz)"
     r"(?![\w-])(?:/[^\s<>\"']*)?"
 )
-_EMAIL = re.compile(
+_EMAIL = regex.compile(
     r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._+-]*@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![\w])"
 )
-_PIECES = re.compile(r"([./\-_@:?=&#])")
-_RUNS = re.compile(r"[0-9]+|[^\W\d_]+")
+_PIECES = regex.compile(r"([./\-_@:?=&#])")
+_RUNS = regex.compile(r"[0-9]+|[^\W\d_]+")
 _TRAILING = ".,;:!?)]}'\""
 
 
