@@ -1,69 +1,42 @@
-"""Messages in Vietnamese or English through gettext.
+"""Messages in the user's language, through the standard gettext module.
 
-Code writes messages in English wrapped in ``_()``; ``radiocli/locale/<lang>.po`` holds
-the translations (standard gettext PO files, editable with any PO editor). The PO file
-is read directly at start, so no compiled ``.mo`` step is needed.
+Code writes every message in English and marks it where it is made, with named
+placeholders filled after translation (never an f-string inside ``_()``)::
+
+    _("unknown station code {code}").format(code=code)
+    ngettext("{n} station", "{n} stations", n).format(n=n)
+    pgettext("priority", "normal")        # a word whose sense needs its context
+    N_("Print JSON.")                     # marked here, translated where it is shown
+
+``radiocli/locale/vi.po`` is the source of the Vietnamese catalogue. ``scripts/catalog.py``
+extracts the template (``radiocli.pot``) with Babel, checks the catalogue and compiles it
+to ``vi/LC_MESSAGES/radiocli.mo``, which is committed and which :func:`set_language`
+loads. The language is set once, by the command line, before any command runs; this
+module never reads the environment (:func:`language_from_env` is given it).
+
+A test can watch for messages without a translation: :func:`on_missing` installs a hook
+called with every message looked up in a language other than English and not found.
 """
 
 from __future__ import annotations
 
-import ast
 import gettext
-import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+DOMAIN = "radiocli"
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("vi", "en")
 
-_current: gettext.NullTranslations = gettext.NullTranslations()
+_catalog: gettext.NullTranslations = gettext.NullTranslations()
+_language = "en"
+_missing: Callable[[str], None] | None = None
+_sources: dict[str, str] | None = None
 
 
-class POTranslations(gettext.NullTranslations):
-    """A gettext catalog read straight from a .po file."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__()
-        self._catalog: dict[str, str] = parse_po(path.read_text(encoding="utf-8"))
-
-    def gettext(self, message: str) -> str:
-        return self._catalog.get(message) or message
-
-    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
-        return self.gettext(msgid1 if n == 1 else msgid2)
-
-
-def parse_po(text: str) -> dict[str, str]:
-    """msgid -> msgstr for every translated entry of a PO file."""
-    catalog: dict[str, str] = {}
-    msgid: list[str] = []
-    msgstr: list[str] = []
-    target: list[str] | None = None
-
-    def flush() -> None:
-        key, value = "".join(msgid), "".join(msgstr)
-        if key and value:
-            catalog[key] = value
-
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line.startswith("msgid "):
-            flush()
-            msgid, msgstr = [], []
-            target = msgid
-            line = line[len("msgid ") :]
-        elif line.startswith("msgstr "):
-            target = msgstr
-            line = line[len("msgstr ") :]
-        elif not line.startswith('"'):
-            continue
-        if target is not None and line.startswith('"'):
-            target.append(ast.literal_eval(line))
-    flush()
-    return catalog
-
-
-def language_from_env(environ: os._Environ[str] | dict[str, str]) -> str:
-    """'vi' when LANGUAGE, LC_ALL, LC_MESSAGES or LANG asks for Vietnamese, else 'en'."""
+def language_from_env(environ: Mapping[str, str]) -> str:
+    """'vi' when LANGUAGE, LC_ALL, LC_MESSAGES or LANG asks for Vietnamese, else 'en'
+    (the first of them that is set decides, as gettext reads them)."""
     for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = environ.get(name, "")
         if value:
@@ -71,17 +44,134 @@ def language_from_env(environ: os._Environ[str] | dict[str, str]) -> str:
     return "en"
 
 
+def catalog_file(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+
+
 def set_language(language: str) -> None:
-    global _current
-    language = language if language in LANGUAGES else "en"
-    po = LOCALE_DIR / f"{language}.po"
-    _current = POTranslations(po) if po.is_file() else gettext.NullTranslations()
+    """Translate from now on into ``language`` ('vi' or 'en'; anything else is English)."""
+    global _catalog, _language
+    _language = language if language in LANGUAGES else "en"
+    if _language == "en":
+        _catalog = gettext.NullTranslations()
+        return
+    _catalog = gettext.translation(DOMAIN, LOCALE_DIR, [_language], fallback=True)
+
+
+def language() -> str:
+    return _language
+
+
+def on_missing(hook: Callable[[str], None] | None) -> None:
+    """Call ``hook(message)`` for every message looked up without a translation (in a
+    language other than English); None removes the hook."""
+    global _missing
+    _missing = hook
+
+
+def _note(message: str) -> None:
+    if _missing is not None and _language != "en":
+        _missing(message)
 
 
 def _(message: str) -> str:
-    """Translate a message into the current language."""
-    return _current.gettext(message)
+    """``message`` in the current language."""
+    text = _catalog.gettext(message)
+    if text is message and message:  # gettext returns its argument when it has nothing
+        _note(message)
+    return text
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    return _current.ngettext(singular, plural, n)
+    """The form of a message for ``n`` (Vietnamese has one form, English two)."""
+    text = _catalog.ngettext(singular, plural, n)
+    if text is singular or text is plural:
+        _note(singular)
+    return text
+
+
+def pgettext(context: str, message: str) -> str:
+    """``message`` in the current language, in the sense ``context`` gives it
+    ("normal" as a priority, "start" as an as-run event)."""
+    text = _catalog.pgettext(context, message)
+    if text is message:
+        _note(f"{context}|{message}")
+    return text
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for translation without translating it (it is translated where it
+    is shown, e.g. a command's help)."""
+    return message
+
+
+def source(text: str) -> str:
+    """The English message of ``text`` when ``text`` is one of the Vietnamese
+    translations, else ``text`` itself: a help text translated when its module was
+    imported can then be shown again in another language."""
+    global _sources
+    if _sources is None:
+        vi = gettext.translation(DOMAIN, LOCALE_DIR, ["vi"], fallback=True)
+        catalog = getattr(vi, "_catalog", {})
+        _sources = {v: k for k, v in catalog.items() if isinstance(k, str) and k and v}
+    return _sources.get(text, text)
+
+
+# --- the words of the domain shown to people --------------------------------------
+# Values that stay English codes in files (YAML, the as-run log's JSON, status.json)
+# and are shown translated: word("priority", "emergency") -> "khẩn cấp".
+
+
+def word(kind: str, code: str) -> str:
+    """The word shown for the value ``code`` of ``kind`` (the code itself when it is not
+    one of the known values)."""
+    table = _WORDS.get(kind)
+    if table is None or code not in table:
+        return code
+    return table[code]()
+
+
+_WORDS: dict[str, dict[str, Callable[[], str]]] = {
+    "priority": {
+        "normal": lambda: pgettext("priority", "normal"),
+        "priority": lambda: pgettext("priority", "priority"),
+        "emergency": lambda: pgettext("priority", "emergency"),
+    },
+    # what became of a planned occurrence (plan, reports)
+    "status": {
+        "planned": lambda: pgettext("status", "planned"),
+        "delayed": lambda: pgettext("status", "delayed"),
+        "skipped": lambda: pgettext("status", "skipped"),
+        "cut": lambda: pgettext("status", "cut"),
+        "aired": lambda: pgettext("status", "aired"),
+        "resumed": lambda: pgettext("status", "resumed"),
+        "missed": lambda: pgettext("status", "missed"),
+        "preempted": lambda: pgettext("status", "preempted"),
+        "partial": lambda: pgettext("status", "partial"),
+        "failed": lambda: pgettext("status", "failed"),
+        "offline": lambda: pgettext("status", "offline"),
+        "unplanned": lambda: pgettext("status", "unplanned"),
+    },
+    # the event lines of the as-run log (radiocli.aslog.format.ALL_EVENTS)
+    "event": {
+        "start": lambda: pgettext("event", "start"),
+        "end": lambda: pgettext("event", "end"),
+        "preempted": lambda: pgettext("event", "preempted"),
+        "resumed": lambda: pgettext("event", "resumed"),
+        "missed": lambda: pgettext("event", "missed"),
+        "failed": lambda: pgettext("event", "failed"),
+        "sealed": lambda: pgettext("event", "sealed"),
+        "recovered": lambda: pgettext("event", "recovered"),
+    },
+    # the state of one station's log for one day
+    "log": {
+        "ok": lambda: pgettext("log", "ok"),
+        "empty": lambda: pgettext("log", "empty"),
+        "unsealed": lambda: pgettext("log", "unsealed"),
+        "no-log": lambda: pgettext("log", "no-log"),
+    },
+    "severity": {
+        "error": lambda: pgettext("severity", "error"),
+        "warning": lambda: pgettext("severity", "warning"),
+    },
+}
