@@ -20,6 +20,7 @@ called with every message looked up in a language other than English and not fou
 
 from __future__ import annotations
 
+import errno
 import gettext
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -115,6 +116,40 @@ def source(text: str) -> str:
         catalog = getattr(vi, "_catalog", {})
         _sources = {v: k for k, v in catalog.items() if isinstance(k, str) and k and v}
     return _sources.get(text, text)
+
+
+def os_reason(exc: BaseException) -> str:
+    """Why an operating-system call failed, in the current language ("permission
+    denied", "no space left on the disk"), for the errors people meet; otherwise the
+    exception's own text. Without the file name: the message around it names the file."""
+    if isinstance(exc, OSError) and exc.errno in _OS_REASONS:
+        return _OS_REASONS[exc.errno]()
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
+
+
+_OS_REASONS: dict[int, Callable[[], str]] = {
+    errno.ENOENT: lambda: _("no such file or folder"),
+    errno.EACCES: lambda: _("permission denied"),
+    errno.EPERM: lambda: _("operation not permitted"),
+    errno.ENOSPC: lambda: _("no space left on the disk"),
+    errno.EDQUOT: lambda: _("disk quota exceeded"),
+    errno.EFBIG: lambda: _("file too large"),
+    errno.EROFS: lambda: _("the file system is read-only"),
+    errno.EISDIR: lambda: _("is a folder"),
+    errno.ENOTDIR: lambda: _("not a folder"),
+    errno.EEXIST: lambda: _("already exists"),
+    errno.ENOTEMPTY: lambda: _("the folder is not empty"),
+    errno.EIO: lambda: _("input/output error (a failing disk?)"),
+    errno.ENAMETOOLONG: lambda: _("the file name is too long"),
+    errno.ELOOP: lambda: _("too many symbolic links"),
+    errno.EMFILE: lambda: _("too many open files"),
+    errno.ENOMEM: lambda: _("out of memory"),
+    errno.EBUSY: lambda: _("the device or file is busy"),
+    errno.ECONNREFUSED: lambda: _("connection refused"),
+    errno.ETIMEDOUT: lambda: _("the connection timed out"),
+}
 
 
 # --- the words of the domain shown to people --------------------------------------

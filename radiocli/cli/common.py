@@ -50,13 +50,13 @@ class DateOrMomentParam(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
                 ) -> str:
         text = str(value)
-        from radiocli.schedule.values import parse_day
+        from radiocli.schedule.values import NoSuchDay, parse_day
 
         try:
             return parse_day(text, hanoi_today()).isoformat()
-        except ValueError as exc:
-            if "does not exist" in str(exc):
-                self.fail(str(exc), param, ctx)
+        except NoSuchDay as exc:
+            self.fail(str(exc), param, ctx)
+        except ValueError:
             return text
 
 
