@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import gettext
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -210,3 +211,63 @@ _WORDS: dict[str, dict[str, Callable[[], str]]] = {
         "warning": lambda: pgettext("severity", "warning"),
     },
 }
+
+
+# --- the reasons of the as-run log, shown to people ---------------------------------
+# The log keeps its reasons as written ("late: waited 2.5 min behind another program",
+# "preempted-by: morning@2021-08-05T17:10 at 17:10:00"); they are translated where they
+# are shown, part by part ("; " joins the parts, " at HH:MM:SS" dates one).
+
+_AT = re.compile(r"^(?P<reason>.+) at (?P<time>\d{2}:\d{2}:\d{2})$")
+_REASONS: list[tuple[re.Pattern[str], Callable[[], str]]] = [(re.compile(p), m) for p, m in (
+    (r"^blackout(: station blackout)?$", lambda: _("blackout")),
+    (r"^blackout: (?P<why>.+)$", lambda: _("blackout: {why}")),
+    (r"^station blackout$", lambda: _("blackout")),
+    (r"^preempted-by: (?P<occurrence>\S+)$", lambda: _("preempted by {occurrence}")),
+    (r"^cut: max_duration$", lambda: _("cut: longer than its max_duration")),
+    (r"^cut: preempted for (?P<paused>[\d.]+) min \(more than max_delay (?P<limit>[\d.]+) "
+     r"min\), the rest does not air$",
+     lambda: _("cut: preempted for {paused} min (more than max_delay {limit} min), the rest "
+               "does not air")),
+    (r"^collision: waited (?P<late>[\d.]+) min \(more than max_delay (?P<limit>[\d.]+) "
+     r"min\)$",
+     lambda: _("collision: waited {late} min (more than max_delay {limit} min)")),
+    (r"^late: waited (?P<late>[\d.]+) min behind another program$",
+     lambda: _("late: waited {late} min behind another program")),
+    (r"^late: the daemon started (?P<late>[\d.]+) min after the slot$",
+     lambda: _("late: the daemon started {late} min after the slot")),
+    (r"^failed: injected fault \(simulation\)$", lambda: _("failed: injected fault (simulation)")),
+    (r"^failed: a part was skipped$", lambda: _("failed: a part was skipped")),
+    (r"^failed: playout error: (?P<error>.+)$", lambda: _("failed: playout error: {error}")),
+    (r"^failed: (?P<error>.+)$", lambda: _("failed: {error}")),
+    (r"^shutdown: daemon stopped$", lambda: _("shutdown: the daemon stopped")),
+)]
+
+
+def reason(text: str) -> str:
+    """A reason of the as-run log (or of a plan) in the current language; a part it does
+    not know is shown as written."""
+    if not text or _language == "en":
+        return text
+    return "; ".join(_reason_part(part) for part in text.split("; "))
+
+
+def _reason_part(part: str) -> str:
+    at = _AT.match(part)
+    if at:
+        return _("{reason} at {time}").format(reason=_reason_part(at["reason"]),
+                                              time=at["time"])
+    for pattern, message in _REASONS:
+        found = pattern.match(part)
+        if found:
+            fields = {k: decimal_text(v) if re.fullmatch(r"\d+\.\d+", v) else v
+                      for k, v in found.groupdict().items()}
+            return message().format(**fields)
+    _note(f"reason|{part}")
+    return part
+
+
+def decimal_text(number: str | float) -> str:
+    """A decimal number as the current language writes it (Vietnamese: 2,5)."""
+    text = str(number)
+    return text.replace(".", ",") if _language == "vi" else text

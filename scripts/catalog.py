@@ -98,16 +98,17 @@ def key(message: object) -> tuple[str | None, object]:
 
 
 def placeholders(text: str) -> list[str]:
-    """The {name} and %(name)s placeholders of a message, sorted."""
-    found = [m.group(1) for m in re.finditer(r"%\((\w+)\)[sdifr]", text)]
-    found += ["%s"] * len(re.findall(r"(?<!%)%s", text))
+    """The names of the {name} and %(name)s placeholders of a message, sorted (a
+    translation may use one twice, or write a date with another format)."""
+    found = {f"%({m.group(1)})" for m in re.finditer(r"%\((\w+)\)[sdifr]", text)}
+    if re.search(r"(?<!%)%s", text):
+        found.add("%s")
     try:
-        for _text, field, spec, conversion in string.Formatter().parse(text):
+        for _text, field, _spec, _conversion in string.Formatter().parse(text):
             if field is not None:
-                found.append(f"{{{field}{'!' + conversion if conversion else ''}"
-                             f"{':' + spec if spec else ''}}}")
+                found.add(f"{{{field}}}")
     except ValueError as exc:
-        found.append(f"<bad braces: {exc}>")
+        found.add(f"<bad braces: {exc}>")
     return sorted(found)
 
 

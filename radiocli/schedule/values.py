@@ -26,6 +26,9 @@ __all__ = ["DISTRICT_KINDS", "FORMATS", "STATION_KINDS", "parse_date", "parse_da
 
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# the weekdays as people read them in messages (Monday first, as datetime.weekday())
+WEEKDAY_NAMES = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"),
+                 N_("Saturday"), N_("Sunday"))
 VI_DAY_NAMES = ("thứ hai", "thứ ba", "thứ tư", "thứ năm", "thứ sáu", "thứ bảy", "chủ nhật")
 
 # every way a single weekday is written: English, Vietnamese in words, in numbers (thứ 2 is
