@@ -45,8 +45,11 @@ def report_options(func: Any) -> Any:
 
 def _lang(ctx: click.Context) -> str:
     """Reports are in Vietnamese unless --lang en was given."""
+    from click.core import ParameterSource
+
     root = ctx.find_root()
-    return "en" if root.params.get("lang") == "en" else "vi"
+    given = root.get_parameter_source("lang") == ParameterSource.COMMANDLINE
+    return "en" if given and root.params.get("lang") == "en" else "vi"
 
 
 def _engine(env: Any, store: Path | None, registry: Any = None) -> Any:

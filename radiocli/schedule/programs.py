@@ -286,20 +286,21 @@ def read_segment(r: Nodes, node: Node, label: str) -> Segment | None:
     if kind == "chime":
         name = r.text(value_node, "chime")
         if name and ("/" in name or "\\" in name or name.startswith(".")):
-            r.problem(value_node, _('chime: takes a chime name (start, end, alert), got "{name}"').format(
-                name=name), _("use play: for other audio files"), "format")
+            r.problem(value_node, _('chime: takes a chime name (start, end, alert), got '
+                                    '"{name}"').format(name=name),
+                      _("use play: for other audio files"), "format")
             return None
         return Chime(name, where) if name else None
     url = r.text(value_node, "relay")
     if url is None:
         return None
     if not url.lower().startswith(RELAY_SCHEMES):
-        r.problem(value_node, _("relay: must be an http, https, rtp or udp stream URL, got "
-                                "\"{url}\"").format(url=url[:80]), code="relay-scheme")
+        r.problem(value_node, _('relay: must be an http, https, rtp or udp stream URL, got '
+                                '"{url}"').format(url=url[:80]), code="relay-scheme")
         return None
     if "for" not in fields:
-        r.problem(value_node, _("{label}: relay: needs for: (how long to relay, e.g. for: 30m)").format(
-            label=label), code="missing")
+        r.problem(value_node, _("{label}: relay: needs for: (how long to relay, e.g. for: "
+                                "30m)").format(label=label), code="missing")
         return None
     seconds = r.value(fields["for"][1], "for", values.parse_duration)
     return Relay(url, seconds, where) if seconds else None
