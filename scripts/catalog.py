@@ -32,6 +32,7 @@ LANGUAGES = ("vi",)
 # modules whose gettext radiocli.cli points at its catalogue
 CLICK_MODULES = ("core", "exceptions", "parser", "types", "formatting", "termui", "utils",
                  "decorators")
+CLICK_DYNAMIC = ("required",)  # looked up by Click as _(extra["required"])
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # babel_help, named in babel.cfg
 
@@ -67,7 +68,7 @@ def click_messages() -> set[object]:
     from babel.messages.extract import extract_from_file
 
     base = Path(click.__file__).parent
-    out: set[object] = set()
+    out: set[object] = {(None, message) for message in CLICK_DYNAMIC}
     for name in CLICK_MODULES:
         for _lineno, message, _comments, context in extract_from_file(
                 "python", str(base / f"{name}.py")):
