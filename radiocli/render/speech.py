@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from radiocli.errors import RenderError
+from radiocli.i18n import _
 from radiocli.render import engines as eng
 from radiocli.render.cache import Cache, atomic_write, atomic_write_bytes, speech_key
 from radiocli.render.loudness import DEFAULT_LOUDNESS, DEFAULT_TRUE_PEAK, SAMPLE_RATE, Measure
@@ -40,7 +41,8 @@ def normalizer() -> Callable[[str, Mapping[str, str] | None], tuple[str, list[st
     try:
         from radiocli.render.normalize import normalize_with_warnings
     except ImportError as exc:  # pragma: no cover - the normalizer is part of the package
-        raise RenderError(f"the text normalizer is not available: {exc}") from exc
+        raise RenderError(_("the text normalizer is not available: {error}").format(
+            error=exc)) from exc
     return normalize_with_warnings
 
 
@@ -106,19 +108,21 @@ def say_to_file(
     piper_model: Path | None = None,
 ) -> Said:
     """Normalize and speak ``text`` into the speech cache; return where it is."""
-    label = "text"
+    label = _("the text")
     if len(text) > MAX_TEXT_CHARS:
-        raise RenderError(f"{label}: {len(text):,} characters is more than {MAX_TEXT_CHARS:,} "
-                          "(about 20 minutes of speech); split it")
+        raise RenderError(_("{label}: {n:,} characters is more than {limit:,} (about 20 minutes "
+                            "of speech); split it").format(label=label, n=len(text),
+                                                           limit=MAX_TEXT_CHARS))
     if not text.strip():
-        raise RenderError(f"{label}: the text is empty")
+        raise RenderError(_("{label}: the text is empty").format(label=label))
     warnings: list[str] = []
     spoken = text
     if normalize_text:
         spoken, warnings = normalizer()(text, abbreviations)
     spoken = " ".join(spoken.split())
     if not LETTER.search(spoken):
-        raise RenderError(f"{label}: nothing speakable is left after normalization")
+        raise RenderError(_("{label}: nothing speakable is left after normalization").format(
+            label=label))
     speaker = engine_for(engine, piper_model)
     key = speech_key(spoken, engine, voice, rate, speaker.version())
     cache = Cache(cache_dir)
@@ -146,7 +150,7 @@ def write_normalized_wav(said: Said, cache_dir: Path, dst: Path, *,
     except OSError as exc:
         from radiocli.render.tools import disk_error
 
-        raise disk_error(exc, f"writing {dst}", dst) from exc
+        raise disk_error(exc, _("writing {path}").format(path=dst), dst) from exc
     tmp = Path(tmp_name)
     try:
         with open(done.path, "rb") as src, open(tmp, "wb") as out:
@@ -156,7 +160,7 @@ def write_normalized_wav(said: Said, cache_dir: Path, dst: Path, *,
     except OSError as exc:
         from radiocli.render.tools import disk_error
 
-        raise disk_error(exc, f"writing {dst}", dst) from exc
+        raise disk_error(exc, _("writing {path}").format(path=dst), dst) from exc
     finally:
         tmp.unlink(missing_ok=True)
     return Measure(done.loudness, done.true_peak, done.seconds)
