@@ -23,7 +23,8 @@ from __future__ import annotations
 import errno
 import gettext
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 DOMAIN = "radiocli"
@@ -62,6 +63,18 @@ def set_language(language: str) -> None:
 
 def language() -> str:
     return _language
+
+
+@contextmanager
+def using(language: str) -> Iterator[None]:
+    """Translate into ``language`` inside the block (a report in Vietnamese while the
+    messages around it are English), then back."""
+    before = _language
+    set_language(language)
+    try:
+        yield
+    finally:
+        set_language(before)
 
 
 def on_missing(hook: Callable[[str], None] | None) -> None:
