@@ -26,6 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "radiocli" / "locale"
+# messages of modules other work is changing now, allowed to lack a translation for a
+# while (tests/test_i18n.py keeps the list honest: it may only shrink)
+PENDING = ROOT / "tests" / "i18n_pending.txt"
 TEMPLATE = LOCALE / "radiocli.pot"
 LANGUAGES = ("vi",)
 # Click's own messages shown by radiocli (usage errors, "Usage:", "Options:"): the
@@ -180,6 +183,18 @@ def check_language(language: str, template: object, click: set[object]) -> list[
     return problems
 
 
+def pending() -> set[str]:
+    """The messages tests/i18n_pending.txt lists."""
+    if not PENDING.exists():
+        return set()
+    out = set()
+    for raw in PENDING.read_text(encoding="utf-8").splitlines():
+        if raw.strip() and not raw.startswith("#"):
+            text = raw.partition("\t")[2]
+            out.add(text.replace("\\n", "\n").replace("\\t", "\t"))
+    return out
+
+
 def compiled(language: str) -> bytes:
     from babel.messages.mofile import write_mo
 
@@ -207,8 +222,10 @@ def main() -> int:
         problems += template_problems(template)
     else:
         write_template(template)
+    allowed = pending()
     for language in LANGUAGES:
-        problems += check_language(language, template, click)
+        problems += [p for p in check_language(language, template, click)
+                     if not any(p.endswith(f"no entry for {text!r}") for text in allowed)]
         data = compiled(language)
         target = mo_file(language)
         if check_only:
