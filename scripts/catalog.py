@@ -203,6 +203,21 @@ def compiled(language: str) -> bytes:
     return buffer.getvalue()
 
 
+def messages_of(mo: bytes) -> dict[object, str]:
+    """What a compiled catalogue translates, without its header (which carries the date
+    and Babel's version, and so differs between two compilations of one .po)."""
+    import gettext
+
+    catalog = gettext.GNUTranslations(io.BytesIO(mo))._catalog  # type: ignore[attr-defined]
+    return {k: v for k, v in catalog.items() if k != ""}
+
+
+def mo_current(language: str) -> bool:
+    target = mo_file(language)
+    return target.exists() and messages_of(target.read_bytes()) == messages_of(
+        compiled(language))
+
+
 def template_problems(template: object) -> list[str]:
     if not TEMPLATE.exists():
         return [f"{TEMPLATE.relative_to(ROOT)} is missing"]
@@ -226,14 +241,14 @@ def main() -> int:
     for language in LANGUAGES:
         problems += [p for p in check_language(language, template, click)
                      if not any(p.endswith(f"no entry for {text!r}") for text in allowed)]
-        data = compiled(language)
         target = mo_file(language)
+        if mo_current(language):
+            continue
         if check_only:
-            if not target.exists() or target.read_bytes() != data:
-                problems.append(f"{target.relative_to(ROOT)} is out of date")
+            problems.append(f"{target.relative_to(ROOT)} is out of date")
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            target.write_bytes(compiled(language))
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:

@@ -93,7 +93,7 @@ def test_the_catalogue_is_complete_checked_and_compiled():
     template = catalog.extract()
     problems = catalog.template_problems(template)
     problems += catalog.check_language("vi", template, catalog.click_messages())
-    if catalog.mo_file("vi").read_bytes() != catalog.compiled("vi"):
+    if not catalog.mo_current("vi"):
         problems.append("radiocli/locale/vi/LC_MESSAGES/radiocli.mo is out of date")
     allowed = {p.text for p in pending()}
     problems = [p for p in problems
