@@ -88,7 +88,7 @@ def _emit(ctx: click.Context, report: Any, outputs: dict[str, Any]) -> None:
 
     env = ctx.obj
     for note in report.notes:
-        click.echo(f"{_('note')}: {note}", err=True)
+        click.echo(_("note: {note}").format(note=note), err=True)
     written = []
     if outputs["xlsx"]:
         from radiocli.report.spreadsheet import to_xlsx
