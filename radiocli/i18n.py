@@ -231,8 +231,8 @@ _WORDS: dict[str, dict[str, Callable[[], str]]] = {
 # "preempted-by: morning@2021-08-05T17:10 at 17:10:00"); they are translated where they
 # are shown, part by part ("; " joins the parts, " at HH:MM:SS" dates one).
 
-_AT = re.compile(r"^(?P<reason>.+) at (?P<time>\d{2}:\d{2}:\d{2})$")
-_REASONS: list[tuple[re.Pattern[str], Callable[[], str]]] = [(re.compile(p), m) for p, m in (
+_AT = r"^(?P<reason>.+) at (?P<time>\d{2}:\d{2}:\d{2})$"
+_REASONS: list[tuple[str, Callable[[], str]]] = [
     (r"^blackout(: station blackout)?$", lambda: _("blackout")),
     (r"^blackout: (?P<why>.+)$", lambda: _("blackout: {why}")),
     (r"^station blackout$", lambda: _("blackout")),
@@ -254,7 +254,7 @@ _REASONS: list[tuple[re.Pattern[str], Callable[[], str]]] = [(re.compile(p), m) 
     (r"^failed: playout error: (?P<error>.+)$", lambda: _("failed: playout error: {error}")),
     (r"^failed: (?P<error>.+)$", lambda: _("failed: {error}")),
     (r"^shutdown: daemon stopped$", lambda: _("shutdown: the daemon stopped")),
-)]
+]
 
 
 def reason(text: str) -> str:
@@ -266,12 +266,12 @@ def reason(text: str) -> str:
 
 
 def _reason_part(part: str) -> str:
-    at = _AT.match(part)
+    at = re.match(_AT, part)  # re caches the compiled patterns; --help compiles none
     if at:
         return _("{reason} at {time}").format(reason=_reason_part(at["reason"]),
                                               time=at["time"])
     for pattern, message in _REASONS:
-        found = pattern.match(part)
+        found = re.match(pattern, part)
         if found:
             fields = {k: decimal_text(v) if re.fullmatch(r"\d+\.\d+", v) else v
                       for k, v in found.groupdict().items()}
