@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from radiocli.i18n import _, word
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong in an input file, located and with what to do about it."""
+    """One thing wrong in an input file, located and with what to do about it.
+
+    ``message`` and ``hint`` are in the user's language (made with ``_()`` where the
+    problem is found); ``code`` and ``severity`` are fixed English words for programs.
+    """
 
     file: str
     line: int = 0
@@ -23,7 +29,7 @@ class Problem:
         return self.file
 
     def __str__(self) -> str:
-        text = f"{self.location()}: {self.severity}: {self.message}"
+        text = f"{self.location()}: {word('severity', self.severity)}: {self.message}"
         return f"{text} ({self.hint})" if self.hint else text
 
     def as_dict(self) -> dict[str, object]:
@@ -50,7 +56,7 @@ class ScheduleError(RadioError):
 
     def __str__(self) -> str:
         errors = [p for p in self.problems if p.severity == "error"]
-        return "\n".join(str(p) for p in errors) or "the schedule has errors"
+        return "\n".join(str(p) for p in errors) or _("the schedule has errors")
 
 
 class ToolMissing(RadioError):
@@ -58,9 +64,8 @@ class ToolMissing(RadioError):
 
     def __init__(self, tool: str, package: str | None = None) -> None:
         package = package or tool
-        super().__init__(
-            f"{tool} is not installed; install it with: sudo apt-get install {package}"
-        )
+        super().__init__(_("{tool} is not installed; install it with: sudo apt-get install "
+                           "{package}").format(tool=tool, package=package))
         self.tool = tool
 
 

@@ -56,13 +56,17 @@ class Home:
         import yaml
 
         from radiocli.errors import RadioError
+        from radiocli.i18n import _, os_reason
 
         if not self.config_file.is_file():
             return {}
         try:
             data = yaml.safe_load(self.config_file.read_text(encoding="utf-8")) or {}
         except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
-            raise RadioError(f"{self.config_file}: cannot read the configuration: {exc}") from exc
+            reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+            raise RadioError(_("{file}: cannot read the configuration: {reason}").format(
+                file=self.config_file, reason=reason)) from exc
         if not isinstance(data, dict):
-            raise RadioError(f"{self.config_file}: the configuration must be a mapping of keys")
+            raise RadioError(_("{file}: the configuration must be a mapping of keys").format(
+                file=self.config_file))
         return data

@@ -21,6 +21,9 @@ def radiocli_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("LANG", "C.UTF-8")
     monkeypatch.delenv("LANGUAGE", raising=False)
     monkeypatch.delenv("LC_ALL", raising=False)
+    from radiocli.i18n import set_language
+
+    set_language("en")  # core messages are made in the language last set: start in English
     return home
 
 

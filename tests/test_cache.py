@@ -84,4 +84,4 @@ def test_cache_cli(tmp_path: Path) -> None:
     assert json.loads(info.output)["kinds"]["levels"]["entries"] == 0
     assert str(home / "cache") == json.loads(info.output)["path"]
     cleared = runner.invoke(cli, ["--home", str(home), "cache", "clear"])
-    assert "removed 1 entries" in cleared.output
+    assert "removed 1 entry (" in cleared.output

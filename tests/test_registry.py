@@ -440,6 +440,8 @@ def test_the_registry_does_not_import_the_model():
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
                  for alias in node.names}
-    assert not {m for m in imported if m and m.startswith("radiocli")}, imported
+    # its messages come from radiocli.i18n, the catalogues below every layer
+    assert not {m for m in imported if m and m.startswith("radiocli") and
+                m != "radiocli.i18n"}, imported
     assert "from radiocli.schedule.registry import" in \
         (REPO / "radiocli" / "schedule" / "model.py").read_text("utf-8")

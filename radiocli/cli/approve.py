@@ -12,7 +12,7 @@ import click
 from radiocli import TIMEZONE
 from radiocli.cli import Env
 from radiocli.cli.common import DATE_OR_MOMENT
-from radiocli.i18n import _
+from radiocli.i18n import N_, _
 
 TZ = ZoneInfo(TIMEZONE)
 DEFAULT_DAYS = 31
@@ -24,8 +24,8 @@ def parse_moment(text: str, end_of_day: bool) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise click.BadParameter(_("must be YYYY-MM-DD or YYYY-MM-DDTHH:MM[+07:00]") +
-                                 f', got "{text[:40]}"') from None
+        raise click.BadParameter(_('must be YYYY-MM-DD or YYYY-MM-DDTHH:MM[+07:00], got '
+                                   '"{text}"').format(text=text[:40])) from None
     if len(text.strip()) == 10 and end_of_day:
         moment += timedelta(days=1)
     return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
@@ -34,18 +34,18 @@ def parse_moment(text: str, end_of_day: bool) -> datetime:
 @click.command("approve")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--key", "key_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help=_("Private key (NAME.key from radiocli keys generate)."))
-@click.option("--valid-from", default=None, metavar="DATE", type=DATE_OR_MOMENT,
-              help=_("Start of validity: YYYY-MM-DD, DD/MM/YYYY, today, or an ISO 8601 date "
+              help=N_("Private key (NAME.key from radiocli keys generate)."))
+@click.option("--valid-from", default=None, metavar=N_("DATE"), type=DATE_OR_MOMENT,
+              help=N_("Start of validity: YYYY-MM-DD, DD/MM/YYYY, today, or an ISO 8601 date "
                      "and time [default: now]."))
-@click.option("--valid-to", default=None, metavar="DATE", type=DATE_OR_MOMENT,
-              help=_("End of validity (a date includes that whole day) [default: 31 days]."))
-@click.option("--approver", default=None, metavar="NAME",
-              help=_("Who approves, as recorded in the bundle [default: $USER]."))
+@click.option("--valid-to", default=None, metavar=N_("DATE"), type=DATE_OR_MOMENT,
+              help=N_("End of validity (a date includes that whole day) [default: 31 days]."))
+@click.option("--approver", default=None, metavar=N_("NAME"),
+              help=N_("Who approves, as recorded in the bundle [default: $USER]."))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help=_("Bundle file [default: approved.json in the schedules folder]."))
+              help=N_("Bundle file [default: approved.json in the schedules folder]."))
 @click.option("--trust", "trusted_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help=_("Folder of trusted .pub keys, to check the approvals "
+              default=None, help=N_("Folder of trusted .pub keys, to check the approvals "
                                    "already in the bundle [default: <home>/trusted]."))
 @click.pass_obj
 def command(env: Env, paths: tuple[Path, ...], key_path: Path, valid_from: str | None,
@@ -75,5 +75,5 @@ def command(env: Env, paths: tuple[Path, ...], key_path: Path, valid_from: str |
     bundle = approve(paths, key_path, start, end, approver or os.environ.get("USER", ""),
                      now=now, root=root, out=out, trusted_dir=trusted, notes=notes)
     for note in notes:
-        click.echo(f"radiocli: note: {note}", err=True)
+        click.echo("radiocli: " + _("note: {note}").format(note=note), err=True)
     click.echo(str(bundle))

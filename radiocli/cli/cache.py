@@ -8,7 +8,7 @@ import click
 
 from radiocli.cli import Env
 from radiocli.cli.output import print_rows
-from radiocli.i18n import _
+from radiocli.i18n import N_, _, ngettext, pgettext
 
 
 @click.group("cache")
@@ -23,7 +23,7 @@ def command() -> None:
 
 
 @command.command("info")
-@click.option("--json", "as_json", is_flag=True, help=_("Print JSON."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 @click.pass_obj
 def cache_info(env: Env, as_json: bool) -> None:
     """Entries and bytes in the cache, per kind (speech, levels, programs).
@@ -36,7 +36,9 @@ def cache_info(env: Env, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
-    rows = [{"kind": kind, **values} for kind, values in info["kinds"].items()]
+    kinds = {"speech": pgettext("cache", "speech"), "levels": pgettext("cache", "levels"),
+             "programs": pgettext("cache", "programs")}
+    rows = [{"kind": kinds.get(kind, kind), **values} for kind, values in info["kinds"].items()]
     rows.append({"kind": _("total"), "entries": info["entries"], "bytes": info["bytes"]})
     print_rows(rows, [("kind", _("kind")), ("entries", _("entries")), ("bytes", _("bytes"))],
                None, title=info["path"])
@@ -44,8 +46,8 @@ def cache_info(env: Env, as_json: bool) -> None:
 
 @command.command("clear")
 @click.option("--kind", type=click.Choice(["speech", "levels", "programs"]),
-              help=_("Only this kind [default: everything]."))
-@click.option("--json", "as_json", is_flag=True, help=_("Print what was removed as JSON."))
+              help=N_("Only this kind [default: everything]."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print what was removed as JSON."))
 @click.pass_obj
 def cache_clear(env: Env, kind: str | None, as_json: bool) -> None:
     """Remove cached speech and program audio (it is made again on the next render).
@@ -58,4 +60,6 @@ def cache_clear(env: Env, kind: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(removed))
         return
-    click.echo(_("removed {entries} entries ({bytes} bytes)").format(**removed))
+    click.echo(ngettext("removed {entries} entry ({bytes} bytes)",
+                        "removed {entries} entries ({bytes} bytes)", removed["entries"]).format(
+        entries=removed["entries"], bytes=removed["bytes"]))

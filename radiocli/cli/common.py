@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from radiocli.cli import Env
-from radiocli.i18n import _
+from radiocli.i18n import N_, _
 
 
 def hanoi_today() -> date:
@@ -50,13 +50,13 @@ class DateOrMomentParam(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
                 ) -> str:
         text = str(value)
-        from radiocli.schedule.values import parse_day
+        from radiocli.schedule.values import NoSuchDay, parse_day
 
         try:
             return parse_day(text, hanoi_today()).isoformat()
-        except ValueError as exc:
-            if "does not exist" in str(exc):
-                self.fail(str(exc), param, ctx)
+        except NoSuchDay as exc:
+            self.fail(str(exc), param, ctx)
+        except ValueError:
             return text
 
 
@@ -66,11 +66,11 @@ DATE_OR_MOMENT = DateOrMomentParam()
 def selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--station CODE (repeatable), --district CODE, --all."""
     func = click.option("--all", "all_stations", is_flag=True,
-                        help=_("All stations (the default when nothing is chosen)."))(func)
-    func = click.option("--district", "-d", "districts", multiple=True, metavar="CODE",
-                        help=_("Stations of this district (repeatable)."))(func)
-    func = click.option("--station", "stations", multiple=True, metavar="CODE",
-                        help=_("This station (repeatable)."))(func)
+                        help=N_("All stations (the default when nothing is chosen)."))(func)
+    func = click.option("--district", "-d", "districts", multiple=True, metavar=N_("CODE"),
+                        help=N_("Stations of this district (repeatable)."))(func)
+    func = click.option("--station", "stations", multiple=True, metavar=N_("CODE"),
+                        help=N_("This station (repeatable)."))(func)
     return func
 
 
@@ -92,12 +92,12 @@ def selected_stations(schedule: Any, stations: tuple[str, ...], districts: tuple
     registry = schedule.registry
     for code in stations:
         if not registry.known(code):
-            raise click.UsageError(_("unknown station code") + f" {code} " +
-                                   _("(see radiocli stations list)"))
+            raise click.UsageError(_("unknown station code {code} (see radiocli stations "
+                                     "list)").format(code=code))
     for code in districts:
         if code not in registry.districts:
-            raise click.UsageError(_("unknown district code") + f" {code} " +
-                                   _("(see radiocli stations list)"))
+            raise click.UsageError(_("unknown district code {code} (see radiocli stations "
+                                     "list)").format(code=code))
     chosen = set(stations)
     for code in districts:
         found = registry.select(Targets(districts=frozenset({code})), day)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from radiocli.cli import Env
-from radiocli.i18n import _
+from radiocli.i18n import N_, _
 
 ROLE_CHOICES = ("city", "district", "station", "emergency")
 
@@ -22,15 +22,15 @@ def command() -> None:
 
 @command.command(name="generate")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help=_("Folder for NAME.key (private, mode 0600) and NAME.pub."))
-@click.option("--name", default=None, metavar="NAME",
-              help=_("Key name, e.g. district-001 [default: radiocli-<first role>]."))
+              help=N_("Folder for NAME.key (private, mode 0600) and NAME.pub."))
+@click.option("--name", default=None, metavar=N_("NAME"),
+              help=N_("Key name, e.g. district-001 [default: radiocli-<first role>]."))
 @click.option("--role", "roles", multiple=True, type=click.Choice(ROLE_CHOICES),
-              help=_("What the key may sign (repeatable) [default: station]."))
-@click.option("--district", "districts", multiple=True, metavar="CODE",
-              help=_("District this key covers (repeatable; district or emergency role)."))
-@click.option("--station", "stations", multiple=True, metavar="CODE",
-              help=_("Station this key covers (repeatable; station or emergency role)."))
+              help=N_("What the key may sign (repeatable) [default: station]."))
+@click.option("--district", "districts", multiple=True, metavar=N_("CODE"),
+              help=N_("District this key covers (repeatable; district or emergency role)."))
+@click.option("--station", "stations", multiple=True, metavar=N_("CODE"),
+              help=N_("Station this key covers (repeatable; station or emergency role)."))
 @click.pass_obj
 def keys_generate(env: Env, out_dir: Path, name: str | None, roles: tuple[str, ...],
                   districts: tuple[str, ...], stations: tuple[str, ...]) -> None:
@@ -60,6 +60,8 @@ def keys_generate(env: Env, out_dir: Path, name: str | None, roles: tuple[str, .
     key_path, pub_path = generate_key(out_dir, name, roles, districts, stations,
                                       registry=registry)
     public = read_public(pub_path)
-    click.echo(f"{key_path}\t{_('private key (keep it secret, mode 0600)')}", err=True)
-    click.echo(f"{pub_path}\t{_('public key (copy into the trusted keys folder)')}", err=True)
+    click.echo(_("{path}\tprivate key (keep it secret, mode 0600)").format(path=key_path),
+               err=True)
+    click.echo(_("{path}\tpublic key (copy into the trusted keys folder)").format(
+        path=pub_path), err=True)
     click.echo(f"{public.name} {public.fingerprint} {','.join(sorted(public.roles))}")

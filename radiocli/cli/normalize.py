@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from radiocli.cli import Env
-from radiocli.i18n import _
+from radiocli.i18n import N_, _, os_reason
 
 
 def _read_abbreviations(path: Path) -> dict[str, str]:
@@ -17,7 +17,7 @@ def _read_abbreviations(path: Path) -> dict[str, str]:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise click.BadParameter(f"{path}: {exc.strerror or exc}",
+        raise click.BadParameter(f"{path}: {os_reason(exc)}",
                                  param_hint="--abbreviations") from None
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
@@ -26,7 +26,8 @@ def _read_abbreviations(path: Path) -> dict[str, str]:
         key, sep, value = line.partition("\t")
         if not sep or not key.strip() or not value.strip():
             raise click.BadParameter(
-                f"{path}:{number}: expected 'ABBREVIATION<TAB>spoken form'",
+                _("{path}:{number}: expected 'ABBREVIATION<TAB>spoken form'").format(
+                    path=path, number=number),
                 param_hint="--abbreviations",
             )
         table[key.strip()] = value.strip()
@@ -44,12 +45,12 @@ def station_words(env: Env, station: str | None, district: str | None) -> dict[s
     schedule = load_schedule(env)
     if station is not None:
         if not schedule.registry.known(station):
-            raise click.BadParameter(_("unknown station code") + f" {station} " +
-                                     _("(see radiocli stations list)"), param_hint="--station")
+            raise click.BadParameter(_("unknown station code {code} (see radiocli stations "
+                                       "list)").format(code=station), param_hint="--station")
         return scope_abbreviations(schedule, f"station:{station}")
     if district not in schedule.registry.districts:
-        raise click.BadParameter(_("unknown district code") + f" {district} " +
-                                 _("(see radiocli stations list)"), param_hint="--district")
+        raise click.BadParameter(_("unknown district code {code} (see radiocli stations "
+                                   "list)").format(code=district), param_hint="--district")
     return scope_abbreviations(schedule, f"district:{district}")
 
 
@@ -58,21 +59,23 @@ def _write(line: str) -> None:
     sys.stdout.buffer.flush()
 
 
-@click.command("normalize", epilog='Example: echo "UBND xã có 156.000 hộ" | radiocli normalize')
+@click.command("normalize",
+               epilog=N_('Example: echo "UBND xã có 156.000 hộ" | radiocli normalize'))
 @click.argument("text", required=False)
 @click.option(
-    "--check", is_flag=True, help="Also print warnings about hard-to-speak text to stderr."
+    "--check", is_flag=True,
+    help=N_("Also print warnings about hard-to-speak text to stderr."),
 )
-@click.option("--station", metavar="CODE",
-              help=_("Use this station's abbreviations (its schedule file's, its district's "
+@click.option("--station", metavar=N_("CODE"),
+              help=N_("Use this station's abbreviations (its schedule file's, its district's "
                      "and the city's), as render does for its programs."))
-@click.option("--district", "-d", metavar="CODE",
-              help=_("Use this district's abbreviations (and the city's)."))
+@click.option("--district", "-d", metavar=N_("CODE"),
+              help=N_("Use this district's abbreviations (and the city's)."))
 @click.option(
     "--abbreviations",
     "abbreviations_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Extra abbreviations of a station or district: ABBR<TAB>spoken form per line.",
+    help=N_("Extra abbreviations of a station or district: ABBR<TAB>spoken form per line."),
 )
 @click.pass_obj
 def command(env: Env, text: str | None, check: bool, station: str | None,
@@ -100,6 +103,7 @@ def command(env: Env, text: str | None, check: bool, station: str | None,
             _write(spoken)
             if check:
                 for warning in warnings:
-                    click.echo(f"{_('line')} {number}: {_('warning')}: {warning}", err=True)
+                    click.echo(_("line {number}: warning: {warning}").format(
+                        number=number, warning=warning), err=True)
     except BrokenPipeError:
         sys.stderr.close()

@@ -12,16 +12,16 @@ from typing import Any, Literal
 
 import click
 
-from radiocli.i18n import _
+from radiocli.i18n import N_, pgettext
 from radiocli.report.cells import safe_cell
 
 
 def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add --json and --csv to a listing command (``fmt`` argument: table/json/csv)."""
     func = click.option(
-        "--csv", "fmt", flag_value="csv", help=_("Print CSV (spreadsheet-safe).")
+        "--csv", "fmt", flag_value="csv", help=N_("Print CSV (spreadsheet-safe).")
     )(func)
-    func = click.option("--json", "fmt", flag_value="json", help=_("Print JSON."))(func)
+    func = click.option("--json", "fmt", flag_value="json", help=N_("Print JSON."))(func)
     return func
 
 
@@ -144,6 +144,8 @@ def decimal(value: float, lang: str, digits: int = 1) -> str:
 def _text(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return pgettext("value", "yes") if value else pgettext("value", "no")
     if isinstance(value, (list, tuple, set, frozenset)):
         return ", ".join(str(v) for v in value)
     return str(value)

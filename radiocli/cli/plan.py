@@ -13,22 +13,22 @@ from radiocli.cli import Env
 from radiocli.cli.common import DATE, hanoi_today, load_schedule, selected_stations, \
     selection_options
 from radiocli.cli.output import Column, decimal, print_rows
-from radiocli.i18n import _
+from radiocli.i18n import N_, _, ngettext, reason, word
 
 PREEMPTED_BY = re.compile(r"preempted-by: (\S+?)@(\S+) at (\d\d:\d\d:\d\d)")
 
 
 @click.command("plan")
-@click.option("--date", "day", type=DATE, metavar="DATE",
-              help=_("First day to plan: YYYY-MM-DD, DD/MM/YYYY, today or tomorrow "
+@click.option("--date", "day", type=DATE, metavar=N_("DATE"),
+              help=N_("First day to plan: YYYY-MM-DD, DD/MM/YYYY, today or tomorrow "
                      "[default: today]."))
 @click.option("--days", type=click.IntRange(1, 366), default=1, show_default=True,
-              help=_("How many days."))
+              help=N_("How many days."))
 @selection_options
-@click.option("--json", "as_json", is_flag=True, help=_("Print a JSON list of occurrences."))
-@click.option("--csv", "as_csv", is_flag=True, help=_("Print CSV."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of occurrences."))
+@click.option("--csv", "as_csv", is_flag=True, help=N_("Print CSV."))
 @click.option("--skipped/--no-skipped", default=True, show_default=True,
-              help=_("Show occurrences that will not air (conflicts, blackouts)."))
+              help=N_("Show occurrences that will not air (conflicts, blackouts)."))
 @click.pass_obj
 def command(env: Env, day: date | None, days: int, stations: tuple[str, ...],
             districts: tuple[str, ...], all_stations: bool, as_json: bool, as_csv: bool,
@@ -78,7 +78,8 @@ def command(env: Env, day: date | None, days: int, stations: tuple[str, ...],
         Column("status", _("status")),
         Column("note", _("note"), wrap=True),
     ]
-    title = _("{n} occurrences from {start} for {days} day(s)").format(
+    title = ngettext("{n} occurrence from {start} for {days} day(s)",
+                     "{n} occurrences from {start} for {days} day(s)", len(occurrences)).format(
         n=len(occurrences), start=day, days=days)
     if one_station:
         code = occurrences[0].station
@@ -93,7 +94,8 @@ def table_rows(occ: Any, schedule: Any, lang: str) -> list[dict[str, str]]:
     """An occurrence as table rows: one, or one per piece when an emergency preempted it
     (aired, preempted by ..., resumed), as --json shows in ``pieces``."""
     program = schedule.programs.get(occ.program)
-    base = {"station": occ.station, "program": occ.program, "priority": _(occ.priority.label),
+    base = {"station": occ.station, "program": occ.program,
+            "priority": word("priority", occ.priority.label),
             "title": program.title if program else occ.program}
 
     def row(start: Any, end: Any, status: str, note: str) -> dict[str, str]:
@@ -106,8 +108,8 @@ def table_rows(occ: Any, schedule: Any, lang: str) -> list[dict[str, str]]:
     if occ.status == "skipped" or not occ.pieces or not by:
         start = occ.start or occ.scheduled
         end = occ.end if occ.status != "skipped" else None
-        status = {"skipped": _("missed")}.get(occ.status, _(occ.status))
-        return [row(start, end, status, occ.reason)]
+        status = word("status", "missed" if occ.status == "skipped" else occ.status)
+        return [row(start, end, status, reason(occ.reason))]
     out = []
     for i, (start, end) in enumerate(occ.pieces):
         last = i == len(occ.pieces) - 1
@@ -117,10 +119,10 @@ def table_rows(occ: Any, schedule: Any, lang: str) -> list[dict[str, str]]:
             title = schedule.programs[other].title if other in schedule.programs else other
             notes.append(_("preempted by {title}").format(title=title))
         if last:
-            notes.append(_other_reasons(occ.reason))
-        status = _("aired") if i == 0 else _("resumed")
+            notes.append(reason(_other_reasons(occ.reason)))
+        status = word("status", "aired" if i == 0 else "resumed")
         if last and occ.status == "cut":
-            status = _("cut")
+            status = word("status", "cut")
         out.append(row(start, end, status, "; ".join(n for n in notes if n)))
     return out
 

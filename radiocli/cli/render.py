@@ -9,24 +9,24 @@ import click
 
 from radiocli.cli import Env
 from radiocli.cli.common import DATE, load_schedule, selected_stations, selection_options
-from radiocli.i18n import _
+from radiocli.i18n import N_, _, ngettext
 
 
 @click.command("render")
-@click.option("--date", "day", type=DATE, default="today", metavar="DATE",
-              help=_("First day to render for: YYYY-MM-DD, DD/MM/YYYY, today or tomorrow "
+@click.option("--date", "day", type=DATE, default="today", metavar=N_("DATE"),
+              help=N_("First day to render for: YYYY-MM-DD, DD/MM/YYYY, today or tomorrow "
                      "[default: today]."))
 @click.option("--days", type=click.IntRange(1, 366), default=1, show_default=True,
-              help=_("How many days."))
+              help=N_("How many days."))
 @selection_options
 @click.option("--jobs", "-j", type=click.IntRange(1, 64),
-              help=_("Programs rendered at once [default: the number of cores]."))
+              help=N_("Programs rendered at once [default: the number of cores]."))
 @click.option("--format", "audio_format", type=click.Choice(["wav", "mp3"]),
-              help=_("Program audio format [default: wav, mono 22.05 kHz]."))
+              help=N_("Program audio format [default: wav, mono 22.05 kHz]."))
 @click.option("--loudness", type=click.FloatRange(-40, -5),
-              help=_("Target loudness in LUFS [default: -16]."))
+              help=N_("Target loudness in LUFS [default: -16]."))
 @click.option("--true-peak", type=click.FloatRange(-9, 0),
-              help=_("True-peak ceiling in dBTP [default: -1]."))
+              help=N_("True-peak ceiling in dBTP [default: -1]."))
 @click.pass_obj
 def command(env: Env, day: date | None, days: int, stations: tuple[str, ...],
             districts: tuple[str, ...], all_stations: bool, jobs: int | None,
@@ -79,14 +79,15 @@ def command(env: Env, day: date | None, days: int, stations: tuple[str, ...],
             bar.__exit__(None, None, None)
     for result in sorted(results, key=lambda r: r.program):
         for warning in result.warnings:
-            click.echo(f"radiocli: warning: {warning}", err=True)
+            click.echo("radiocli: " + _("warning: {warning}").format(warning=warning), err=True)
     failed = [r for r in results if r.error]
     rendered = sum(1 for r in results if r.rendered)
     cached = sum(1 for r in results if not r.rendered and not r.error)
-    summary = _("{n} programs, {r} rendered, {c} from cache").format(
-        n=len(results), r=rendered, c=cached)
+    summary = ngettext("{n} program, {rendered} rendered, {cached} from cache",
+                       "{n} programs, {rendered} rendered, {cached} from cache",
+                       len(results)).format(n=len(results), rendered=rendered, cached=cached)
     if failed:
-        summary += ", " + _("{f} failed").format(f=len(failed))
+        summary += ", " + _("{n} failed").format(n=len(failed))
     click.echo(summary)
     if failed:
         raise RenderError("\n".join(r.error or "" for r in sorted(failed,

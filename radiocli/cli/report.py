@@ -11,32 +11,32 @@ import click
 
 from radiocli.cli.common import DATE
 from radiocli.cli.output import print_rows
-from radiocli.i18n import _
+from radiocli.i18n import N_, _
 
 
 def report_options(func: Any) -> Any:
     file = click.Path(dir_okay=False, path_type=Path)
     options = [
-        click.option("--from", "start", required=True, type=DATE, metavar="DATE",
-                     help=_("First day: YYYY-MM-DD, DD/MM/YYYY, today or tomorrow.")),
-        click.option("--to", "end", required=True, type=DATE, metavar="DATE",
-                     help=_("Last day, included.")),
+        click.option("--from", "start", required=True, type=DATE, metavar=N_("DATE"),
+                     help=N_("First day: YYYY-MM-DD, DD/MM/YYYY, today or tomorrow.")),
+        click.option("--to", "end", required=True, type=DATE, metavar=N_("DATE"),
+                     help=N_("Last day, included.")),
         click.option("--store", type=click.Path(file_okay=False, path_type=Path),
-                     help=_("A `logs collect` store [default: collect the home's logs into "
+                     help=N_("A `logs collect` store [default: collect the home's logs into "
                             "<home>/store first]")),
-        click.option("--json", "as_json", is_flag=True, help=_("Print JSON.")),
+        click.option("--json", "as_json", is_flag=True, help=N_("Print JSON.")),
         click.option("--csv", "csv_file", is_flag=False, flag_value="-", default=None,
-                     metavar="[FILE]",
-                     help=_("Print CSV, or write it to FILE (with a UTF-8 byte-order mark, "
+                     metavar=N_("[FILE]"),
+                     help=N_("Print CSV, or write it to FILE (with a UTF-8 byte-order mark, "
                             "for Excel).")),
-        click.option("--xlsx", type=file, help=_("Write an Excel workbook (the annex).")),
+        click.option("--xlsx", type=file, help=N_("Write an Excel workbook (the annex).")),
         click.option("--html", "html_file", type=file,
-                     help=_("Write one self-contained HTML page with a map and charts.")),
+                     help=N_("Write one self-contained HTML page with a map and charts.")),
         click.option("--docx", type=file,
-                     help=_("Write the report as a Word document to sign (A4, Decree "
+                     help=N_("Write the report as a Word document to sign (A4, Decree "
                             "30/2020/NĐ-CP layout; issuer and signer from `report:` in the "
                             "home's config.yaml).")),
-        click.option("--number", help=_("The document's number for --docx (Số: ...).")),
+        click.option("--number", help=N_("The document's number for --docx (Số: ...).")),
     ]
     for option in reversed(options):
         func = option(func)
@@ -45,8 +45,11 @@ def report_options(func: Any) -> Any:
 
 def _lang(ctx: click.Context) -> str:
     """Reports are in Vietnamese unless --lang en was given."""
+    from click.core import ParameterSource
+
     root = ctx.find_root()
-    return "en" if root.params.get("lang") == "en" else "vi"
+    given = root.get_parameter_source("lang") == ParameterSource.COMMANDLINE
+    return "en" if given and root.params.get("lang") == "en" else "vi"
 
 
 def _engine(env: Any, store: Path | None, registry: Any = None) -> Any:
@@ -67,8 +70,8 @@ def _engine(env: Any, store: Path | None, registry: Any = None) -> Any:
     elif not store.exists():
         from radiocli.errors import RadioError
 
-        raise RadioError(f"{store}: no such store (make one with: radiocli logs collect ... "
-                         f"--into {store})")
+        raise RadioError(_("{store}: no such store (make one with: radiocli logs collect ... "
+                           "--into {store})").format(store=store))
     return open_engine(store, registry)
 
 
@@ -86,7 +89,7 @@ def _emit(ctx: click.Context, report: Any, outputs: dict[str, Any]) -> None:
 
     env = ctx.obj
     for note in report.notes:
-        click.echo(f"{_('note')}: {note}", err=True)
+        click.echo(_("note: {note}").format(note=note), err=True)
     written = []
     if outputs["xlsx"]:
         from radiocli.report.spreadsheet import to_xlsx
@@ -162,8 +165,8 @@ def command() -> None:
 
 @command.command(name="summary")
 @report_options
-@click.option("--district", help=_("Only this district (code): one row per commune."))
-@click.option("--station", help=_("Only this station (code)."))
+@click.option("--district", help=N_("Only this district (code): one row per commune."))
+@click.option("--station", help=N_("Only this station (code)."))
 @click.pass_context
 def report_summary(ctx: click.Context, start: date, end: date, store: Path | None,
                    district: str | None, station: str | None, **outputs: Any) -> None:
@@ -184,7 +187,7 @@ def report_summary(ctx: click.Context, start: date, end: date, store: Path | Non
 
 @command.command(name="station")
 @report_options
-@click.option("--station", required=True, help=_("The station (code)."))
+@click.option("--station", required=True, help=N_("The station (code)."))
 @click.pass_context
 def report_station(ctx: click.Context, start: date, end: date, store: Path | None,
                    station: str, **outputs: Any) -> None:
@@ -206,8 +209,8 @@ def report_station(ctx: click.Context, start: date, end: date, store: Path | Non
 
 @command.command(name="compliance")
 @report_options
-@click.option("--district", help=_("Only this district (code)."))
-@click.option("--station", help=_("Only this station (code)."))
+@click.option("--district", help=N_("Only this district (code)."))
+@click.option("--station", help=N_("Only this station (code)."))
 @click.pass_context
 def report_compliance(ctx: click.Context, start: date, end: date, store: Path | None,
                       district: str | None, station: str | None, **outputs: Any) -> None:

@@ -7,33 +7,33 @@ from pathlib import Path
 import click
 
 from radiocli.cli import Env
-from radiocli.i18n import _
+from radiocli.i18n import N_, _
 
 
 @click.command("say")
 @click.argument("text", required=False)
 @click.option("--file", "-f", "text_file", type=click.File("r", encoding="utf-8"),
-              help=_("Read the text from a file ('-' for stdin)."))
+              help=N_("Read the text from a file ('-' for stdin)."))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help=_("Write the speech to this WAV file."))
-@click.option("--play", is_flag=True, help=_("Play it on the default audio device (ffmpeg)."))
-@click.option("--voice", "-v", help=_("Voice: vi (Northern, default), vi-vn-x-central, "
+              help=N_("Write the speech to this WAV file."))
+@click.option("--play", is_flag=True, help=N_("Play it on the default audio device (ffmpeg)."))
+@click.option("--voice", "-v", help=N_("Voice: vi (Northern, default), vi-vn-x-central, "
                                         "vi-vn-x-south; a .onnx file for piper."))
 @click.option("--rate", "-r", type=click.IntRange(60, 400),
-              help=_("Words a minute [default: 140]."))
+              help=N_("Words a minute [default: 140]."))
 @click.option("--engine", "-e", type=click.Choice(["pyttsx3", "espeak-ng", "piper"]),
-              help=_("Speech engine [default: espeak-ng, the same eSpeak NG voice as "
+              help=N_("Speech engine [default: espeak-ng, the same eSpeak NG voice as "
                      "render's pyttsx3 without the worker's start-up]."))
-@click.option("--station", metavar="CODE",
-              help=_("Speak with this station's abbreviations (its schedule file's, its "
+@click.option("--station", metavar=N_("CODE"),
+              help=N_("Speak with this station's abbreviations (its schedule file's, its "
                      "district's and the city's), as its programs are spoken."))
-@click.option("--district", "-d", metavar="CODE",
-              help=_("Speak with this district's abbreviations (and the city's)."))
-@click.option("--raw", is_flag=True, help=_("Do not normalize the text (digits are read badly)."))
+@click.option("--district", "-d", metavar=N_("CODE"),
+              help=N_("Speak with this district's abbreviations (and the city's)."))
+@click.option("--raw", is_flag=True, help=N_("Do not normalize the text (digits are read badly)."))
 @click.option("--loudness", type=click.FloatRange(-40, -5), default=-16.0, show_default=True,
-              help=_("Target loudness of the WAV in LUFS (integrated)."))
+              help=N_("Target loudness of the WAV in LUFS (integrated)."))
 @click.option("--true-peak", type=click.FloatRange(-10, 0), default=-1.0, show_default=True,
-              help=_("True-peak ceiling in dBTP."))
+              help=N_("True-peak ceiling in dBTP."))
 @click.pass_obj
 def command(env: Env, text: str | None, text_file: object, output: Path | None, play: bool,
             voice: str | None, rate: int | None, engine: str | None, station: str | None,
@@ -71,7 +71,7 @@ def command(env: Env, text: str | None, text_file: object, output: Path | None, 
         abbreviations=words,
     )
     for warning in result.warnings:
-        click.echo(f"radiocli: warning: {warning}", err=True)
+        click.echo("radiocli: " + _("warning: {warning}").format(warning=warning), err=True)
     if output is not None:
         measured = write_normalized_wav(result, env.home.cache, output, loudness=loudness,
                                         true_peak=true_peak)

@@ -9,7 +9,7 @@ import click
 from radiocli.cli import Env
 from radiocli.cli.common import DATE, load_schedule
 from radiocli.cli.output import output_options, print_rows
-from radiocli.i18n import _
+from radiocli.i18n import N_, _, ngettext
 
 
 @click.group("stations")
@@ -24,9 +24,9 @@ def command() -> None:
 
 
 @command.command("list")
-@click.option("--district", "-d", metavar="CODE", help=_("Only this district's stations."))
-@click.option("--on", "day", type=DATE, default="today", metavar="DATE",
-              help=_("The units in force on this date: YYYY-MM-DD, DD/MM/YYYY, today or "
+@click.option("--district", "-d", metavar=N_("CODE"), help=N_("Only this district's stations."))
+@click.option("--on", "day", type=DATE, default="today", metavar=N_("DATE"),
+              help=N_("The units in force on this date: YYYY-MM-DD, DD/MM/YYYY, today or "
                      "tomorrow [default: today]."))
 @output_options
 @click.pass_obj
@@ -43,7 +43,8 @@ def stations_list(env: Env, district: str | None, day: date | None, fmt: str | N
     registry = load_schedule(env).registry
     day = day or today_in_hanoi()
     if district is not None and district not in registry.districts:
-        raise click.UsageError(_("unknown district code") + f" {district}")
+        raise click.UsageError(_("unknown district code {code} (see radiocli stations "
+                                 "list)").format(code=district))
     if district is not None and district not in registry.districts_on(day):
         last, _units = registry.district_before(district, day)
         raise click.UsageError(_("district {code} has no units on {day} (its last day: "
@@ -55,7 +56,8 @@ def stations_list(env: Env, district: str | None, day: date | None, fmt: str | N
     if any(row["district"] for row in rows):
         columns += [("district", _("district")), ("district_name", _("district name"))]
     columns += [("lat", _("lat")), ("lon", _("lon"))]
-    print_rows(rows, columns, fmt, title=_("{n} stations on {day}").format(n=len(rows), day=day))
+    print_rows(rows, columns, fmt, title=ngettext("{n} station on {day}", "{n} stations on {day}",
+                                                  len(rows)).format(n=len(rows), day=day))
 
 
 @command.command("history")
@@ -70,8 +72,8 @@ def stations_history(env: Env, code: str, fmt: str | None) -> None:
     """
     registry = load_schedule(env).registry
     if not registry.known(code):
-        raise click.UsageError(_("unknown station code") + f" {code} " +
-                               _("(see radiocli stations list)"))
+        raise click.UsageError(_("unknown station code {code} (see radiocli stations "
+                                 "list)").format(code=code))
     rows = []
     for unit in registry.history(code):
         start = unit.valid_from
@@ -86,4 +88,5 @@ def stations_history(env: Env, code: str, fmt: str | None) -> None:
     print_rows(rows, [("code", _("code")), ("name", _("name")), ("valid_from", _("from")),
                       ("valid_to", _("until")), ("district_name", _("district name")),
                       ("formed_from", _("formed from")), ("went_to", _("went to"))],
-               fmt, title=_("{n} unit(s) held code {code}").format(n=len(rows), code=code))
+               fmt, title=ngettext("{n} unit held code {code}", "{n} units held code {code}",
+                                   len(rows)).format(n=len(rows), code=code))

@@ -8,13 +8,13 @@ from pathlib import Path
 import click
 
 from radiocli.cli import Env
-from radiocli.i18n import _, ngettext
+from radiocli.i18n import N_, _, ngettext, word
 
 
 @click.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help=_("Print the problems as JSON."))
-@click.option("--strict", is_flag=True, help=_("Warnings count as problems too (exit 1)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the problems as JSON."))
+@click.option("--strict", is_flag=True, help=N_("Warnings count as problems too (exit 1)."))
 @click.pass_obj
 def command(env: Env, paths: tuple[Path, ...], as_json: bool, strict: bool) -> None:
     """Check schedules: every problem with file:line:column and what to do.
@@ -34,7 +34,7 @@ def command(env: Env, paths: tuple[Path, ...], as_json: bool, strict: bool) -> N
         if path.is_dir():
             root = path
         elif not path.exists():
-            raise click.UsageError(_("no such file or folder:") + f" {path}")
+            raise click.UsageError(_("no such file or folder: {path}").format(path=path))
         else:
             files.append(path)
     schedule, problems = validate(root, files or None)
@@ -60,8 +60,7 @@ def command(env: Env, paths: tuple[Path, ...], as_json: bool, strict: bool) -> N
                               ensure_ascii=False, indent=2))
     else:
         for problem in problems:
-            severity = _("error") if problem.severity == "error" else _("warning")
-            text = f"{problem.location()}: {severity}: {problem.message}"
+            text = f"{problem.location()}: {word('severity', problem.severity)}: {problem.message}"
             if problem.hint:
                 text += f"\n    -> {problem.hint}"
             click.echo(text)

@@ -11,14 +11,14 @@ import click
 
 from radiocli import TIMEZONE
 from radiocli.cli import Env
-from radiocli.i18n import _
+from radiocli.i18n import N_
 
 
 @click.command("verify")
 @click.argument("bundle", type=click.Path(path_type=Path))
 @click.option("--trust", "trusted_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help=_("Folder of trusted .pub keys [default: <home>/trusted]."))
-@click.option("--json", "as_json", is_flag=True, help=_("Print JSON."))
+              default=None, help=N_("Folder of trusted .pub keys [default: <home>/trusted]."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 @click.pass_context
 def command(ctx: click.Context, bundle: Path, trusted_dir: Path | None, as_json: bool) -> None:
     """Check an approved bundle: trusted key and role, signature, validity period, and

@@ -8,13 +8,13 @@ import click
 
 from radiocli.cli import Env
 from radiocli.cli.output import output_options, print_rows
-from radiocli.i18n import _
+from radiocli.i18n import N_, _
 
 
 @click.command("voices")
 @output_options
 @click.option("--piper-model", type=click.Path(dir_okay=False, path_type=Path),
-              help=_("A Piper voice file (.onnx) to list."))
+              help=N_("A Piper voice file (.onnx) to list."))
 @click.pass_obj
 def command(env: Env, fmt: str | None, piper_model: Path | None) -> None:
     """List the speech engines and their Vietnamese voices.

@@ -13,10 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from radiocli.i18n import _, ngettext
 from radiocli.plan.triggers import TZ
 from radiocli.schedule.model import Policy, Priority
 from radiocli.schedule.registry import Registry
-from radiocli.schedule.values import DAY_NAMES
+from radiocli.schedule.values import WEEKDAY_NAMES
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Violation:
     stations: tuple[str, ...]
     program: str
     day: str
-    message: str
+    message: str  # in the user's language, like place
     place: str = ""  # the district (code and name) and the stations, for people to read
 
 
@@ -81,7 +82,8 @@ def check(policy: Policy, registry: Registry, sessions: Iterable[Session]) -> li
         if policy.quiet_hours and in_quiet_hours(s.start, s.end, policy.quiet_hours):
             quiet = policy.quiet_hours
             out.append(Violation("quiet-hours", "quiet-hours", s.stations, s.program, day_text,
-                                 f"airs in the quiet hours {quiet[0]:%H:%M}-{quiet[1]:%H:%M}",
+                                 _("airs in the quiet hours {start:%H:%M}-{end:%H:%M}").format(
+                                     start=quiet[0], end=quiet[1]),
                                  describe_stations(registry, s.stations, day)))
         if policy.exempt_on(day):
             continue
@@ -95,18 +97,21 @@ def check(policy: Policy, registry: Registry, sessions: Iterable[Session]) -> li
                 continue
             found: list[tuple[str, str, tuple[str, ...]]] = []
             if rule.emergency_only:
-                found.append(("emergency-only", "only emergencies may air here", codes))
+                found.append(("emergency-only", _("only emergencies may air here"), codes))
             else:
                 if rule.max_session_minutes is not None and \
                         minutes > rule.max_session_minutes + 0.5:
-                    found.append(("max-minutes", f"a {minutes:.0f}-minute session; at most "
-                                  f"{rule.max_session_minutes:g} minutes", codes))
+                    found.append(("max-minutes", _("a {minutes:.0f}-minute session; at most "
+                                                   "{limit:g} minutes").format(
+                        minutes=minutes, limit=rule.max_session_minutes), codes))
                 if rule.days is not None and local.weekday() not in rule.days:
-                    found.append(("day", f"airs on a {DAY_NAMES[local.weekday()].title()}; "
-                                  f"allowed only on {days_text(rule.days)}", codes))
+                    found.append(("day", _("airs on a {day}; allowed only on {days}").format(
+                        day=_(WEEKDAY_NAMES[local.weekday()]), days=days_text(rule.days)),
+                        codes))
                 if rule.windows and not _within(s.start, s.end, rule.windows):
                     spans = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in rule.windows)
-                    found.append(("window", f"airs at {local:%H:%M}, outside {spans}", codes))
+                    found.append(("window", _("airs at {time:%H:%M}, outside {spans}").format(
+                        time=local, spans=spans), codes))
                 if rule.max_sessions_per_day is not None:
                     over = []
                     for code in codes:
@@ -115,8 +120,10 @@ def check(policy: Policy, registry: Registry, sessions: Iterable[Session]) -> li
                         if per_day[counter_key] == rule.max_sessions_per_day + 1:
                             over.append(code)
                     if over:
-                        found.append(("max-sessions", f"more than {rule.max_sessions_per_day} "
-                                      "sessions in a day", tuple(over)))
+                        found.append(("max-sessions", ngettext(
+                            "more than {n} session in a day", "more than {n} sessions in a day",
+                            rule.max_sessions_per_day).format(n=rule.max_sessions_per_day),
+                            tuple(over)))
             out.extend(Violation(rule.name, code, which, s.program, day_text, message,
                                  describe_stations(registry, which, day))
                        for code, message, which in found)
@@ -126,9 +133,9 @@ def check(policy: Policy, registry: Registry, sessions: Iterable[Session]) -> li
 def days_text(days: Iterable[int]) -> str:
     """(0, 1, 2, 3, 4) -> "Monday to Friday"; (0, 2, 4) -> "Monday, Wednesday, Friday"."""
     chosen = sorted(set(days))
-    names = [DAY_NAMES[d].title() for d in chosen]
+    names = [_(WEEKDAY_NAMES[d]) for d in chosen]
     if len(chosen) > 2 and chosen == list(range(chosen[0], chosen[-1] + 1)):
-        return f"{names[0]} to {names[-1]}"
+        return _("{first} to {last}").format(first=names[0], last=names[-1])
     return ", ".join(names)
 
 
@@ -138,7 +145,7 @@ def describe_stations(registry: Registry, codes: Iterable[str], day: date, limit
     "district 005 Quận Cầu Giấy, 8 stations: 00160 Phường Nghĩa Đô, ... and 5 more"."""
     chosen = sorted(set(codes))
     if not chosen:
-        return "no station"
+        return _("no station")
     known = registry.as_of(day)
     ever = registry.ever()
 
@@ -156,17 +163,25 @@ def describe_stations(registry: Registry, codes: Iterable[str], day: date, limit
         if len(districts) > 1 and district:
             text += f" ({district} {district_name})"
         shown.append(text)
-    more = f" and {len(chosen) - limit} more" if len(chosen) > limit else ""
+    listed = ", ".join(shown)
+    if len(chosen) > limit:
+        listed = _("{stations} and {n} more").format(stations=listed, n=len(chosen) - limit)
     if len(chosen) == 1:
         _name, district, district_name = station(chosen[0])
-        where = f" (district {district} {district_name})" if district else ""
-        return f"station {shown[0]}{where}"
+        if district:
+            return _("station {station} (district {code} {name})").format(
+                station=shown[0], code=district, name=district_name)
+        return _("station {station}").format(station=shown[0])
+    n = len(chosen)
     if len(districts) == 1:
         name = registry.districts[districts[0]].name if districts[0] in registry.districts \
             else station(chosen[0])[2]
-        head = f"district {districts[0]} {name}, {len(chosen)} stations"
-    elif districts:
-        head = f"{len(districts)} districts, {len(chosen)} stations"
-    else:
-        head = f"{len(chosen)} stations"
-    return f"{head}: {', '.join(shown)}{more}"
+        return ngettext("district {code} {name}, {n} station: {stations}",
+                        "district {code} {name}, {n} stations: {stations}", n).format(
+            code=districts[0], name=name, n=n, stations=listed)
+    if districts:
+        return ngettext("{districts} districts, {n} station: {stations}",
+                        "{districts} districts, {n} stations: {stations}", n).format(
+            districts=len(districts), n=n, stations=listed)
+    return ngettext("{n} station: {stations}", "{n} stations: {stations}", n).format(
+        n=n, stations=listed)

@@ -26,6 +26,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from radiocli.errors import Problem
+from radiocli.i18n import _, ngettext
 from radiocli.plan.triggers import TZ, program_trigger
 from radiocli.schedule.model import Policy, Program, Schedule
 from radiocli.schedule.registry import Registry, Station
@@ -58,13 +59,17 @@ def _check_policy(registry: Registry, policy: Policy, days: list[date]) -> list[
         empty = [day for day in days if not registry.select(rule.targets, day)]
         if empty:
             w = rule.where if rule.where.file else policy.where
-            why = " (districts were abolished)" if rule.targets.districts or \
-                rule.targets.district_kinds else ""
-            out.append(Problem(w.file, w.line, w.column, f'policy "{policy.name}" rule '
-                               f'"{rule.name}" selects no station from {empty[0]}, when '
-                               f"programs air{why}: it checks nothing then",
-                               "write the rule for the units of that date (kinds: or "
-                               "stations:), or use a policy written for them",
+            if rule.targets.districts or rule.targets.district_kinds:
+                message = _('policy "{policy}" rule "{rule}" selects no station from {day}, '
+                            "when programs air (districts were abolished): it checks nothing "
+                            "then")
+            else:
+                message = _('policy "{policy}" rule "{rule}" selects no station from {day}, '
+                            "when programs air: it checks nothing then")
+            out.append(Problem(w.file, w.line, w.column,
+                               message.format(policy=policy.name, rule=rule.name, day=empty[0]),
+                               _("write the rule for the units of that date (kinds: or "
+                                 "stations:), or use a policy written for them"),
                                "policy-rule-gone", "warning"))
     return out
 
@@ -106,7 +111,10 @@ def _check_program(registry: Registry, program: Program, spans: list[tuple[date,
     first_units = {code: registry.unit(code, first_day) for code in targets.stations}
     out: list[Problem] = []
     for a, b in spans:
-        when = f"from {a}" + (" on" if b == horizon and program.valid_to is None else f" to {b}")
+        if b == horizon and program.valid_to is None:
+            when = _("from {day} on").format(day=a)
+        else:
+            when = _("from {first} to {last}").format(first=a, last=b)
         current = registry.as_of(a)
         found: list[Problem] = []
         for code in sorted(targets.stations):
@@ -120,25 +128,27 @@ def _check_program(registry: Registry, program: Program, spans: list[tuple[date,
         for code in sorted(targets.districts):
             if code not in districts:
                 found.append(_district_gone(registry, program, code, a, when, bool(districts)))
-        for label, chosen, values in (
-            ("kind", targets.kinds, {st.kind for st in current.values()}),
-            ("district kind", targets.district_kinds,
-             {st.district_kind for st in current.values()}),
+        for message, chosen, values in (
+            (_('targets kind "{value}", which no unit has {when} (the days it airs)'),
+             targets.kinds, {st.kind for st in current.values()}),
+            (_('targets district kind "{value}", which no unit has {when} (the days it airs)'),
+             targets.district_kinds, {st.district_kind for st in current.values()}),
         ):
             for value in sorted(chosen - values):
-                found.append(_problem(program, f'targets {label} "{value}", which no unit has '
-                                      f"{when} (the days it airs)",
-                                      "remove it from targets:, or target stations",
+                found.append(_problem(program, message.format(value=value, when=when),
+                                      _("remove it from targets:, or target stations"),
                                       "kind-gone", "warning"))
         for code in sorted(targets.exclude):
             if code not in current:
-                found.append(_problem(program, f"excludes station {code}, which does not exist "
-                                      f"{when}", "remove it from exclude:", "exclude-gone",
-                                      "warning"))
+                found.append(_problem(
+                    program, _("excludes station {code}, which does not exist {when}").format(
+                        code=code, when=when),
+                    _("remove it from exclude:"), "exclude-gone", "warning"))
         if not registry.select(targets, a) and not any(p.severity == "error" for p in found):
-            found.append(_problem(program, f"reaches no station {when} (the days it airs)",
-                                  "check targets: against radiocli stations list --on "
-                                  f"{a}", "empty-targets"))
+            found.append(_problem(
+                program, _("reaches no station {when} (the days it airs)").format(when=when),
+                _("check targets: against radiocli stations list --on {day}").format(day=a),
+                "empty-targets"))
         out += found
     return out
 
@@ -148,32 +158,41 @@ def _station_gone(registry: Registry, program: Program, code: str, day: date, wh
     old = registry.holder(code, day)
     successors = registry.successors(code, day, day)
     if old is None:  # not reached: load() refuses codes the registry never had
-        return _problem(program, f"targets station {code}, which is not in the registry",
-                        "see radiocli stations list", "station-gone")
-    how = (f"it ended on {old.valid_to}" if old.valid_to and old.valid_to < day
-           else f"it begins on {old.valid_from}")
+        return _problem(program, _("targets station {code}, which is not in the registry").format(
+            code=code), _("see radiocli stations list"), "station-gone")
+    how = (_("it ended on {day}").format(day=old.valid_to) if old.valid_to and old.valid_to < day
+           else _("it begins on {day}").format(day=old.valid_from))
     if successors:
-        how += f"; its area is now in {_names(successors)}"
-        hint = (f'target {_codes(successors[:1])} instead (it carries {code}\'s history)'
+        how = _("{how}; its area is now in {units}").format(how=how, units=_names(successors))
+        hint = (_("target {units} instead (it carries {code}'s history)").format(
+                    units=_codes(successors[:1]), code=code)
                 if len(successors) == 1 else
-                f"target {_codes(successors)} instead ({successors[0].code} took the main part)")
+                _("target {units} instead ({code} took the main part)").format(
+                    units=_codes(successors), code=successors[0].code))
     else:
-        hint = "end the program's validity (until:) or target other stations"
-    return _problem(program, f"targets station {code} ({old.name}), which does not exist "
-                    f"{when} (the days it airs): {how}", hint, "station-gone")
+        hint = _("end the program's validity (until:) or target other stations")
+    return _problem(program, _("targets station {code} ({name}), which does not exist {when} "
+                               "(the days it airs): {how}").format(
+        code=code, name=old.name, when=when, how=how), hint, "station-gone")
 
 
 def _station_reused(registry: Registry, program: Program, unit: Station, was: Station,
                     when: str) -> Problem:
     formed = registry.predecessors(unit.code, unit.valid_from or date.min,
                                    (unit.valid_from or date.min) - timedelta(days=1))
-    return _problem(program, f"targets station {unit.code}, which names a new unit {when}: "
-                    f"{unit.name}, in force from {unit.valid_from}"
-                    + (f" and formed from {_names(formed)}" if formed else "")
-                    + f"; not {was.name}, which the code named when the program first airs "
-                    f"(until {was.valid_to})",
-                    f"check that {unit.name} is meant, or end the program's validity on "
-                    f"{was.valid_to}", "station-reused", "warning")
+    if formed:
+        message = _("targets station {code}, which names a new unit {when}: {name}, in force "
+                    "from {start} and formed from {units}; not {old}, which the code named when "
+                    "the program first airs (until {until})")
+    else:
+        message = _("targets station {code}, which names a new unit {when}: {name}, in force "
+                    "from {start}; not {old}, which the code named when the program first airs "
+                    "(until {until})")
+    return _problem(program, message.format(
+                        code=unit.code, when=when, name=unit.name, start=unit.valid_from,
+                        units=_names(formed), old=was.name, until=was.valid_to),
+                    _("check that {name} is meant, or end the program's validity on {day}"
+                      ).format(name=unit.name, day=was.valid_to), "station-reused", "warning")
 
 
 def _district_gone(registry: Registry, program: Program, code: str, day: date, when: str,
@@ -182,8 +201,8 @@ def _district_gone(registry: Registry, program: Program, code: str, day: date, w
     name = f"{code} ({district.name})" if district else code
     last, units = registry.district_before(code, day)
     if not units:
-        return _problem(program, f"targets district {name}, which has no units {when}",
-                        "see radiocli stations list", "district-gone")
+        return _problem(program, _("targets district {name}, which has no units {when}").format(
+            name=name, when=when), _("see radiocli stations list"), "district-gone")
     main: dict[str, Station] = {}
     part: dict[str, Station] = {}
     for unit in units:
@@ -195,22 +214,30 @@ def _district_gone(registry: Registry, program: Program, code: str, day: date, w
     for c in main:
         part.pop(c, None)
     ended = (last + timedelta(days=1)) if last else day
-    why = (f"districts were abolished on {ended} (no unit has belonged to a district since)"
-           if not districts_exist else f"it has had no units since {ended}")
-    message = (f"targets district {name}, which does not exist {when} (the days it airs): "
-               f"{why}. Its {len(units)} units of {last} are now in "
-               f"{_names(sorted(main.values(), key=lambda s: s.code))}")
+    why = (_("districts were abolished on {day} (no unit has belonged to a district since)")
+           if not districts_exist else _("it has had no units since {day}")).format(day=ended)
+    now_in = _names(sorted(main.values(), key=lambda s: s.code))
     if part:
-        message += f", and in part in {_names(sorted(part.values(), key=lambda s: s.code))}"
+        now_in = _("{units}, and in part in {others}").format(
+            units=now_in, others=_names(sorted(part.values(), key=lambda s: s.code)))
+    message = ngettext("targets district {name}, which does not exist {when} (the days it "
+                       "airs): {why}. Its {n} unit of {day} is now in {units}",
+                       "targets district {name}, which does not exist {when} (the days it "
+                       "airs): {why}. Its {n} units of {day} are now in {units}",
+                       len(units)).format(name=name, when=when, why=why, n=len(units), day=last,
+                                          units=now_in)
     codes = ", ".join(f'"{c}"' for c in sorted(main))
-    return _problem(program, message, f"target the units by station: targets: {{stations: "
-                    f"[{codes}]}} (the units that took its units' main parts)", "district-gone")
+    return _problem(program, message,
+                    _("target the units by station: targets: {{stations: [{codes}]}} (the units "
+                      "that took its units' main parts)").format(codes=codes), "district-gone")
 
 
 def _names(stations: list[Station] | tuple[Station, ...]) -> str:
     shown = [f"{st.code} {st.name}" for st in stations[:SHOWN]]
     more = len(stations) - SHOWN
-    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+    if more > 0:
+        return _("{stations} and {n} more").format(stations=", ".join(shown), n=more)
+    return ", ".join(shown)
 
 
 def _codes(stations: list[Station] | tuple[Station, ...]) -> str:
@@ -220,5 +247,5 @@ def _codes(stations: list[Station] | tuple[Station, ...]) -> str:
 def _problem(program: Program, message: str, hint: str, code: str, severity: str = "error"
              ) -> Problem:
     w = program.where
-    return Problem(w.file, w.line, w.column, f'program "{program.id}" {message}', hint, code,
-                   severity)
+    return Problem(w.file, w.line, w.column, _('program "{id}" {message}').format(
+        id=program.id, message=message), hint, code, severity)

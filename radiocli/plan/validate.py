@@ -20,6 +20,7 @@ from pathlib import Path
 from apscheduler.triggers.base import BaseTrigger
 
 from radiocli.errors import Problem
+from radiocli.i18n import _, word
 from radiocli.plan.days import DayGroup, day_groups
 from radiocli.plan.durations import program_seconds
 from radiocli.plan.policy import Session, Violation, check, describe_stations
@@ -62,33 +63,35 @@ def check_audio(schedule: Schedule) -> list[Problem]:
                 try:
                     path = resolve_audio(schedule.audio_dir, segment.path)
                 except ValueError as exc:
-                    out.append(_problem(segment.where, f'program "{program.id}": {exc}',
-                                        "put the file in the audio folder and name it "
-                                        "relative to it", "audio-path"))
+                    out.append(_problem(segment.where, _('program "{id}": {error}').format(
+                        id=program.id, error=exc),
+                        _("put the file in the audio folder and name it relative to it"),
+                        "audio-path"))
                     continue
                 if not path.exists():
-                    out.append(_problem(segment.where, f'program "{program.id}": audio file '
-                                        f'"{segment.path}" does not exist in {schedule.audio_dir}',
-                                        "check the name or copy the file there", "audio-missing"))
+                    out.append(_problem(segment.where, _('program "{id}": audio file "{path}" '
+                                                         "does not exist in {folder}").format(
+                        id=program.id, path=segment.path, folder=schedule.audio_dir),
+                        _("check the name or copy the file there"), "audio-missing"))
                 elif not path.is_file():
-                    out.append(_problem(segment.where, f'program "{program.id}": '
-                                        f'"{segment.path}" is a folder, not an audio file',
-                                        code="audio-missing"))
+                    out.append(_problem(segment.where, _('program "{id}": "{path}" is a folder, '
+                                                         "not an audio file").format(
+                        id=program.id, path=segment.path), code="audio-missing"))
                 elif path.suffix.lower() not in AUDIO_SUFFIXES:
-                    out.append(_problem(segment.where, f'program "{program.id}": '
-                                        f'"{segment.path}" is not a WAV, MP3 or OGG file',
-                                        code="audio-format"))
+                    out.append(_problem(segment.where, _('program "{id}": "{path}" is not a '
+                                                         "WAV, MP3 or OGG file").format(
+                        id=program.id, path=segment.path), code="audio-format"))
                 elif audio_duration(path) is None:
-                    out.append(_problem(segment.where, f'program "{program.id}": '
-                                        f'"{segment.path}" cannot be read as audio '
-                                        "(corrupt or truncated?)", "export it again",
-                                        "audio-corrupt"))
+                    out.append(_problem(segment.where, _('program "{id}": "{path}" cannot be '
+                                                         "read as audio (corrupt or "
+                                                         "truncated?)").format(
+                        id=program.id, path=segment.path), _("export it again"), "audio-corrupt"))
             elif isinstance(segment, Chime) and chime_path(schedule.audio_dir,
                                                            segment.name) is None:
-                out.append(_problem(segment.where, f'program "{program.id}": no chime named '
-                                    f'"{segment.name}" in {schedule.audio_dir / "chimes"}',
-                                    "add chimes/<name>.wav or use start, end, alert",
-                                    "audio-missing"))
+                out.append(_problem(segment.where, _('program "{id}": no chime named "{name}" '
+                                                     "in {folder}").format(
+                    id=program.id, name=segment.name, folder=schedule.audio_dir / "chimes"),
+                    _("add chimes/<name>.wav or use start, end, alert"), "audio-missing"))
     return out
 
 
@@ -103,11 +106,11 @@ def check_rules(schedule: Schedule, today: date) -> list[Problem]:
             single = _with_rules(program, (rule,))
             first = program_trigger(single, holidays).get_next_fire_time(None, start)
             if first is None or (end is not None and first > end):
-                out.append(_problem(rule.where, f'program "{program.id}": this rule never fires '
-                                    f"between {program.valid_from or 'the start'} and "
-                                    f"{program.valid_to or 'the end'}",
-                                    "check days:, at:, once:, from:/until: and except:",
-                                    "never-fires"))
+                out.append(_problem(rule.where, _('program "{id}": this rule never fires '
+                                                  "between {first} and {last}").format(
+                    id=program.id, first=program.valid_from or _("the start"),
+                    last=program.valid_to or _("the end")),
+                    _("check days:, at:, once:, from:/until: and except:"), "never-fires"))
     return out
 
 
@@ -157,8 +160,8 @@ class Days:
 
 def _days_text(first: date, last: date, count: int) -> str:
     if count == 1:
-        return f"on {first}"
-    return f"on {count} days from {first} to {last}"
+        return _("on {day}").format(day=first)
+    return _("on {n} days from {first} to {last}").format(n=count, first=first, last=last)
 
 
 @dataclass
@@ -207,11 +210,12 @@ def check_overlaps(schedule: Schedule, days: Days) -> list[Problem]:
         first, second = schedule.programs[first_id], schedule.programs[second_id]
         out.append(_problem(
             second.where,
-            f'programs "{second.id}" and "{first.id}" ({first.priority.label}) overlap at '
-            f"{seen.detail}; first on {seen.first:%Y-%m-%d %H:%M}, "
-            f"{_days_text(seen.first.date(), seen.last, seen.count)} (other program at "
-            f"{first.where})",
-            "move one of them, or give one a higher priority", "overlap"))
+            _('programs "{id}" and "{other}" ({priority}) overlap at {stations}; first on '
+              "{first:%Y-%m-%d %H:%M}, {days} (other program at {where})").format(
+                id=second.id, other=first.id, priority=word("priority", first.priority.label),
+                stations=seen.detail, first=seen.first,
+                days=_days_text(seen.first.date(), seen.last, seen.count), where=first.where),
+            _("move one of them, or give one a higher priority"), "overlap"))
     return out
 
 
@@ -265,11 +269,12 @@ def check_policy(schedule: Schedule, days: Days) -> list[Problem]:
     for (program_id, rule, code), seen in sorted(found.items()):
         program = schedule.programs[program_id]
         out.append(_problem(program.where,
-                            f'program "{program_id}" breaks policy "{policy.name}" rule '
-                            f'"{rule}": {seen.detail}; '
-                            f"{_days_text(seen.first.date(), seen.last, seen.count)}",
-                            "change the program, target fewer stations, or declare an "
-                            "exemption in the policy", f"policy-{code}"))
+                            _('program "{id}" breaks policy "{policy}" rule "{rule}": '
+                              "{detail}; {days}").format(
+                                id=program_id, policy=policy.name, rule=rule, detail=seen.detail,
+                                days=_days_text(seen.first.date(), seen.last, seen.count)),
+                            _("change the program, target fewer stations, or declare an "
+                              "exemption in the policy"), f"policy-{code}"))
     return out
 
 
@@ -288,9 +293,9 @@ def check_speech(schedule: Schedule) -> list[Problem]:
             try:
                 issues = find_unspeakable(segment.text, abbreviations)
             except Exception as exc:  # noqa: BLE001 - a warning, never a crash of validate
-                issues = [f"the normalizer failed on this text: {exc}"]
+                issues = [_("the normalizer failed on this text: {error}").format(error=exc)]
             for issue in issues[:5]:
-                out.append(_problem(segment.where, f'program "{program.id}": speech: {issue}',
-                                    "spell it out or add it to abbreviations:", "speech",
-                                    "warning"))
+                out.append(_problem(segment.where, _('program "{id}": speech: {issue}').format(
+                    id=program.id, issue=issue),
+                    _("spell it out or add it to abbreviations:"), "speech", "warning"))
     return out

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from radiocli.errors import RenderError
+from radiocli.i18n import _
 from radiocli.render import loudness as ln
 from radiocli.render.levels import Levelled, Levels, Source, file_ident
 from radiocli.render.tools import disk_error, run
@@ -76,7 +77,8 @@ def assemble(pieces: Sequence[Piece], out: Path, settings: AudioSettings, *,
     surfaces here as a RenderError and leaves nothing in the cache.
     """
     if settings.format not in ("wav", "mp3"):
-        raise RenderError(f"unknown audio format {settings.format!r} (wav or mp3)")
+        raise RenderError(_("unknown audio format {format!r} (wav or mp3)").format(
+            format=settings.format))
     scratch: Path | None = None
     try:
         if levels is None:
@@ -97,14 +99,15 @@ def assemble(pieces: Sequence[Piece], out: Path, settings: AudioSettings, *,
         else:
             frames = _stream(parts, wav_path, settings)
     except OSError as exc:
-        raise disk_error(exc, f"writing {out.name}", exc.filename or out) from exc
+        raise disk_error(exc, _("writing {path}").format(path=out.name),
+                         exc.filename or out) from exc
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
     if settings.format == "mp3":
         run(["ffmpeg", "-hide_banner", "-v", "error", "-y", "-i", str(wav_path),
              "-codec:a", "libmp3lame", "-b:a", settings.bitrate, "-ac", "1", str(out)],
-            what=f"encoding {out.name}", timeout=3600, writes=out)
+            what=_("encoding {path}").format(path=out.name), timeout=3600, writes=out)
         wav_path.unlink(missing_ok=True)
     return frames / settings.sample_rate
 

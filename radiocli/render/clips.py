@@ -28,6 +28,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from radiocli.i18n import _
+
 if TYPE_CHECKING:
     from pydub import AudioSegment
 
@@ -51,7 +53,7 @@ def load(path: Path) -> AudioSegment:
     """A mono 16-bit WAV as an AudioSegment (read by ``wave``, never by ffmpeg)."""
     with wave.open(str(path), "rb") as fh:
         if fh.getsampwidth() != 2 or fh.getnchannels() != 1:
-            raise ValueError(f"{path.name}: not 16-bit mono")
+            raise ValueError(_("{name}: not 16-bit mono").format(name=path.name))
         rate = fh.getframerate()
         data = fh.readframes(fh.getnframes())
     return _pydub()(data=data, sample_width=2, frame_rate=rate, channels=1)

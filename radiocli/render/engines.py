@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from radiocli.errors import RenderError, ToolMissing
+from radiocli import i18n
+from radiocli.i18n import _
 from radiocli.render import tools
 from radiocli.render.tools import DiskFull, disk_error, last_line
 from radiocli.render.worker import check_wav, plausible_seconds
@@ -84,7 +86,7 @@ def espeak_version() -> str:
 
 def _espeak_version() -> tuple[str, str]:
     """(version, data folder) of the espeak-ng command line."""
-    out = tools.run(["espeak-ng", "--version"], what="asking espeak-ng its version",
+    out = tools.run(["espeak-ng", "--version"], what=_("asking espeak-ng its version"),
                     timeout=30, check=False).stdout
     match = re.search(rb"(\d+\.\d+(?:\.\d+)?)", out)
     data = re.search(rb"Data at:\s*(\S.*?)\s*$", out, re.M)
@@ -95,7 +97,7 @@ def _espeak_version() -> tuple[str, str]:
 @cache
 def espeak_voices() -> tuple[tuple[str, str, str], ...]:
     """(language, voice name, file) of every Vietnamese eSpeak NG voice."""
-    out = tools.run(["espeak-ng", "--voices=vi"], what="listing the espeak-ng voices",
+    out = tools.run(["espeak-ng", "--voices=vi"], what=_("listing the espeak-ng voices"),
                     timeout=30).stdout
     voices = []
     for line in out.decode("utf-8", "replace").splitlines()[1:]:
@@ -157,7 +159,8 @@ def resolve_espeak_voice(engine: str, voice: str,
         if wanted in (language, file.lower(), name.lower(), file.lower().rsplit("/", 1)[-1]):
             return language
     known = ", ".join(v[0] for v in voices) or "none installed"
-    raise RenderError(f"{engine} has no voice {voice!r} (Vietnamese voices: {known})")
+    raise RenderError(_("{engine} has no voice {voice!r} (Vietnamese voices: {known})").format(
+        engine=engine, voice=voice, known=known))
 
 
 class EspeakEngine:
@@ -213,20 +216,22 @@ class Pyttsx3Engine:
         self._stderr.seek(0)
         self._stderr.truncate()
         self.proc = tools.start([self.python, "-m", "radiocli.render.worker", "--parent",
-                                 str(os.getpid())], what="starting the pyttsx3 worker",
+                                 str(os.getpid()), "--lang", i18n.language()],
+                                what=_("starting the pyttsx3 worker"),
                                 stderr=self._stderr, die_with_thread=False)
         self._buffer = b""
         try:
             answer = self._read(60.0)
         except WorkerDied as exc:
             self._kill()
-            raise RenderError(f"the pyttsx3 worker did not start: {exc}") from exc
+            raise RenderError(_("the pyttsx3 worker did not start: {error}").format(
+                error=exc)) from exc
         if not answer.get("ok"):
             self._kill()
             error = str(answer.get("error"))
             if "espeak" in error.lower() or "libespeak" in error.lower():
                 raise ToolMissing("espeak-ng") from None
-            raise RenderError(f"the pyttsx3 worker did not start: {error}")
+            raise RenderError(_("the pyttsx3 worker did not start: {error}").format(error=error))
 
     def _kill(self) -> None:
         proc, self.proc = self.proc, None
@@ -252,14 +257,16 @@ class Pyttsx3Engine:
             while b"\n" not in self._buffer:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise WorkerDied(f"no answer within {timeout:.0f} s (engine hung)")
+                    raise WorkerDied(_("no answer within {timeout:.0f} s (engine hung)").format(
+                        timeout=timeout))
                 if not sel.select(min(left, 0.5)):
                     if writes is not None:
                         self._check_room(writes)
                     continue
                 chunk = os.read(fd, 65536)
                 if not chunk:
-                    raise WorkerDied(f"the worker exited ({self._stderr_tail()})")
+                    raise WorkerDied(_("the worker exited ({detail})").format(
+                        detail=self._stderr_tail()))
                 self._buffer += chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
         return dict(json.loads(line))
@@ -274,7 +281,7 @@ class Pyttsx3Engine:
         problem = tools.room_problem(writes.parent, 1 << 16)
         if cut or problem is not None:
             self._kill()
-            raise DiskFull(writes, "the file size limit (ulimit -f) is reached" if cut
+            raise DiskFull(writes, _("the file size limit (ulimit -f) is reached") if cut
                            or (problem is not None and problem.errno == errno.EFBIG)
                            else "")
 
@@ -288,7 +295,8 @@ class Pyttsx3Engine:
             self.proc.stdin.write(json.dumps(request, ensure_ascii=False).encode() + b"\n")
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
-            raise WorkerDied(f"the worker exited ({self._stderr_tail()})") from exc
+            raise WorkerDied(_("the worker exited ({detail})").format(
+                detail=self._stderr_tail())) from exc
         return self._read(timeout, writes)
 
     def request(self, request: dict[str, Any], timeout: float,
@@ -308,7 +316,8 @@ class Pyttsx3Engine:
                 self._kill()
                 if writes is not None:
                     tools.check_disk(writes)
-        raise RenderError(f"pyttsx3 failed {self.attempts} times: {problem}")
+        raise RenderError(_("pyttsx3 failed {attempts} times: {problem}").format(
+            attempts=self.attempts, problem=problem))
 
     # the engine interface
     def version(self) -> str:
@@ -345,11 +354,13 @@ class Pyttsx3Engine:
             if answer.get("code") == "disk":
                 self.close()  # the worker is of no use until there is room again
                 raise DiskFull(str(answer.get("path") or out), str(answer.get("reason") or "")
-                               or "free some space and run again")
+                               or _("free some space and run again"))
             if answer.get("code") == "voice":
                 known = ", ".join(v.id for v in self.voices())
-                raise RenderError(f"pyttsx3 has no voice {voice!r} (Vietnamese voices: {known})")
-            raise RenderError(f"pyttsx3 could not speak the text: {answer.get('error')}")
+                raise RenderError(_("pyttsx3 has no voice {voice!r} (Vietnamese voices: "
+                                    "{known})").format(voice=voice, known=known))
+            raise RenderError(_("pyttsx3 could not speak the text: {error}").format(
+                error=answer.get("error")))
         return float(answer["seconds"])
 
     def close(self) -> None:
@@ -371,7 +382,7 @@ class Pyttsx3Engine:
 
 def piper_missing() -> ToolMissing:
     exc = ToolMissing("piper")
-    exc.args = ("piper is not installed; install it with: pip install piper-tts",)
+    exc.args = (_("piper is not installed; install it with: pip install piper-tts"),)
     return exc
 
 
@@ -404,11 +415,11 @@ class PiperEngine:
         candidate = Path(voice) if voice and voice.endswith(".onnx") else self.model
         if candidate is None:
             raise RenderError(
-                "piper needs a voice file: pass --voice /path/to/voice.onnx "
-                "(Piper voices are .onnx files with a .onnx.json beside them)"
+                _("piper needs a voice file: pass --voice /path/to/voice.onnx (Piper voices are "
+                  ".onnx files with a .onnx.json beside them)")
             )
         if not candidate.is_file():
-            raise RenderError(f"piper voice file not found: {candidate}")
+            raise RenderError(_("piper voice file not found: {path}").format(path=candidate))
         return candidate
 
     def version(self) -> str:
@@ -441,12 +452,13 @@ def run_command_engine(name: str, argv: list[str], text: str, out: Path, timeout
                        ) -> float:
     """Run a command-line engine that reads the text on stdin (never as an argument, so
     a text starting with '-' stays text) and check the WAV it wrote; its seconds."""
-    tools.run(argv, what="speaking", input=text.encode("utf-8"), timeout=timeout, writes=out)
+    tools.run(argv, what=_("speaking"), input=text.encode("utf-8"), timeout=timeout, writes=out)
     try:
         return check_wav(out)
     except (OSError, ValueError, EOFError, wave.Error) as exc:
         tools.check_disk(out)
-        raise RenderError(f"{name} wrote no usable audio ({exc})") from exc
+        raise RenderError(_("{name} wrote no usable audio ({error})").format(
+            name=name, error=exc)) from exc
 
 
 def get_engine(name: str = DEFAULT_ENGINE, *, piper_model: Path | None = None,
@@ -459,7 +471,8 @@ def get_engine(name: str = DEFAULT_ENGINE, *, piper_model: Path | None = None,
         return EspeakEngine(memo)
     if name == "piper":
         return PiperEngine(piper_model)
-    raise RenderError(f"unknown speech engine {name!r} (engines: {', '.join(ENGINES)})")
+    raise RenderError(_("unknown speech engine {name!r} (engines: {engines})").format(
+        name=name, engines=", ".join(ENGINES)))
 
 
 # --- long texts ----------------------------------------------------------------------
@@ -502,11 +515,11 @@ def speak(engine: Engine, text: str, out: Path, voice: str, rate: int, *,
     0.8 s of silence, depending on the rate)."""
     pieces = split_text(text)
     if not pieces:
-        raise RenderError("the text is empty")
+        raise RenderError(_("the text is empty"))
     low = sum(plausible_seconds(piece, rate)[0] for piece in pieces)
     room = tools.room_problem(out.parent, 44 + int(low * 22050) * 2)
     if room is not None:  # not even the shortest plausible audio fits: say so now
-        raise disk_error(room, "writing speech", out)
+        raise disk_error(room, _("writing speech"), out)
     if len(pieces) == 1:
         seconds = engine.synthesize(pieces[0], out, voice, rate)
         return _trimmed(out) if trim else seconds
@@ -531,7 +544,7 @@ def speak(engine: Engine, text: str, out: Path, voice: str, rate: int, *,
                         frames += wav.getnframes()
                     part.unlink()
     except OSError as exc:
-        raise disk_error(exc, "writing speech", out) from exc
+        raise disk_error(exc, _("writing speech"), out) from exc
     return frames / sample_rate
 
 
@@ -541,4 +554,4 @@ def _trimmed(path: Path) -> float:
     try:
         return trim_silence(path)
     except OSError as exc:
-        raise disk_error(exc, "writing speech", path) from exc
+        raise disk_error(exc, _("writing speech"), path) from exc

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from radiocli.i18n import _
 from radiocli.render import loudness as ln
 from radiocli.render.cache import atomic_write, digest, write_json_entry
 from radiocli.render.tools import disk_error
@@ -117,12 +118,12 @@ class Levels:
             finally:
                 raw.unlink(missing_ok=True)
 
-        atomic_write(wav, write, f"{source.label}: writing levelled audio", durable=False)
+        atomic_write(wav, write, _("{source}: writing levelled audio").format(source=source.label), durable=False)
         meta: dict[str, Any] = {"source": source.ident, "frames": frames[0],
                                 "loudness": round(measured[0].loudness, 3),
                                 "true_peak": round(measured[0].true_peak, 3),
                                 "sample_rate": self.sample_rate}
-        write_json_entry(wav.with_suffix(".json"), meta, f"{source.label}: writing levelled audio")
+        write_json_entry(wav.with_suffix(".json"), meta, _("{source}: writing levelled audio").format(source=source.label))
         self.levelled += 1
         result = Levelled(wav, frames[0] / self.sample_rate, measured[0].loudness,
                           measured[0].true_peak)
@@ -165,7 +166,7 @@ def raw_to_wav(raw: Path, wav_path: Path, sample_rate: int) -> int:
                 out.writeframes(block)
                 frames += len(block) // 2
     except OSError as exc:
-        raise disk_error(exc, "writing levelled audio", wav_path) from exc
+        raise disk_error(exc, _("writing levelled audio"), wav_path) from exc
     return frames
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from types import ModuleType
 
 from radiocli.errors import RenderError
+from radiocli.i18n import _
 from radiocli.render import tools
 from radiocli.render.pcmlevel import DEFAULT_LOUDNESS, DEFAULT_TRUE_PEAK, SAMPLE_RATE, Measure
 from radiocli.render.tools import last_line
@@ -80,7 +81,8 @@ def _summary(stderr: str, name: str | None = None) -> tuple[float, float] | None
 def _parse(stderr: str, what: str) -> tuple[Measure, float | None]:
     found = _summary(stderr)
     if found is None:
-        raise RenderError(f"{what}: cannot measure the loudness: {last_line(stderr)}")
+        raise RenderError(_("{what}: cannot measure the loudness: {error}").format(
+            what=what, error=last_line(stderr)))
     times = _T.findall(stderr)
     seconds = float(times[-1]) + 0.1 if times else 0.0
     return Measure(found[0], found[1], seconds), _stated(stderr)
@@ -100,18 +102,19 @@ def _checked(stderr: str, src: Path, what: str, measured: Measure | None = None)
     RenderError when the file is damaged, truncated or holds no audio."""
     bad = [line for line in stderr.splitlines() if any(b in line for b in _BAD)]
     if bad:
-        raise RenderError(f"{what}: {src.name} is corrupt ({bad[0].strip()[:200]})")
+        raise RenderError(_("{what}: {name} is corrupt ({error})").format(
+            what=what, name=src.name, error=bad[0].strip()[:200]))
     if measured is None:
         result, stated = _parse(stderr, what)
     else:
         result, stated = measured, _stated(stderr)
     if stated is not None and stated - result.seconds > max(0.6, 0.03 * stated):
         raise RenderError(
-            f"{what}: {src.name} is truncated (header says {stated:.1f} s, "
-            f"only {result.seconds:.1f} s of audio)"
+            _("{what}: {name} is truncated (header says {stated:.1f} s, only {seconds:.1f} s of "
+              "audio)").format(what=what, name=src.name, stated=stated, seconds=result.seconds)
         )
     if result.seconds <= 0.0:
-        raise RenderError(f"{what}: {src.name} holds no audio")
+        raise RenderError(_("{what}: {name} holds no audio").format(what=what, name=src.name))
     return result
 
 
@@ -131,7 +134,8 @@ def measure(path: Path, what: str, sample_rate: int = SAMPLE_RATE) -> Measure:
     stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
         raise RenderError(
-            f"{what}: {path.name} is not a readable audio file ({last_line(stderr)})"
+            _("{what}: {name} is not a readable audio file ({error})").format(
+                what=what, name=path.name, error=last_line(stderr))
         )
     return _checked(stderr, path, what)
 
@@ -234,7 +238,8 @@ def _level_in_python(src: Path, dst: Path, what: str, loudness: float, true_peak
 def _failed(src: Path, dst: Path, what: str, stderr: str) -> RenderError:
     """A failed decode: a full disk if the output folder is full, else an unreadable file."""
     tools.check_disk(dst)
-    return RenderError(f"{what}: {src.name} is not a readable audio file ({last_line(stderr)})")
+    return RenderError(_("{what}: {name} is not a readable audio file ({error})").format(
+        what=what, name=src.name, error=last_line(stderr)))
 
 
 def _convert(src: Path, dst: Path, what: str, sample_rate: int) -> Measure:
@@ -247,7 +252,8 @@ def _convert(src: Path, dst: Path, what: str, sample_rate: int) -> Measure:
         raise _failed(src, dst, what, stderr)
     found = _summary(stderr)
     if found is None:
-        raise RenderError(f"{what}: cannot measure the loudness: {last_line(stderr)}")
+        raise RenderError(_("{what}: cannot measure the loudness: {error}").format(
+            what=what, error=last_line(stderr)))
     return _checked(stderr, src, what, Measure(*found, _raw_seconds(dst, sample_rate)))
 
 
@@ -259,7 +265,7 @@ def _with_true_peak(raw: Path, before: Measure, sample_rate: int, what: str) -> 
     found = _summary(tools.run(argv, what=what, timeout=3600).stderr.decode("utf-8",
                                                                              "replace"))
     if found is None:
-        raise RenderError(f"{what}: cannot measure the true peak")
+        raise RenderError(_("{what}: cannot measure the true peak").format(what=what))
     return Measure(before.loudness, found[1], before.seconds)
 
 
@@ -285,7 +291,8 @@ def _convert_and_limit(src: Path, dst: Path, limited: Path, what: str, gain: flo
         raise _failed(src, dst, what, stderr)
     source, after = _summary(stderr, "ebur128@source"), _summary(stderr, "ebur128@limited")
     if source is None or after is None:
-        raise RenderError(f"{what}: cannot measure the loudness: {last_line(stderr)}")
+        raise RenderError(_("{what}: cannot measure the loudness: {error}").format(
+            what=what, error=last_line(stderr)))
     before = _checked(stderr, src, what, Measure(source[0], -200.0,
                                                  _raw_seconds(dst, sample_rate)))
     return before, source[1], Measure(*after, _raw_seconds(limited, sample_rate))
@@ -302,7 +309,8 @@ def _limit(raw: Path, dst: Path, what: str, gain: float, threshold: float, sampl
     proc = tools.run(argv, what=what, timeout=3600, writes=dst)
     found = _summary(proc.stderr.decode("utf-8", "replace"))
     if found is None:
-        raise RenderError(f"{what}: cannot measure the loudness after limiting")
+        raise RenderError(_("{what}: cannot measure the loudness after limiting").format(
+            what=what))
     return Measure(*found, _raw_seconds(dst, sample_rate))
 
 

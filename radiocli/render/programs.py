@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from radiocli.errors import RadioError, RenderError
+from radiocli.i18n import _
 from radiocli.render import engines as eng
 from radiocli.render import speech, tools
 from radiocli.render.assemble import AudioSettings, Piece, assemble
@@ -120,7 +121,8 @@ class RenderResult:
 
 
 def label_of(program: Program, index: int, kind: str, where: object) -> str:
-    text = f'program "{program.id}", segment {index + 1} ({kind})'
+    text = _('program "{id}", segment {n} ({kind})').format(id=program.id, n=index + 1,
+                                                             kind=kind)
     where_text = str(where) if where is not None else ""
     return f"{where_text}: {text}" if where_text else text
 
@@ -143,19 +145,19 @@ def resolve(
         if isinstance(segment, Speech):
             if len(segment.text) > MAX_TEXT_CHARS:
                 raise RenderError(
-                    f"{label}: the text has {len(segment.text):,} characters, more than "
-                    f"{MAX_TEXT_CHARS:,} (about 20 minutes of speech); split it into "
-                    "several say: segments"
+                    _("{label}: the text has {n:,} characters, more than {limit:,} (about 20 "
+                      "minutes of speech); split it into several say: segments").format(
+                        label=label, n=len(segment.text), limit=MAX_TEXT_CHARS)
                 )
             if not segment.text.strip():
-                raise RenderError(f"{label}: the text is empty")
+                raise RenderError(_("{label}: the text is empty").format(label=label))
             spoken, found = speak_text(segment.text, abbreviations)
             warnings += [f"{label}: {w}" for w in found]
             text = " ".join(spoken.split())
             if not _LETTER.search(text):
                 raise RenderError(
-                    f"{label}: nothing speakable is left after normalization "
-                    f"(the text was {segment.text[:40]!r})"
+                    _("{label}: nothing speakable is left after normalization (the text was "
+                      "{text!r})").format(label=label, text=segment.text[:40])
                 )
             voice = segment.voice or settings.voice
             rate = int(segment.rate or settings.rate)
@@ -168,7 +170,8 @@ def resolve(
         elif isinstance(segment, Silence):
             seconds = float(segment.seconds)
             if not 0 <= seconds <= 24 * 3600:
-                raise RenderError(f"{label}: a silence of {seconds} s is not possible")
+                raise RenderError(_("{label}: a silence of {seconds} s is not possible").format(
+                    label=label, seconds=seconds))
             items.append(Item(index, kind, label, {"silence": seconds}, seconds=seconds))
         else:
             items.append(Item(index, kind, label, {"relay": segment.url,
@@ -184,7 +187,8 @@ def audio_file(audio_dir: Path, segment: Recording | Chime, label: str) -> Path:
     if isinstance(segment, Chime):
         name = segment.name
         if not name or "/" in name or "\\" in name or name.startswith("."):
-            raise RenderError(f"{label}: {name!r} is not a chime name")
+            raise RenderError(_("{label}: {name!r} is not a chime name").format(
+                label=label, name=name))
         candidates = [f"chimes/{name}{suffix}" for suffix in (".wav", ".ogg", ".mp3")]
     else:
         candidates = [segment.path]
@@ -194,11 +198,13 @@ def audio_file(audio_dir: Path, segment: Recording | Chime, label: str) -> Path:
         except ValueError as exc:
             raise RenderError(f"{label}: {exc}") from None
         if path.is_dir():
-            raise RenderError(f"{label}: {relative} is a folder, not an audio file")
+            raise RenderError(_("{label}: {path} is a folder, not an audio file").format(
+                label=label, path=relative))
         if path.is_file():
             return path
     wanted = " or ".join(candidates)
-    raise RenderError(f"{label}: {wanted} not found in the audio folder {audio_dir}")
+    raise RenderError(_("{label}: {path} not found in the audio folder {folder}").format(
+        label=label, path=wanted, folder=audio_dir))
 
 
 # --- engines and speech ------------------------------------------------------------------

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from radiocli.errors import RenderError
+from radiocli.i18n import _
 from radiocli.render import engines as eng
 from radiocli.render.cache import Cache, atomic_write, speech_key, temporary, write_json_entry
 from radiocli.render.pcmlevel import DEFAULT_LOUDNESS, DEFAULT_TRUE_PEAK, SAMPLE_RATE, Measure
@@ -42,7 +43,8 @@ def normalizer() -> Callable[[str, Mapping[str, str] | None], tuple[str, list[st
     try:
         from radiocli.render.normalize import normalize_with_warnings
     except ImportError as exc:  # pragma: no cover - the normalizer is part of the package
-        raise RenderError(f"the text normalizer is not available: {exc}") from exc
+        raise RenderError(_("the text normalizer is not available: {error}").format(
+            error=exc)) from exc
     return normalize_with_warnings
 
 
@@ -110,19 +112,21 @@ def say_to_file(
     piper_model: Path | None = None,
 ) -> Said:
     """Normalize and speak ``text`` into the speech cache; return where it is."""
-    label = "text"
+    label = _("the text")
     if len(text) > MAX_TEXT_CHARS:
-        raise RenderError(f"{label}: {len(text):,} characters is more than {MAX_TEXT_CHARS:,} "
-                          "(about 20 minutes of speech); split it")
+        raise RenderError(_("{label}: {n:,} characters is more than {limit:,} (about 20 minutes "
+                            "of speech); split it").format(label=label, n=len(text),
+                                                           limit=MAX_TEXT_CHARS))
     if not text.strip():
-        raise RenderError(f"{label}: the text is empty")
+        raise RenderError(_("{label}: the text is empty").format(label=label))
     warnings: list[str] = []
     spoken = text
     if normalize_text:
         spoken, warnings = normalizer()(text, abbreviations)
     spoken = " ".join(spoken.split())
     if not LETTER.search(spoken):
-        raise RenderError(f"{label}: nothing speakable is left after normalization")
+        raise RenderError(_("{label}: nothing speakable is left after normalization").format(
+            label=label))
     speaker = engine_for(engine, piper_model, memo=cache_dir / MEMO)
     key = speech_key(spoken, engine, voice, rate, speaker.version())
     cache = Cache(cache_dir)
@@ -147,7 +151,8 @@ def write_normalized_wav(said: Said, cache_dir: Path, dst: Path, *,
                 1, 2, sample_rate)
             pcm = fh.readframes(fh.getnframes()) if usable else b""
     except (OSError, EOFError, wave.Error) as exc:
-        raise RenderError(f"text: cannot read the speech {said.path}: {exc}") from exc
+        raise RenderError(_("text: cannot read the speech {path}: {error}").format(
+            path=said.path, error=exc)) from exc
     if not usable or loudness is None:  # another rate (piper), or no levelling asked
         return _write_levelled_source(said, cache_dir, dst, loudness, true_peak, sample_rate)
     done = pcmlevel.level(pcm, sample_rate, loudness, true_peak)
@@ -189,13 +194,13 @@ def _replace(dst: Path, write: Callable[[Path], object]) -> None:
         fd, tmp = temporary(dst.parent, f".{dst.name}.", ".tmp")
         os.close(fd)
     except OSError as exc:
-        raise disk_error(exc, f"writing {dst}", dst) from exc
+        raise disk_error(exc, _("writing {path}").format(path=dst), dst) from exc
     try:
         write(tmp)
         os.replace(tmp, dst)
     except (OSError, wave.Error) as exc:
         if isinstance(exc, OSError):
-            raise disk_error(exc, f"writing {dst}", dst) from exc
-        raise RenderError(f"writing {dst}: {exc}") from exc
+            raise disk_error(exc, _("writing {path}").format(path=dst), dst) from exc
+        raise RenderError(_("writing {path}: {error}").format(path=dst, error=exc)) from exc
     finally:
         tmp.unlink(missing_ok=True)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from radiocli.errors import RenderError, ToolMissing
+from radiocli.i18n import _, os_reason
 
 PACKAGES = {"espeak-ng": "espeak-ng", "ffmpeg": "ffmpeg", "ffprobe": "ffmpeg"}
 #: how many times each tool was started in this process (the benchmarks print it)
@@ -41,8 +42,8 @@ class DiskFull(RenderError):
 
     def __init__(self, path: Path | str, reason: str = "") -> None:
         self.path = str(path)
-        self.reason = reason or "free some space and run again"
-        super().__init__(f"disk full: {path} ({self.reason})")
+        self.reason = reason or _("free some space and run again")
+        super().__init__(_("disk full: {path} ({reason})").format(path=path, reason=self.reason))
 
     def __reduce__(self) -> tuple[type[DiskFull], tuple[str, str]]:  # from worker processes
         return (DiskFull, (self.path, self.reason))
@@ -154,12 +155,15 @@ def run(
                               check=False, preexec_fn=_child_setup())
     except subprocess.TimeoutExpired as exc:
         _disk_check(writes)
-        raise RenderError(f"{what}: {tool} did not finish within {timeout:.0f} s") from exc
+        raise RenderError(_("{what}: {tool} did not finish within {timeout:.0f} s").format(
+            what=what, tool=tool, timeout=timeout)) from exc
     except OSError as exc:
-        raise RenderError(f"{what}: cannot run {tool}: {exc.strerror or exc}") from exc
+        raise RenderError(_("{what}: cannot run {tool}: {reason}").format(
+            what=what, tool=tool, reason=os_reason(exc))) from exc
     if proc.returncode != 0 and check:
         _disk_check(writes, proc.stderr)
-        raise RenderError(f"{what}: {tool} failed: {failure(proc)}")
+        raise RenderError(_("{what}: {tool} failed: {failure}").format(
+            what=what, tool=tool, failure=failure(proc)))
     return proc
 
 
@@ -171,8 +175,8 @@ def failure(proc: subprocess.CompletedProcess[bytes]) -> str:
         except ValueError:
             name = f"signal {-proc.returncode}"
         if name == "SIGXFSZ":
-            return "killed by SIGXFSZ: the file size limit (ulimit -f) is reached"
-        return f"killed by {name}"
+            return _("killed by SIGXFSZ: the file size limit (ulimit -f) is reached")
+        return _("killed by {signal}").format(signal=name)
     return last_line(proc.stderr)
 
 
@@ -192,7 +196,8 @@ def start(argv: list[str], *, what: str, stderr: IO[Any] | int | None = None,
                                 stderr=stderr,
                                 preexec_fn=_child_setup() if die_with_thread else None)
     except OSError as exc:
-        raise RenderError(f"{what}: cannot run {argv[0]}: {exc.strerror or exc}") from exc
+        raise RenderError(_("{what}: cannot run {tool}: {reason}").format(
+            what=what, tool=argv[0], reason=os_reason(exc))) from exc
 
 
 def stop(proc: subprocess.Popen[bytes] | None, grace: float = 0.0) -> None:
@@ -221,9 +226,9 @@ def last_line(stderr: bytes | str | None) -> str:
     text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else (stderr or "")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
-        return "no error message"
+        return _("no error message")
     if any("No space left on device" in line for line in lines):
-        return "no space left on device (free some disk space)"
+        return _("no space left on device (free some disk space)")
     return lines[-1][:300]
 
 
@@ -233,12 +238,14 @@ def disk_error(exc: OSError, what: str, path: Path | str | None = None) -> Rende
     if exc.errno in _FULL:
         return DiskFull(where)
     if exc.errno == errno.EFBIG:
-        return DiskFull(where, "the file size limit (ulimit -f) is reached")
+        return DiskFull(where, _("the file size limit (ulimit -f) is reached"))
     if exc.errno == errno.EROFS:
-        return RenderError(f"{what}: read-only file system: {where}")
+        return RenderError(_("{what}: read-only file system: {where}").format(
+            what=what, where=where))
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return RenderError(f"{what}: permission denied: {where}")
-    return RenderError(f"{what}: {exc.strerror or exc}")
+        return RenderError(_("{what}: permission denied: {where}").format(what=what,
+                                                                           where=where))
+    return RenderError(f"{what}: {os_reason(exc)}")
 
 
 def fsize_limit() -> int | None:
@@ -312,7 +319,7 @@ def _disk_check(writes: Path | None, stderr: bytes | None = None) -> None:
     if "No space left on device" in text:
         raise DiskFull(writes)
     if "File too large" in text:
-        raise DiskFull(writes, "the file size limit (ulimit -f) is reached")
+        raise DiskFull(writes, _("the file size limit (ulimit -f) is reached"))
     problem = write_problem(writes.parent, written=writes)
     if problem is not None and problem.errno in (*_FULL, errno.EFBIG):
         raise disk_error(problem, "writing", writes)

@@ -30,6 +30,8 @@ import wave
 from pathlib import Path
 from typing import Any
 
+from radiocli.i18n import _, set_language
+
 SAMPLE_RATE = 22050
 
 
@@ -46,12 +48,12 @@ def check_wav(path: Path) -> float:
     with wave.open(str(path), "rb") as wav:
         frames = wav.getnframes()
         if wav.getnchannels() != 1 or wav.getsampwidth() != 2:
-            raise ValueError("not 16-bit mono")
+            raise ValueError(_("not 16-bit mono"))
         rate = wav.getframerate()
     if frames <= 0:
-        raise ValueError("empty audio")
+        raise ValueError(_("empty audio"))
     if size < 44 + frames * 2:
-        raise ValueError("truncated file")
+        raise ValueError(_("truncated file"))
     return frames / rate
 
 
@@ -78,10 +80,10 @@ def _disk_answer(out: Path, problem: OSError | None) -> dict[str, Any] | None:
 
     if problem is None or problem.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return None
-    reason = ("the file size limit (ulimit -f) is reached" if problem.errno == errno.EFBIG
-              else "free some space and run again")
+    reason = (_("the file size limit (ulimit -f) is reached") if problem.errno == errno.EFBIG
+              else _("free some space and run again"))
     return {"ok": False, "code": "disk", "path": str(out), "reason": reason,
-            "error": f"disk full: {out}"}
+            "error": _("disk full: {path}").format(path=out)}
 
 
 class Speaker:
@@ -116,7 +118,8 @@ class Speaker:
     def say(self, text: str, out: Path, voice: str, rate: int) -> dict[str, Any]:
         ident = self.ids.get(voice.lower())
         if ident is None:
-            return {"ok": False, "error": f"unknown voice {voice!r}", "code": "voice"}
+            return {"ok": False, "error": _("unknown voice {voice!r}").format(voice=voice),
+                    "code": "voice"}
         name = ident.rsplit("/", 1)[-1]  # SetVoiceByName wants the file name ("vi")
         full = no_room(out, text, rate)
         if full is not None:
@@ -136,18 +139,21 @@ class Speaker:
                 if full is not None:
                     out.unlink(missing_ok=True)
                     return full  # trying again cannot help
-                problem = f"no complete audio file ({exc})"
+                problem = _("no complete audio file ({error})").format(error=exc)
                 continue
             used_voice = (self.engine.getProperty("voice") or "").lower()
             used_rate = self.current_rate()
             if used_voice != ident:
-                problem = f"engine used voice {used_voice!r} instead of {ident!r}"
+                problem = _("engine used voice {used!r} instead of {wanted!r}").format(
+                    used=used_voice, wanted=ident)
                 continue
             if used_rate != rate:
-                problem = f"engine used rate {used_rate} instead of {rate}"
+                problem = _("engine used rate {used} instead of {wanted}").format(
+                    used=used_rate, wanted=rate)
                 continue
             if not low <= seconds <= high:
-                problem = f"implausible duration {seconds:.2f} s (expected {low:.1f}-{high:.1f})"
+                problem = _("implausible duration {seconds:.2f} s (expected {low:.1f}-"
+                            "{high:.1f})").format(seconds=seconds, low=low, high=high)
                 continue
             return {"ok": True, "seconds": seconds}
         out.unlink(missing_ok=True)
@@ -155,10 +161,13 @@ class Speaker:
 
 
 def main() -> int:
-    if len(sys.argv) == 3 and sys.argv[1] == "--parent":
+    args = dict(zip(sys.argv[1::2], sys.argv[2::2], strict=False))
+    if "--lang" in args:  # its messages in the language of the radiocli that started it
+        set_language(args["--lang"])
+    if "--parent" in args:
         from radiocli.render.tools import watch_parent
 
-        watch_parent(int(sys.argv[2]))  # a killed radiocli leaves no worker behind
+        watch_parent(int(args["--parent"]))  # a killed radiocli leaves no worker behind
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # pyttsx3 prints "Audio saved to ..." on stdout
@@ -166,7 +175,8 @@ def main() -> int:
     try:
         speaker = Speaker()
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which explains it
-        proto.write(json.dumps({"ok": False, "error": f"pyttsx3 failed to start: {exc}"}) + "\n")
+        proto.write(json.dumps({"ok": False, "error": _("pyttsx3 failed to start: {error}").format(
+            error=exc)}) + "\n")
         return 1
     proto.write(json.dumps({"ok": True, "ready": True}) + "\n")
     for line in sys.stdin:
@@ -182,7 +192,8 @@ def main() -> int:
                     int(request["rate"]),
                 )
             else:
-                answer = {"ok": False, "error": f"unknown request {request.get('op')!r}"}
+                answer = {"ok": False, "error": _("unknown request {op!r}").format(
+                    op=request.get("op"))}
         except Exception as exc:  # noqa: BLE001 - one bad request must not end the worker
             answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
         proto.write(json.dumps(answer, ensure_ascii=False) + "\n")

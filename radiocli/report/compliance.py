@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from radiocli import i18n
 from radiocli.report.connection import Engine
 from radiocli.report.model import (
     CODE, DATETIME, INT, NUM, PERCENT, TEXT, Column, Report, Table, check_period,
@@ -274,11 +275,15 @@ def _reason(code: str, reason: str, day_state: str, planned_s: float, aired_s: f
         if day_state in ("no-log", "unsealed"):
             return H(lang, f"không có dòng nhật ký nào; nhật ký ngày: {log_text(day_state, lang)}",
                      f"no log line; the day's log: {log_text(day_state, lang)}")
+        with i18n.using(lang):
+            reason = i18n.reason(reason)
         return reason or H(lang, "không có dòng nhật ký nào của đài quanh giờ phát",
                            "no line from the station around this time")
     if code == "missed" and not reason:
         return H(lang, "đài hoạt động nhưng không có dòng nào của buổi phát này",
                  "the station was on but logged nothing for this occurrence")
+    with i18n.using(lang):  # the log keeps its reasons in English: shown in the report's
+        reason = i18n.reason(reason)
     if code in ("partial", "preempted"):
         share = H(lang, f"phát {fmt_num(round(aired_s / 60, 1), lang)} trên "
                   f"{fmt_num(round(planned_s / 60, 1), lang)} phút",
@@ -352,7 +357,8 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
     for (code, _day), state in states.items():
         if state in ("ok", "empty") and code in incomplete:
             incomplete[code] -= 1
-    violations = aired_violations(engine, schedule, cond, params, lang)
+    with i18n.using(lang):  # the policy's messages, in the report's language
+        violations = aired_violations(engine, schedule, cond, params, lang)
     totals = {
         "planned": planned_n,
         "aired": aired_n,

@@ -14,6 +14,7 @@ from typing import Any
 
 from radiocli.aslog.collect import Store
 from radiocli.errors import RadioError
+from radiocli.i18n import _
 from radiocli.report.words import H
 from radiocli.schedule.registry import Registry, Station
 
@@ -52,9 +53,11 @@ class Engine:
 
     def check_scope(self, district: str | None, station: str | None) -> None:
         if station and station not in self.registry.ever():
-            raise RadioError(f"station {station} is not in the registry (see radiocli stations)")
+            raise RadioError(_("unknown station code {code} (see radiocli stations list)").format(
+                code=station))
         if district and district not in self.registry.districts:
-            raise RadioError(f"district {district} is not in the registry (see radiocli stations)")
+            raise RadioError(_("unknown district code {code} (see radiocli stations list)").format(
+                code=district))
 
     def stations_in(self, start: date, end: date, district: str | None = None,
                     station: str | None = None) -> dict[str, Station]:

@@ -9,27 +9,30 @@ from collections.abc import Callable
 from pathlib import Path
 
 from radiocli.errors import RadioError
+from radiocli.i18n import _, os_reason
 
 
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Make ``path`` by calling ``write(tmp)`` then renaming; RadioError says why not."""
     path = Path(path)
     if path.is_dir():
-        raise RadioError(f"{path}: is a folder; name the file to write")
+        raise RadioError(_("{path}: is a folder; name the file to write").format(path=path))
     try:
         fd, name = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".",
                                     prefix=f".{path.name}.", suffix=".tmp")
         os.close(fd)
     except OSError as exc:
-        raise RadioError(f"{path}: cannot write the report there: {exc.strerror} "
-                         "(check that the folder exists and is writable)") from exc
+        raise RadioError(_("{path}: cannot write the report there: {reason} (check that the "
+                           "folder exists and is writable)").format(
+            path=path, reason=os_reason(exc))) from exc
     tmp = Path(name)
     try:
         write(tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except OSError as exc:
-        raise RadioError(f"{path}: cannot write the report: {exc.strerror or exc}") from exc
+        raise RadioError(_("{path}: cannot write the report: {reason}").format(
+            path=path, reason=os_reason(exc))) from exc
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from radiocli.errors import RadioError
+from radiocli.i18n import _
 
 # column kinds: how a value is shown and stored (numbers stay numbers in XLSX)
 TEXT, CODE, INT, NUM, NUM2, PERCENT = "text", "code", "int", "num", "num2", "percent"
@@ -130,8 +131,7 @@ class Report:
 
 def check_period(start: date, end: date) -> None:
     if end < start:
-        raise RadioError(
-            f"the period runs backwards: --from {start} is after --to {end}; swap them"
-        )
+        raise RadioError(_("the period runs backwards: --from {start} is after --to {end}; swap "
+                           "them").format(start=start, end=end))
     if (end - start).days > 3660:
-        raise RadioError("the period is longer than ten years; choose a shorter one")
+        raise RadioError(_("the period is longer than ten years; choose a shorter one"))

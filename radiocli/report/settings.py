@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from radiocli.errors import RadioError
+from radiocli.i18n import _
 
 DOTS = "…………"
 
@@ -42,25 +43,28 @@ class OfficeSettings:
         if block is None:
             return cls()
         if not isinstance(block, Mapping):
-            raise RadioError(f"{source}: 'report:' must be a mapping of keys such as "
-                             "issuing_body, signer, place (see docs/reports.md)")
+            raise RadioError(_("{file}: 'report:' must be a mapping of keys such as "
+                               "issuing_body, signer, place (see docs/reports.md)").format(
+                file=source))
         known = {f.name for f in fields(cls)} - {"configured"}
         values: dict[str, Any] = {}
         for key, value in block.items():
             if key not in known:
-                raise RadioError(f"{source}: report: unknown key {key!r}; known keys: "
-                                 + ", ".join(sorted(known)))
+                raise RadioError(_("{file}: report: unknown key {key!r}; known keys: {keys}").format(
+                    file=source, key=key, keys=", ".join(sorted(known))))
             if key == "recipients":
                 if isinstance(value, str):
                     value = [value]
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise RadioError(f"{source}: report: recipients must be a list of names")
+                    raise RadioError(_("{file}: report: recipients must be a list of "
+                                       "names").format(file=source))
                 values[key] = tuple(v.strip() for v in value if v.strip())
                 continue
             if value is None:
                 value = ""
             if not isinstance(value, (str, int)) or isinstance(value, bool):
-                raise RadioError(f"{source}: report: {key} must be text, got {value!r}")
+                raise RadioError(_("{file}: report: {key} must be text, got {value!r}").format(
+                    file=source, key=key, value=value))
             values[key] = str(value).strip()
         return cls(**values, configured=True)
 

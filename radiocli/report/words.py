@@ -8,54 +8,38 @@ from __future__ import annotations
 
 from datetime import date
 
+from radiocli import i18n
+
 
 def H(lang: str, vi: str, en: str) -> str:
     """The Vietnamese or the English text, by the report's language."""
     return vi if lang == "vi" else en
 
 
-# outcome of a planned occurrence (docs/reports.md says what each means)
-STATUS = {
-    "aired": ("đã phát", "aired"),
-    "partial": ("phát không đủ", "partial"),
-    "preempted": ("bị ngắt", "preempted"),
-    "missed": ("bỏ lỡ", "missed"),
-    "failed": ("lỗi", "failed"),
-    "offline": ("đài không hoạt động", "station offline"),
-    "unplanned": ("ngoài kế hoạch", "unplanned"),
-}
+# the codes of an occurrence's outcome (docs/reports.md says what each means), of a day's
+# log and of priorities: shown through radiocli.i18n.word, the one vocabulary of the
+# command line and the reports
+STATUS = ("aired", "partial", "preempted", "missed", "failed", "offline", "unplanned")
 PROBLEMS = ("failed", "missed", "offline", "preempted", "partial", "unplanned")
-
-# the state of a station's log for one day
-LOG_STATE = {
-    "ok": ("đủ", "ok"),
-    "empty": ("trống", "empty"),
-    "unsealed": ("chưa niêm phong", "unsealed"),
-    "no-log": ("không có", "no-log"),
-}
+LOG_STATE = ("ok", "empty", "unsealed", "no-log")
+PRIORITY = ("normal", "priority", "emergency")  # Circular 39/2020/TT-BTTTT
 
 
-# priorities (Circular 39/2020/TT-BTTTT)
-PRIORITY = {
-    "normal": ("thường", "normal"),
-    "priority": ("ưu tiên", "priority"),
-    "emergency": ("khẩn cấp", "emergency"),
-}
+def _word(kind: str, code: str, lang: str) -> str:
+    with i18n.using(lang):
+        return i18n.word(kind, code)
 
 
 def priority_text(label: str, lang: str) -> str:
-    pair = PRIORITY.get(label)
-    return H(lang, *pair) if pair else label
+    return _word("priority", label, lang)
 
 
 def status_text(code: str, lang: str) -> str:
-    pair = STATUS.get(code)
-    return H(lang, *pair) if pair else code
+    return _word("status", code, lang)
 
 
 def log_text(code: str, lang: str) -> str:
-    pair = LOG_STATE.get(code)
-    return H(lang, *pair) if pair else code
+    return _word("log", code, lang)
 
 
 def period(start: date, end: date, lang: str) -> str:

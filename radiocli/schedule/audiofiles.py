@@ -14,24 +14,27 @@ import wave
 from functools import lru_cache
 from pathlib import Path
 
+from radiocli.i18n import _
+
 AUDIO_SUFFIXES = (".wav", ".mp3", ".ogg", ".oga", ".flac", ".m4a")
 
 
 def resolve_audio(audio_dir: Path, relative: str) -> Path:
     """The file ``relative`` names inside ``audio_dir``; ValueError says why it cannot be."""
     if not relative or "\x00" in relative:
-        raise ValueError("an empty audio path")
+        raise ValueError(_("an empty audio path"))
     candidate = Path(relative)
     if candidate.is_absolute() or relative.startswith(("/", "\\", "~")):
-        raise ValueError(f'"{relative}" is an absolute path; audio paths are relative to '
-                         f"the audio folder {audio_dir}")
+        raise ValueError(_('"{path}" is an absolute path; audio paths are relative to the '
+                           "audio folder {folder}").format(path=relative, folder=audio_dir))
     if ".." in candidate.parts:
-        raise ValueError(f'"{relative}" leaves the audio folder (".." is not allowed)')
+        raise ValueError(_('"{path}" leaves the audio folder (".." is not allowed)').format(
+            path=relative))
     base = audio_dir.resolve()
     path = (audio_dir / candidate).resolve()
     if path != base and base not in path.parents:
-        raise ValueError(f'"{relative}" points outside the audio folder {audio_dir} '
-                         "(through a symbolic link)")
+        raise ValueError(_('"{path}" points outside the audio folder {folder} (through a '
+                           "symbolic link)").format(path=relative, folder=audio_dir))
     return path
 
 

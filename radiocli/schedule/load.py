@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from radiocli import TIMEZONE
 from radiocli.errors import Problem, RadioError, ScheduleError
+from radiocli.i18n import _, os_reason
 from radiocli.schedule import values
 from radiocli.schedule.model import Blackout, Holiday, Schedule, Targets
 from radiocli.schedule.nodes import Nodes
@@ -48,8 +49,9 @@ class TooBig(RadioError):
     """The folder given as the schedules folder is far larger than any schedules folder."""
 
     def __init__(self, root: Path, detail: str) -> None:
-        super().__init__(f"{root}: this does not look like a schedules folder ({detail}); "
-                         "pass the project's schedules folder with --schedules DIR")
+        super().__init__(_("{folder}: this does not look like a schedules folder ({detail}); "
+                           "pass the project's schedules folder with --schedules DIR").format(
+            folder=root, detail=detail))
         self.detail = detail
 
 
@@ -58,9 +60,9 @@ class NotRegular(RadioError):
     point anywhere and a FIFO blocks whoever opens it, so neither is ever read."""
 
     def __init__(self, path: Path, what: str) -> None:
-        super().__init__(f"{path}: {what} in the schedules folder; schedule files and "
-                         "folders must be regular files and folders: remove it, or put the "
-                         "file itself there")
+        super().__init__(_("{path}: {what} in the schedules folder; schedule files and "
+                           "folders must be regular files and folders: remove it, or put the "
+                           "file itself there").format(path=path, what=what))
         self.path = path
         self.what = what
 
@@ -70,10 +72,16 @@ def _refuse_special(path: Path) -> None:
 
     mode = os.lstat(path).st_mode
     if stat.S_ISLNK(mode):
-        raise NotRegular(path, "a symbolic link")
+        raise NotRegular(path, _("a symbolic link"))
     if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
-        what = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(
-            mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file"
+        if stat.S_ISFIFO(mode):
+            what = _("a FIFO (named pipe)")
+        elif stat.S_ISSOCK(mode):
+            what = _("a socket")
+        elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            what = _("a device")
+        else:
+            what = _("a special file")
         raise NotRegular(path, what)
 
 
@@ -92,7 +100,8 @@ def schedule_files(root: Path) -> list[Path]:
     for dirpath, dirnames, filenames in os.walk(root):
         folders += 1
         if folders > MAX_FOLDERS or len(Path(dirpath).parts) - base_depth > MAX_DEPTH:
-            raise TooBig(root, f"more than {MAX_FOLDERS} folders or {MAX_DEPTH} levels")
+            raise TooBig(root, _("more than {folders} folders or {levels} levels").format(
+                folders=MAX_FOLDERS, levels=MAX_DEPTH))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in dirnames:
             _refuse_special(Path(dirpath) / name)
@@ -101,7 +110,7 @@ def schedule_files(root: Path) -> list[Path]:
                 _refuse_special(Path(dirpath) / name)
                 found.append(Path(dirpath) / name)
                 if len(found) > MAX_FILES:
-                    raise TooBig(root, f"more than {MAX_FILES} YAML files")
+                    raise TooBig(root, _("more than {n} YAML files").format(n=MAX_FILES))
     return found
 
 
@@ -119,22 +128,27 @@ def read(root: Path, files: Iterable[Path] | None = None) -> tuple[Schedule, lis
         paths = schedule_files(root) if root.exists() else []
     except TooBig as exc:
         paths = []
-        problems.append(Problem(shown_path(root), message="this does not look like a schedules "
-                                f"folder ({exc.detail})", hint="pass the project's schedules "
-                                "folder with --schedules DIR", code="too-large"))
+        problems.append(Problem(
+            shown_path(root), code="too-large",
+            message=_("this does not look like a schedules folder ({detail})").format(
+                detail=exc.detail),
+            hint=_("pass the project's schedules folder with --schedules DIR")))
     except NotRegular as exc:
         paths = []
-        problems.append(Problem(shown_path(exc.path), message=f"{exc.what} in the schedules "
-                                "folder: links and special files are never read",
-                                hint="remove it, or put the file itself there",
-                                code="not-a-file"))
+        problems.append(Problem(
+            shown_path(exc.path), code="not-a-file",
+            message=_("{what} in the schedules folder: links and special files are never "
+                      "read").format(what=exc.what),
+            hint=_("remove it, or put the file itself there")))
     except OSError as exc:
         paths = []
-        problems.append(Problem(shown_path(root), message=f"cannot read the folder: "
-                                f"{exc.strerror or exc}", code="unreadable"))
+        problems.append(Problem(shown_path(root), code="unreadable",
+                                message=_("cannot read the folder: {reason}").format(
+                                    reason=os_reason(exc))))
     if not root.exists():
-        problems.append(Problem(shown_path(root), message="no such schedules folder",
-                                hint="pass --schedules DIR or run radiocli in the project folder",
+        problems.append(Problem(shown_path(root), message=_("no such schedules folder"),
+                                hint=_("pass --schedules DIR or run radiocli in the project "
+                                       "folder"),
                                 code="missing"))
     extra = [Path(f) for f in files or ()]
     seen = {p.resolve() for p in paths}
@@ -150,14 +164,14 @@ def read(root: Path, files: Iterable[Path] | None = None) -> tuple[Schedule, lis
             problems.append(exc.problem)
             continue
         if node is None:
-            problems.append(Problem(shown, message="file is empty", code="empty",
-                                    hint="add programs: or delete the file",
+            problems.append(Problem(shown, message=_("file is empty"), code="empty",
+                                    hint=_("add programs: or delete the file"),
                                     severity="warning"))
             continue
         if not isinstance(node, MappingNode):
             m = node.start_mark
             problems.append(Problem(shown, m.line + 1, m.column + 1,
-                                    "the top level must be a mapping of keys (programs:, ...)",
+                                    _("the top level must be a mapping of keys (programs:, ...)"),
                                     code="type"))
             continue
         docs.append((shown, path, node))
@@ -172,33 +186,36 @@ def read(root: Path, files: Iterable[Path] | None = None) -> tuple[Schedule, lis
     in_force = schedule.settings.get("policy")
     if isinstance(in_force, str) and in_force not in schedule.policies:
         r.file = str(schedule.settings.get("_file", ""))
-        r.problem(None, f'settings name policy "{in_force}" but no file defines it'
-                  f"{did_you_mean(in_force, schedule.policies)}", code="unknown-policy")
+        r.problem(None, _('settings name policy "{name}" but no file defines it{did_you_mean}'
+                          ).format(name=in_force,
+                                   did_you_mean=did_you_mean(in_force, schedule.policies)),
+                  code="unknown-policy")
     return schedule, problems
 
 
 def read_file(r: Nodes, path: Path, node: MappingNode, schedule: Schedule) -> None:
     """The sections of one file (the registry's were read first)."""
     registry = schedule.registry
-    top = r.mapping(node, "", "the file")  # unknown keys already reported
+    top = r.mapping(node, "", _("the file"))  # unknown keys already reported
     scope = "city"
     district = station = None
     if "district" in top and "station" in top:
-        r.problem(top["station"][0], "a file is either a district file or a station file, "
-                  "not both", code="format")
+        r.problem(top["station"][0], _("a file is either a district file or a station file, "
+                                       "not both"), code="format")
     if "district" in top:
         district = r.text(top["district"][1], "district")
         if district is not None and district not in registry.districts:
-            r.problem(top["district"][1], f"unknown district code {district}"
-                      f"{did_you_mean(district, registry.districts)}",
-                      "see radiocli stations list", "unknown-district")
+            r.problem(top["district"][1], _("unknown district code {code}{did_you_mean}").format(
+                code=district, did_you_mean=did_you_mean(district, registry.districts)),
+                _("see radiocli stations list"), "unknown-district")
             district = None
         scope = f"district:{district}" if district else scope
     if "station" in top:
         station = r.text(top["station"][1], "station")
         if station is not None and not registry.known(station):
-            r.problem(top["station"][1], f"unknown station code {station}",
-                      "see radiocli stations list", "unknown-station")
+            r.problem(top["station"][1], _("unknown station code {code}{did_you_mean}").format(
+                code=station, did_you_mean=""), _("see radiocli stations list"),
+                "unknown-station")
             station = None
         scope = f"station:{station}" if station else scope
     if ("district" in top and district is None) or ("station" in top and station is None):
@@ -206,7 +223,7 @@ def read_file(r: Nodes, path: Path, node: MappingNode, schedule: Schedule) -> No
     abbreviations: dict[str, str] = {}
     if "abbreviations" in top:
         for key, (_k, v) in r.mapping(top["abbreviations"][1], "", "abbreviations").items():
-            spoken = r.text(v, f"abbreviation {key}")
+            spoken = r.text(v, _("abbreviation {key}").format(key=key))
             if spoken:
                 abbreviations[key] = spoken
         if scope == "city":
@@ -216,9 +233,9 @@ def read_file(r: Nodes, path: Path, node: MappingNode, schedule: Schedule) -> No
         read_settings(r, top["settings"][1], path, schedule)
     if "holidays" in top:
         for item in r.items(top["holidays"][1], "holidays"):
-            fields = r.mapping(item, "holiday", "holiday")
+            fields = r.mapping(item, "holiday", _("holiday"))
             if "date" not in fields:
-                r.problem(item, "a holiday needs a date", code="missing")
+                r.problem(item, _("a holiday needs a date"), code="missing")
                 continue
             day = r.value(fields["date"][1], "date", values.parse_date)
             if day is not None:
@@ -228,8 +245,8 @@ def read_file(r: Nodes, path: Path, node: MappingNode, schedule: Schedule) -> No
         policy = read_policy(r, top["policy"][1])
         if policy is not None:
             if policy.name in schedule.policies:
-                r.problem(top["policy"][1], f'policy "{policy.name}" is defined twice',
-                          code="duplicate")
+                r.problem(top["policy"][1], _('policy "{name}" is defined twice').format(
+                    name=policy.name), code="duplicate")
             schedule.policies[policy.name] = policy
     if "blackouts" in top:
         for item in r.items(top["blackouts"][1], "blackouts"):
@@ -246,15 +263,16 @@ def read_file(r: Nodes, path: Path, node: MappingNode, schedule: Schedule) -> No
                 continue
             if program_id in schedule.programs:
                 other = schedule.programs[program_id].where
-                r.problem(key_node, f'program id "{program_id}" is already used at {other}',
-                          "program ids are unique across all files", "duplicate")
+                r.problem(key_node, _('program id "{id}" is already used at {where}').format(
+                    id=program_id, where=other),
+                    _("program ids are unique across all files"), "duplicate")
                 continue
             schedule.programs[program_id] = program
 
 
 def read_settings(r: Nodes, node: Node, path: Path, schedule: Schedule) -> None:
     if schedule.settings:
-        r.problem(node, "settings: appear in more than one file", code="duplicate")
+        r.problem(node, _("settings: appear in more than one file"), code="duplicate")
     fields = r.mapping(node, "settings", "settings")
     schedule.settings["_file"] = r.file
     if "policy" in fields:
@@ -299,14 +317,14 @@ def read_blackout(r: Nodes, node: Node, registry: Registry, station: str | None,
                   district: str | None) -> Blackout | None:
     fields = r.mapping(node, "blackout", "blackout")
     if "from" not in fields or "until" not in fields:
-        r.problem(node, "a blackout needs from: and until: (date and time)", code="missing")
+        r.problem(node, _("a blackout needs from: and until: (date and time)"), code="missing")
         return None
     start = r.value(fields["from"][1], "from", lambda s: values.parse_datetime(s, TZ))
     end = r.value(fields["until"][1], "until", lambda s: values.parse_datetime(s, TZ))
     if start is None or end is None:
         return None
     if end <= start:
-        r.problem(fields["until"][1], "blackout: 'until' must be after 'from'", code="range")
+        r.problem(fields["until"][1], _("blackout: 'until' must be after 'from'"), code="range")
         return None
     reason = r.optional_text(fields, "reason") or ""
     if station:
@@ -317,7 +335,7 @@ def read_blackout(r: Nodes, node: Node, registry: Registry, station: str | None,
         stations = frozenset(registry.select(Targets(districts=frozenset({district})),
                                              start.date()))
     else:
-        r.problem(node, "a city-level blackout needs stations: [...]", code="missing")
+        r.problem(node, _("a city-level blackout needs stations: [...]"), code="missing")
         return None
     return Blackout(stations, start, end, reason, r.where(node))
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from radiocli.errors import Problem
+from radiocli.i18n import _
 from radiocli.schedule import schema, values
 from radiocli.schedule.model import Where
 from radiocli.schedule.suggest import did_you_mean
@@ -44,24 +45,27 @@ class Nodes:
         """Key -> (key node, value node), reporting duplicates and unknown keys (the keys
         of ``kind`` in the JSON Schema; any key when ``kind`` is empty)."""
         if not isinstance(node, MappingNode):
-            self.problem(node, f"{label} must be a mapping of keys", code="type")
+            self.problem(node, _("{label} must be a mapping of keys").format(label=label),
+                         code="type")
             return {}
         allowed = schema.keys(kind) if kind else None
         out: dict[str, tuple[Node, Node]] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
-                self.problem(key_node, f"{label}: keys must be plain words", code="type")
+                self.problem(key_node, _("{label}: keys must be plain words").format(
+                    label=label), code="type")
                 continue
             key = key_node.value
             if key in out:
                 first = out[key][0].start_mark.line + 1
-                self.problem(key_node, f'duplicate key "{key}" in {label} (first on line '
-                             f"{first})", "keep one of them", "duplicate-key")
+                self.problem(key_node, _('duplicate key "{key}" in {label} (first on line '
+                                         "{first})").format(key=key, label=label, first=first),
+                             _("keep one of them"), "duplicate-key")
                 continue
             if allowed is not None and key not in allowed:
-                self.problem(key_node, f'unknown key "{key}" in {label}'
-                             f"{did_you_mean(key, allowed)}",
-                             f"allowed: {', '.join(allowed)}", "unknown-key")
+                self.problem(key_node, _('unknown key "{key}" in {label}{did_you_mean}').format(
+                    key=key, label=label, did_you_mean=did_you_mean(key, allowed)),
+                    _("allowed: {keys}").format(keys=", ".join(allowed)), "unknown-key")
                 continue
             out[key] = (key_node, value_node)
         return out
@@ -69,7 +73,8 @@ class Nodes:
     def text(self, node: Node, label: str) -> str | None:
         if isinstance(node, ScalarNode) and node.tag != NULL_TAG:
             return str(node.value)
-        self.problem(node, f"{label} must be a single value (text)", code="type")
+        self.problem(node, _("{label} must be a single value (text)").format(label=label),
+                     code="type")
         return None
 
     def items(self, node: Node, label: str) -> list[Node]:
@@ -78,7 +83,8 @@ class Nodes:
             return list(node.value)
         if isinstance(node, ScalarNode):
             return [node]
-        self.problem(node, f"{label} must be a value or a list of values", code="type")
+        self.problem(node, _("{label} must be a value or a list of values").format(
+            label=label), code="type")
         return []
 
     def texts(self, node: Node, label: str) -> list[tuple[Node, str]]:
@@ -115,7 +121,7 @@ class Nodes:
         try:
             return values.parse_whole_number(raw, low, high)
         except ValueError as exc:
-            code = "range" if str(exc).startswith("must be between") else "type"
+            code = "range" if isinstance(exc, values.OutOfRange) else "type"
             self.problem(node, f"'{label}' {exc}", code=code)
             return None
 
@@ -142,8 +148,10 @@ class Nodes:
     def choice(self, node: Node, value: str, choices: tuple[str, ...], label: str) -> bool:
         if value in choices:
             return True
-        self.problem(node, f"'{label}' must be one of {', '.join(choices)}, got \"{value}\""
-                     f"{did_you_mean(value, choices)}", code="format")
+        self.problem(node, _('\'{label}\' must be one of {choices}, got "{value}"{did_you_mean}'
+                             ).format(label=label, choices=", ".join(choices), value=value,
+                                      did_you_mean=did_you_mean(value, choices)),
+                     code="format")
         return False
 
     def choices(self, fields: dict[str, tuple[Node, Node]], key: str,
@@ -160,8 +168,11 @@ class Nodes:
         out = set()
         for item, code in self.texts(node, label):
             if not known(code):
-                self.problem(item, f"unknown {what} code {code}{did_you_mean(code, choices)}",
-                             "see radiocli stations list", f"unknown-{what}")
+                message = (_("unknown station code {code}{did_you_mean}") if what == "station"
+                           else _("unknown district code {code}{did_you_mean}"))
+                self.problem(item, message.format(code=code,
+                                                  did_you_mean=did_you_mean(code, choices)),
+                             _("see radiocli stations list"), f"unknown-{what}")
             else:
                 out.add(code)
         return frozenset(out)

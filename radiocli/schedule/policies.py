@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from radiocli.i18n import _
 from radiocli.schedule import values
 from radiocli.schedule.model import Exemption, Policy, PolicyRule, Priority, Targets
 from radiocli.schedule.nodes import Nodes
@@ -13,7 +14,7 @@ def read_policy(r: Nodes, node: Node) -> Policy | None:
     fields = r.mapping(node, "policy", "policy")
     name = r.optional_text(fields, "name")
     if not name:
-        r.problem(node, "a policy needs a name:", code="missing")
+        r.problem(node, _("a policy needs a name:"), code="missing")
         return None
     quiet = r.optional(fields, "quiet_hours", values.parse_span)
     exempt = frozenset({Priority.EMERGENCY})
@@ -23,17 +24,17 @@ def read_policy(r: Nodes, node: Node) -> Policy | None:
             try:
                 exempt_set.add(Priority.parse(values.parse_choice(raw, values.PRIORITIES)))
             except ValueError:
-                r.problem(item, f'unknown priority "{raw}"', "normal, priority or emergency",
-                          code="format")
+                r.problem(item, _('unknown priority "{value}"').format(value=raw),
+                          _("normal, priority or emergency"), code="format")
         exempt = frozenset(exempt_set)
     exemptions = []
     if "exemptions" in fields:
         for item in r.items(fields["exemptions"][1], "exemptions"):
-            ef = r.mapping(item, "exemption", "exemption")
+            ef = r.mapping(item, "exemption", _("exemption"))
             start = r.optional(ef, "from", values.parse_date)
             end = r.optional(ef, "until", values.parse_date)
             if start is None or end is None:
-                r.problem(item, "an exemption needs from: and until: dates", code="missing")
+                r.problem(item, _("an exemption needs from: and until: dates"), code="missing")
                 continue
             reason = r.optional_text(ef, "reason") or ""
             exemptions.append(Exemption(start, end, reason, r.where(item)))
@@ -48,10 +49,10 @@ def read_policy(r: Nodes, node: Node) -> Policy | None:
 
 
 def read_policy_rule(r: Nodes, node: Node) -> PolicyRule | None:
-    fields = r.mapping(node, "policy_rule", "policy rule")
+    fields = r.mapping(node, "policy_rule", _("policy rule"))
     name = r.optional_text(fields, "name")
     if not name:
-        r.problem(node, "a policy rule needs a name:", code="missing")
+        r.problem(node, _("a policy rule needs a name:"), code="missing")
         return None
 
     def listed(key: str) -> frozenset[str]:

@@ -78,6 +78,8 @@ from datetime import date, timedelta
 from itertools import groupby
 from typing import Protocol
 
+from radiocli.i18n import _
+
 STATION_KINDS = ("phường", "xã", "thị trấn")
 DISTRICT_KINDS = ("quận", "huyện", "thị xã")
 ACTIONS = ("rename", "merge", "split", "move", "add")
@@ -221,18 +223,22 @@ class Registry:
         ends: dict[str, Change] = {}
         for c in group:
             if c.action not in ACTIONS:
-                self._problem(c, f"unknown change {c.action!r}: use one of {', '.join(ACTIONS)}")
+                self._problem(c, _("unknown change {action!r}: use one of {actions}").format(
+                    action=c.action, actions=", ".join(ACTIONS)))
                 continue
             olds = c.merged if c.action == "merge" else (c.station,) if c.action == "split" else ()
             for code in olds:
                 if code not in before:
-                    self._problem(c, f"{c.action}: there is no unit {code} on {eve}")
+                    self._problem(c, _("{action}: there is no unit {code} on {day}").format(
+                        action=c.action, code=code, day=eve))
                 elif code not in added and code in ((c.station,) if c.action == "merge"
                                                     else c.parts):
                     continue  # the unit merged into, or keeping a part, goes on
                 elif code in ends:
-                    self._problem(c, f"{c.action}: unit {code} already ends on {eve} by the "
-                                  f"{ends[code].action} of {ends[code].station}")
+                    self._problem(c, _("{action}: unit {code} already ends on {day} by the "
+                                       "{other} of {station}").format(
+                        action=c.action, code=code, day=eve, other=ends[code].action,
+                        station=ends[code].station))
                 else:
                     ends[code] = c
         for code, c in ends.items():
@@ -246,8 +252,9 @@ class Registry:
             if c.action == "merge":
                 into = current.get(c.station)
                 if into is None:
-                    self._problem(c, f"merge: there is no unit {c.station} on {day} to merge "
-                                  "into (add it on the same date)")
+                    self._problem(c, _("merge: there is no unit {station} on {day} to merge "
+                                       "into (add it on the same date)").format(
+                        station=c.station, day=day))
                     continue
                 for code in c.merged:
                     if ends.get(code) is c:
@@ -262,19 +269,20 @@ class Registry:
         if c.station in current:
             old = current[c.station]
             if old.valid_from == c.day:
-                self._problem(c, f"add: unit {c.station} is added twice on {c.day}")
+                self._problem(c, _("add: unit {station} is added twice on {day}").format(
+                    station=c.station, day=c.day))
             else:
                 name = old.versions[-1][1].name
-                self._problem(c, f"add: code {c.station} still names {name} on {c.day}: end "
-                              "that unit on the same date (merge or split it), or choose a "
-                              "new code")
+                self._problem(c, _("add: code {station} still names {name} on {day}: end that "
+                                   "unit on the same date (merge or split it), or choose a new "
+                                   "code").format(station=c.station, name=name, day=c.day))
             return
         if not c.name or c.kind not in STATION_KINDS:
-            self._problem(c, f"add: unit {c.station} needs a name and a kind "
-                          f"({', '.join(STATION_KINDS)})")
+            self._problem(c, _("add: unit {station} needs a name and a kind ({kinds})").format(
+                station=c.station, kinds=", ".join(STATION_KINDS)))
             return
         if c.district and c.district not in self.districts:
-            self._problem(c, f"add: unknown district {c.district}")
+            self._problem(c, _("add: unknown district {district}").format(district=c.district))
             return
         district = self.districts.get(c.district or "")
         station = Station(c.station, c.name, c.kind, c.district or "",
@@ -288,21 +296,21 @@ class Registry:
         parts = [current.get(code) for code in c.parts]
         missing = [code for code, unit in zip(c.parts, parts, strict=True) if unit is None]
         if missing or not parts:
-            self._problem(c, f"split: {c.station} is divided into units that are not in force "
-                          f"on {c.day}: {', '.join(missing) or 'none given'} (add them on the "
-                          "same date)")
+            self._problem(c, _("split: {station} is divided into units that are not in force on "
+                               "{day}: {codes} (add them on the same date)").format(
+                station=c.station, day=c.day, codes=", ".join(missing) or _("none given")))
             return
         if c.main not in c.parts:
-            self._problem(c, f"split: main: must be one of the parts ({', '.join(c.parts)}): "
-                          "the one that carries the unit's history")
+            self._problem(c, _("split: main: must be one of the parts ({codes}): the one that "
+                               "carries the unit's history").format(codes=", ".join(c.parts)))
             return
         old = before.get(c.station)
         if old is None:
             return  # already reported
         if ends.get(c.station) is not c:
             if c.main != c.station:
-                self._problem(c, f"split: {c.station} keeps a part, so it keeps its history: "
-                              f"main: must be {c.station}")
+                self._problem(c, _("split: {station} keeps a part, so it keeps its history: "
+                                   "main: must be {station}").format(station=c.station))
             for part in parts:
                 if part is not None and part is not old:
                     _link(old, part, main=False)
@@ -314,16 +322,19 @@ class Registry:
     def _amend(self, c: Change, current: dict[str, _Unit]) -> None:
         unit = current.get(c.station)
         if unit is None:
-            self._problem(c, f"{c.action}: there is no unit {c.station} on {c.day}")
+            self._problem(c, _("{action}: there is no unit {station} on {day}").format(
+                action=c.action, station=c.station, day=c.day))
             return
         st = unit.versions[-1][1]
         if c.kind and c.kind not in STATION_KINDS:
-            self._problem(c, f"{c.action}: kind must be one of {', '.join(STATION_KINDS)}")
+            self._problem(c, _("{action}: kind must be one of {kinds}").format(
+                action=c.action, kinds=", ".join(STATION_KINDS)))
             return
         st = replace(st, name=c.name or st.name, kind=c.kind or st.kind)
         if c.district is not None:
             if c.district and c.district not in self.districts:
-                self._problem(c, f"move: unknown district {c.district}")
+                self._problem(c, _("move: unknown district {district}").format(
+                    district=c.district))
                 return
             district = self.districts.get(c.district)
             st = replace(st, district=c.district, district_name=district.name if district else "",
@@ -594,11 +605,13 @@ def parse_position(lat: str | None, lon: str | None) -> tuple[float | None, floa
     if lat is None and lon is None:
         return None, None
     if lat is None or lon is None:
-        raise ValueError("give both lat: and lon: (the centroid, WGS 84 degrees) or neither")
+        raise ValueError(_("give both lat: and lon: (the centroid, WGS 84 degrees) or neither"))
     try:
         north, east = float(lat), float(lon)
     except ValueError:
-        raise ValueError(f'lat/lon must be numbers in degrees, got "{lat}", "{lon}"') from None
+        raise ValueError(_('lat/lon must be numbers in degrees, got "{lat}", "{lon}"').format(
+            lat=lat, lon=lon)) from None
     if not (-90 <= north <= 90 and -180 <= east <= 180):
-        raise ValueError(f"lat must be within -90..90 and lon within -180..180, got {lat}, {lon}")
+        raise ValueError(_("lat must be within -90..90 and lon within -180..180, got {lat}, "
+                           "{lon}").format(lat=lat, lon=lon))
     return north, east

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from radiocli.i18n import N_, _
 from radiocli.schedule.registry import DISTRICT_KINDS, STATION_KINDS
 
 __all__ = ["DISTRICT_KINDS", "FORMATS", "STATION_KINDS", "parse_date", "parse_datetime",
@@ -25,6 +26,9 @@ __all__ = ["DISTRICT_KINDS", "FORMATS", "STATION_KINDS", "parse_date", "parse_da
 
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# the weekdays as people read them in messages (Monday first, as datetime.weekday())
+WEEKDAY_NAMES = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"),
+                 N_("Saturday"), N_("Sunday"))
 VI_DAY_NAMES = ("thứ hai", "thứ ba", "thứ tư", "thứ năm", "thứ sáu", "thứ bảy", "chủ nhật")
 
 # every way a single weekday is written: English, Vietnamese in words, in numbers (thứ 2 is
@@ -165,18 +169,27 @@ def whole_number_pattern(low: int, high: int) -> str:
     return _whole("0*(?:" + "|".join(str(n) for n in range(high, low - 1, -1)) + ")")
 
 
+class OutOfRange(ValueError):
+    """A number outside the range a value allows."""
+
+
+class NoSuchDay(ValueError):
+    """A date written correctly that names a day the calendar does not have."""
+
+
 def parse_whole_number(text: str, low: int, high: int) -> int:
     if not re.fullmatch(r"\s*[0-9]+\s*", text):
-        raise ValueError(f'must be a whole number, got "{text}"')
+        raise ValueError(_('must be a whole number, got "{text}"').format(text=text))
     number = int(text)
     if not low <= number <= high:
-        raise ValueError(f"must be between {low} and {high}, got {number}")
+        raise OutOfRange(_("must be between {low} and {high}, got {number}").format(
+            low=low, high=high, number=number))
     return number
 
 
 def parse_number(text: str) -> float:
     if not _compiled(NUMBER_PATTERN).fullmatch(text):
-        raise ValueError(f'must be a number, got "{text}"')
+        raise ValueError(_('must be a number, got "{text}"').format(text=text))
     return float(text)
 
 
@@ -186,7 +199,7 @@ def parse_boolean(text: str) -> bool:
         return True
     if key in FALSE_WORDS:
         return False
-    raise ValueError("must be true or false")
+    raise ValueError(_("must be true or false"))
 
 
 _cache: dict[str, re.Pattern[str]] = {}
@@ -212,8 +225,8 @@ _TIME_PARTS = re.compile(r"\s*([0-9]+)\s*(?::|giờ|h|g)\s*(?:([0-9]+)(?::([0-9]
 def parse_time(text: str) -> time:
     """ "06:30", "6h30", "17h", "6 giờ 45" -> time."""
     if not FORMATS["time"].matches(text):
-        raise ValueError('must be a time of day, 24-hour HH:MM (or 6h45, 17h30, 6 giờ 45), '
-                         f'got "{text}"')
+        raise ValueError(_('must be a time of day, 24-hour HH:MM (or 6h45, 17h30, 6 giờ 45), '
+                           'got "{text}"').format(text=text))
     match = _TIME_PARTS.match(text)
     assert match is not None
     hour, minute, second = match.groups()
@@ -223,7 +236,8 @@ def parse_time(text: str) -> time:
 def parse_date(text: str) -> date:
     raw = text.strip()
     if not FORMATS["date"].matches(raw):
-        raise ValueError(f'must be a date YYYY-MM-DD (or DD/MM/YYYY), got "{text}"')
+        raise ValueError(_('must be a date YYYY-MM-DD (or DD/MM/YYYY), got "{text}"').format(
+            text=text))
     if "-" in raw:
         year, month, day = (int(p) for p in raw.split("-"))
     else:
@@ -231,17 +245,23 @@ def parse_date(text: str) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise ValueError(f'names a day that does not exist: "{raw}"'
-                         f"{_why_not_a_day(year, month, day)}") from None
+        raise NoSuchDay(_('names a day that does not exist: "{date}" ({why})').format(
+            date=raw, why=_why_not_a_day(year, month))) from None
 
 
-def _why_not_a_day(year: int, month: int, day: int) -> str:
+MONTHS = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
+          N_("July"), N_("August"), N_("September"), N_("October"), N_("November"),
+          N_("December"))
+
+
+def _why_not_a_day(year: int, month: int) -> str:
     if not 1 <= month <= 12:
-        return f" (there is no month {month})"
+        return _("there is no month {month}").format(month=month)
     import calendar
 
     last = calendar.monthrange(year, month)[1]
-    return f" ({calendar.month_name[month]} {year} has {last} days)"
+    return _("{month_name} {year} has {days} days").format(
+        month_name=_(MONTHS[month - 1]), year=year, days=last)
 
 
 _DATETIME_PARTS = re.compile(
@@ -253,7 +273,8 @@ def parse_datetime(text: str, tz: object) -> datetime:
     datetime."""
     match = _DATETIME_PARTS.fullmatch(text)
     if match is None:
-        raise ValueError(f'must be a date and a time, e.g. "2021-08-15 09:00", got "{text}"')
+        raise ValueError(_('must be a date and a time, e.g. "2021-08-15 09:00", got "{text}"'
+                           ).format(text=text))
     day_text = match.group(1) or match.group(4)
     time_text = match.group(2) or match.group(3)
     return datetime.combine(parse_date(day_text), parse_time(time_text),
@@ -267,11 +288,13 @@ def parse_duration(text: str) -> float:
     """ "15m", "2h", "90s", "1h30m", "45 phút" -> seconds."""
     raw = text.strip()
     if re.fullmatch(r"[0-9]+(?:[.,][0-9]+)?", raw):
-        raise ValueError(f'needs a unit: write "{raw}m" (minutes) or "{raw}s" (seconds)')
+        raise ValueError(_('needs a unit: write "{number}m" (minutes) or "{number}s" (seconds)'
+                           ).format(number=raw))
     if not FORMATS["duration"].matches(raw):
         if FORMATS["duration"].matches(raw.replace("0", "1")):
-            raise ValueError(f'must be longer than zero, got "{text}"')
-        raise ValueError(f'must be a duration like "15m", "2h", "90s" or "1h30m", got "{text}"')
+            raise ValueError(_('must be longer than zero, got "{text}"').format(text=text))
+        raise ValueError(_('must be a duration like "15m", "2h", "90s" or "1h30m", got "{text}"'
+                           ).format(text=text))
     return sum(float(m[1].replace(",", ".")) * _UNITS[m[2].lower()]
                for m in _DURATION_PART.finditer(raw))
 
@@ -300,19 +323,20 @@ def _day_item(item: str, value: str) -> tuple[int, ...]:
         first, last = WEEKDAYS[_words(match[1])], WEEKDAYS[_words(match[2])]
         return tuple((first + n) % 7 for n in range((last - first) % 7 + 1))
     if key.isdigit():
-        raise ValueError(
-            f'use weekday names (monday ... sunday, or "thứ hai" ... "chủ nhật", "thứ 2" ... '
-            f'"thứ 7", "CN"), not numbers: "{value}"')
-    raise ValueError(f'unknown day "{item.strip()}": write monday ... sunday, thứ hai ... chủ '
-                     "nhật, thứ 2 ... thứ 7, T2 ... T7, CN, a range (thứ hai đến thứ sáu, "
-                     "T2-T6), weekdays, weekends or every day")
+        raise ValueError(_(
+            'use weekday names (monday ... sunday, or "thứ hai" ... "chủ nhật", "thứ 2" ... '
+            '"thứ 7", "CN"), not numbers: "{value}"').format(value=value))
+    raise ValueError(_('unknown day "{day}": write monday ... sunday, thứ hai ... chủ nhật, '
+                       "thứ 2 ... thứ 7, T2 ... T7, CN, a range (thứ hai đến thứ sáu, T2-T6), "
+                       "weekdays, weekends or every day").format(day=item.strip()))
 
 
 def parse_span(text: str) -> tuple[time, time]:
     """ "06:00-20:00", "6h đến 20h" -> (06:00, 20:00)."""
     match = _compiled(_whole(_SPAN)).fullmatch(text)
     if match is None:
-        raise ValueError(f'must be a span "HH:MM-HH:MM" (or "6h-17h30"), got "{text}"')
+        raise ValueError(_('must be a span "HH:MM-HH:MM" (or "6h-17h30"), got "{text}"').format(
+            text=text))
     return parse_time(match[1]), parse_time(match[2])
 
 
@@ -321,7 +345,8 @@ def parse_choice(text: str, choices: tuple[str, ...]) -> str:
     key = _words(text)
     if key in choices:
         return key
-    raise ValueError(f'must be one of {", ".join(choices)}, got "{text}"')
+    raise ValueError(_('must be one of {choices}, got "{text}"').format(
+        choices=", ".join(choices), text=text))
 
 
 RELATIVE_DAYS = {"today": 0, "hôm nay": 0, "tomorrow": 1, "ngày mai": 1,
@@ -338,11 +363,11 @@ def parse_day(text: str, today: date) -> date:
         return today + timedelta(days=RELATIVE_DAYS[key])
     try:
         return parse_date(text)
-    except ValueError as exc:
-        if "does not exist" in str(exc):
-            raise
-        raise ValueError(f'must be a date YYYY-MM-DD or DD/MM/YYYY (or today, tomorrow, '
-                         f'hôm nay, ngày mai), got "{text}"') from None
+    except NoSuchDay:
+        raise
+    except ValueError:
+        raise ValueError(_('must be a date YYYY-MM-DD or DD/MM/YYYY (or today, tomorrow, '
+                           'hôm nay, ngày mai), got "{text}"').format(text=text)) from None
 
 
 def expand_every(every: float, between: tuple[time, time]) -> tuple[time, ...]:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import yaml
 
+from radiocli.i18n import _
+
 
 @dataclass(frozen=True)
 class Explained:
@@ -46,40 +48,45 @@ def explain(exc: yaml.MarkedYAMLError, text: str) -> Explained:
         raw = line_text(n)
         indent = raw[: len(raw) - len(raw.lstrip(" \t"))]
         if "\t" in indent:
-            return at(n, indent.index("\t"), "a tab character is used for indentation",
-                      "YAML indents with spaces only: replace the tab with spaces")
+            return at(n, indent.index("\t"), _("a tab character is used for indentation"),
+                      _("YAML indents with spaces only: replace the tab with spaces"))
     if line_text(pline)[pcol:pcol + 1] == "\t":
-        return at(pline, pcol, "a tab character where YAML does not allow one",
-                  "replace the tab with spaces")
+        return at(pline, pcol, _("a tab character where YAML does not allow one"),
+                  _("replace the tab with spaces"))
 
     if "quoted scalar" in context:
         quote = line_text(cline)[ccol:ccol + 1] or '"'
         if "escape" in problem:
-            return at(pline, pcol, f"unknown escape \\{line_text(pline)[pcol + 1:pcol + 2]} in "
-                      "a double-quoted value",
-                      "write \\\\ for a backslash, or use single quotes 'like this'")
-        return at(cline, ccol, f"the quote {quote} opened here is never closed",
-                  f"close it at the end of the value ({quote}...{quote}) or remove it")
+            return at(pline, pcol,
+                      _("unknown escape \\{char} in a double-quoted value").format(
+                          char=line_text(pline)[pcol + 1:pcol + 2]),
+                      _("write \\\\ for a backslash, or use single quotes 'like this'"))
+        return at(cline, ccol,
+                  _("the quote {quote} opened here is never closed").format(quote=quote),
+                  _("close it at the end of the value ({quote}...{quote}) or remove it").format(
+                      quote=quote))
 
     if "flow sequence" in context or "flow mapping" in context:
         opening, closing = ("[", "]") if "sequence" in context else ("{", "}")
-        return at(cline, ccol, f"the {opening} opened here is not closed, or a comma is "
-                  "missing between its items",
-                  f"close it with {closing} on the same line and separate items with commas")
+        return at(cline, ccol, _("the {opening} opened here is not closed, or a comma is "
+                                 "missing between its items").format(opening=opening),
+                  _("close it with {closing} on the same line and separate items with "
+                    "commas").format(closing=closing))
 
     # a value that goes on after its closing quote: title: "a" b
     before = line_text(pline)[:pcol].rstrip()
     if before.endswith(("'", '"')) and ":" in before:
-        return at(pline, pcol, "text after the closing quote of a value",
-                  "put the whole value inside the quotes")
+        return at(pline, pcol, _("text after the closing quote of a value"),
+                  _("put the whole value inside the quotes"))
 
     # a '-' without a space after it, between where the list began and where it failed
     for n in range(min(cline, pline), pline + 1):
         stripped = line_text(n).lstrip(" ")
         if stripped.startswith("-") and len(stripped) > 1 and stripped[1] not in " -\n":
             col = len(line_text(n)) - len(stripped)
-            return at(n, col, f'"-" needs a space after it to start a list item '
-                      f'("{stripped[:20]}")', f'write "- {stripped[1:20]}"')
+            return at(n, col, _('"-" needs a space after it to start a list item '
+                                '("{text}")').format(text=stripped[:20]),
+                      _('write "- {text}"').format(text=stripped[1:20]))
 
     # libyaml: "did not find expected key"; pure Python: "expected <block end>, but found"
     if "expected '-' indicator" in problem or "<block sequence start>" in problem or (
@@ -95,16 +102,17 @@ def explain(exc: yaml.MarkedYAMLError, text: str) -> Explained:
 
     if "cannot start any token" in problem:
         char = line_text(pline)[pcol:pcol + 1]
-        return at(pline, pcol, f'a value cannot start with "{char}"',
-                  f'put the value in quotes: "{line_text(pline)[pcol:pcol + 30].strip()}"')
+        return at(pline, pcol, _('a value cannot start with "{char}"').format(char=char),
+                  _('put the value in quotes: "{text}"').format(
+                      text=line_text(pline)[pcol:pcol + 30].strip()))
 
     if "directive" in context:
-        return at(pline, 0, 'a line cannot start with "%" (YAML reads it as a directive)',
-                  "indent it under its key or put the value in quotes")
+        return at(pline, 0, _('a line cannot start with "%" (YAML reads it as a directive)'),
+                  _("indent it under its key or put the value in quotes"))
 
-    return at(pline, pcol, problem or "invalid YAML",
-              "check the indentation (spaces only, the same for the keys of one level) "
-              "and the quoting on this line and the one above")
+    return at(pline, pcol, problem or _("invalid YAML"),
+              _("check the indentation (spaces only, the same for the keys of one level) and "
+                "the quoting on this line and the one above"))
 
 
 def _indent(raw: str) -> int:
@@ -127,17 +135,18 @@ def _list_item(lines: list[str], n: int, at: At) -> Explained:
     while m >= 0:
         other = lines[m]
         if other.lstrip().startswith("- ") and _indent(other) != column:
-            return at(n, column, f"this list item is not lined up with the item on line "
-                      f"{m + 1} (column {_indent(other) + 1})",
-                      f"start every item of one list at the same column: indent this '-' "
-                      f"by {_indent(other)} spaces")
+            return at(n, column, _("this list item is not lined up with the item on line "
+                                   "{line} (column {column})").format(
+                line=m + 1, column=_indent(other) + 1),
+                _("start every item of one list at the same column: indent this '-' by "
+                  "{indent} spaces").format(indent=_indent(other)))
         if other.strip() and not other.lstrip().startswith(("- ", "#")) and \
                 _indent(other) < column:
             break
         m -= 1
-    return at(n, column, "a list item where a key was expected",
-              "put the list under a key (for example segments:) and indent its items "
-              "further than the key")
+    return at(n, column, _("a list item where a key was expected"),
+              _("put the list under a key (for example segments:) and indent its items further "
+                "than the key"))
 
 
 def _misplaced_key(lines: list[str], n: int, at: At) -> Explained:
@@ -147,11 +156,12 @@ def _misplaced_key(lines: list[str], n: int, at: At) -> Explained:
     if prev >= 0:
         above = _indent(lines[prev])
         if column != above:
-            return at(n, column, f"this line is indented by {column} spaces, the line above "
-                      f"by {above}: YAML cannot tell which key it belongs to",
-                      "indent keys of the same level by the same number of spaces")
-    return at(n, column, "this line does not fit where it stands (a key was expected)",
-              "check its indentation against the lines above")
+            return at(n, column, _("this line is indented by {column} spaces, the line above by "
+                                   "{above}: YAML cannot tell which key it belongs to").format(
+                column=column, above=above),
+                _("indent keys of the same level by the same number of spaces"))
+    return at(n, column, _("this line does not fit where it stands (a key was expected)"),
+              _("check its indentation against the lines above"))
 
 
 def _colon(lines: list[str], n: int, col: int, at: At) -> Explained:
@@ -161,17 +171,20 @@ def _colon(lines: list[str], n: int, col: int, at: At) -> Explained:
             not lines[prev].rstrip().endswith(":"):
         above = lines[prev]
         if ":" not in above.split("#")[0]:
-            return at(prev, _indent(above), f'this line has no "key: value" colon '
-                      f'("{above.strip()[:30]}")', 'write it as "key: value"')
-        return at(n, _indent(raw), "this line is indented further than the line above, so "
-                  "YAML reads it as more of that line's value",
-                  f"line it up with the key above (indent by {_indent(above)} spaces)")
+            return at(prev, _indent(above),
+                      _('this line has no "key: value" colon ("{text}")').format(
+                          text=above.strip()[:30]), _('write it as "key: value"'))
+        return at(n, _indent(raw), _("this line is indented further than the line above, so "
+                                     "YAML reads it as more of that line's value"),
+                  _("line it up with the key above (indent by {indent} spaces)").format(
+                      indent=_indent(above)))
     if prev >= 0 and _indent(raw) == _indent(lines[prev]) and \
             ":" not in lines[prev].split("#")[0] and not lines[prev].lstrip().startswith("-"):
         above = lines[prev]
-        return at(prev, _indent(above), f'this line has no "key: value" colon '
-                  f'("{above.strip()[:30]}")', 'write it as "key: value"')
+        return at(prev, _indent(above),
+                  _('this line has no "key: value" colon ("{text}")').format(
+                      text=above.strip()[:30]), _('write it as "key: value"'))
     key, _sep, value = raw.strip().partition(": ")
-    return at(n, col, 'a ": " (colon and space) inside a value',
-              f'put the value in quotes: {key}: "{value.strip()}"' if value else
-              "put the value in quotes")
+    return at(n, col, _('a ": " (colon and space) inside a value'),
+              _('put the value in quotes: {key}: "{value}"').format(key=key, value=value.strip())
+              if value else _("put the value in quotes"))

@@ -18,6 +18,7 @@ __all__ = ["MappingNode", "Node", "ScalarNode", "SequenceNode", "YamlProblem", "
            "read_text", "where"]
 
 from radiocli.errors import Problem
+from radiocli.i18n import _, os_reason
 from radiocli.schedule.yamlerrors import explain
 
 MAX_BYTES = 4 * 1024 * 1024  # the 579-station registry is 45 kB
@@ -40,30 +41,32 @@ def read_text(path: Path, shown: str) -> str:
     """The file's text, or a YamlProblem saying why it cannot be a schedule file."""
     try:
         if path.is_dir():
-            raise YamlProblem(Problem(shown, message="is a folder, not a YAML file",
+            raise YamlProblem(Problem(shown, message=_("is a folder, not a YAML file"),
                                       code="not-a-file"))
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise YamlProblem(Problem(
-                shown, message=f"file is too large ({size / 1e6:.1f} MB)",
-                hint=f"schedule files are at most {MAX_BYTES // (1024 * 1024)} MB; split it",
+                shown, message=_("file is too large ({size:.1f} MB)").format(size=size / 1e6),
+                hint=_("schedule files are at most {limit} MB; split it").format(
+                    limit=MAX_BYTES // (1024 * 1024)),
                 code="too-large"))
         data = path.read_bytes()
     except OSError as exc:
-        raise YamlProblem(Problem(shown, message=f"cannot read: {exc.strerror or exc}",
-                                  code="unreadable")) from exc
+        raise YamlProblem(Problem(shown, message=_("cannot read: {reason}").format(
+            reason=os_reason(exc)), code="unreadable")) from exc
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
-        raise YamlProblem(Problem(shown, line, 1, "contains a NUL byte: this is not a text file",
-                                  "save the schedule as UTF-8 text", "binary"))
+        raise YamlProblem(Problem(shown, line, 1,
+                                  _("contains a NUL byte: this is not a text file"),
+                                  _("save the schedule as UTF-8 text"), "binary"))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise YamlProblem(Problem(shown, line, col, "is not valid UTF-8 text",
-                                  "save the file as UTF-8 (Unicode) in your editor",
+        raise YamlProblem(Problem(shown, line, col, _("is not valid UTF-8 text"),
+                                  _("save the file as UTF-8 (Unicode) in your editor"),
                                   "encoding")) from exc
     return text.removeprefix("\ufeff")
 
@@ -77,40 +80,41 @@ def parse(text: str, shown: str) -> Node | None:
                 line, col = _position(event)
                 raise YamlProblem(Problem(
                     shown, line, col,
-                    "YAML aliases (*name) are not allowed in schedules",
-                    "write the value out in full", "alias"))
+                    _("YAML aliases (*name) are not allowed in schedules"),
+                    _("write the value out in full"), "alias"))
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
                     line, col = _position(event)
                     raise YamlProblem(Problem(
                         shown, line, col,
-                        f"nesting is deeper than {MAX_DEPTH} levels",
-                        "a schedule never needs this; check the indentation", "too-deep"))
+                        _("nesting is deeper than {n} levels").format(n=MAX_DEPTH),
+                        _("a schedule never needs this; check the indentation"), "too-deep"))
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
             elif isinstance(event, yaml.DocumentStartEvent) and documents:
                 line, col = _position(event)
                 raise YamlProblem(Problem(shown, line, col,
-                                          "more than one YAML document ('---') in one file",
-                                          "put each document in its own file", "multi-doc"))
+                                          _("more than one YAML document ('---') in one file"),
+                                          _("put each document in its own file"), "multi-doc"))
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
             nodes += 1
             if nodes > MAX_NODES:
-                raise YamlProblem(Problem(shown, message="too many YAML values in one file",
-                                          hint="split it into smaller files", code="too-large"))
+                raise YamlProblem(Problem(shown, message=_("too many YAML values in one file"),
+                                          hint=_("split it into smaller files"),
+                                          code="too-large"))
         return yaml.compose(text, Loader=_Loader)
     except YamlProblem:
         raise
     except yaml.MarkedYAMLError as exc:
         found = explain(exc, text)
         raise YamlProblem(Problem(shown, found.line, found.column,
-                                  f"YAML syntax: {found.message}", found.hint,
-                                  "syntax")) from exc
+                                  _("YAML syntax: {message}").format(message=found.message),
+                                  found.hint, "syntax")) from exc
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        raise YamlProblem(Problem(shown, message=f"YAML syntax: {exc}",
-                                  hint="check the file", code="syntax")) from exc
+        raise YamlProblem(Problem(shown, message=_("YAML syntax: {error}").format(error=exc),
+                                  hint=_("check the file"), code="syntax")) from exc
 
 
 def _position(event: yaml.Event) -> tuple[int, int]:

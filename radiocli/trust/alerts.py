@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from radiocli import TIMEZONE
 from radiocli.errors import TrustError
+from radiocli.i18n import _
 from radiocli.trust.bundle import canonical
 from radiocli.trust.keys import (
     PublicKey, find_trusted, fingerprint, load_private, public_of, read_public, trusted_keys,
@@ -34,9 +35,9 @@ def check_alert_key(key_pub: Path | PublicKey, trusted_dir: Path) -> PublicKey:
     trusted = find_trusted(key.fingerprint, key.name, trusted_keys(Path(trusted_dir)),
                            Path(trusted_dir))
     if "emergency" not in trusted.roles:
-        raise TrustError(f'key "{trusted.name}" has the roles '
-                         f'{", ".join(sorted(trusted.roles))}; emergency alerts need a key '
-                         "with the emergency role")
+        raise TrustError(_('key "{name}" has the roles {roles}; emergency alerts need a key '
+                           "with the emergency role").format(
+            name=trusted.name, roles=", ".join(sorted(trusted.roles))))
     return trusted
 
 
@@ -82,28 +83,31 @@ def check_signed_alert(signed: dict, trusted_dir: Path, *, now: datetime, regist
     alert to stations from a key with codes is refused). TrustError with the reason
     otherwise."""
     if not isinstance(signed, dict) or signed.get("format") != ALERT_FORMAT:
-        raise TrustError(f'not a signed alert (format must be "{ALERT_FORMAT}")')
+        raise TrustError(_('not a signed alert (format must be "{format}")').format(
+            format=ALERT_FORMAT))
     if not signed.get("signature"):
-        raise TrustError("the alert has no signature; sign it with an emergency key")
+        raise TrustError(_("the alert has no signature; sign it with an emergency key"))
     key_info = signed.get("key")
     key_info = key_info if isinstance(key_info, dict) else {}
     keys = trusted_keys(Path(trusted_dir))
     key = find_trusted(str(key_info.get("fingerprint", "")), str(key_info.get("name", "?")),
                        keys, Path(trusted_dir))
     key = check_alert_key(key, trusted_dir)
-    signature = b64decode_strict(signed["signature"], "bad alert signature")
+    signature = b64decode_strict(signed["signature"], _("bad alert signature"))
     body = {k: v for k, v in signed.items() if k != "signature"}
     if not key.verify(signature, canonical(body)):
-        raise TrustError(f'bad alert signature: not signed by key "{key.name}" or changed '
-                         "after signing")
+        raise TrustError(_('bad alert signature: not signed by key "{name}" or changed after '
+                           "signing").format(name=key.name))
     try:
         issued = datetime.fromisoformat(str(signed["issued_at"]))
     except (KeyError, ValueError) as exc:
-        raise TrustError(f"the alert has no valid issued_at ({shown(exc)})") from None
+        raise TrustError(_("the alert has no valid issued_at ({error})").format(
+            error=shown(exc))) from None
     if issued.tzinfo is None or not (now - max_age <= issued <= now + MAX_AHEAD):
-        raise TrustError(f"the alert was issued at {issued.isoformat()}, not within "
-                         f"{int(max_age.total_seconds() // 60)} minutes of now "
-                         f"({now.isoformat(timespec='seconds')}); refusing a replay")
+        raise TrustError(_("the alert was issued at {issued}, not within {minutes} minutes of "
+                           "now ({now}); refusing a replay").format(
+            issued=issued.isoformat(), minutes=int(max_age.total_seconds() // 60),
+            now=now.isoformat(timespec="seconds")))
     alert = signed.get("alert")
     alert = alert if isinstance(alert, dict) else {"text": alert}
     alert_targets(alert)

@@ -33,6 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from radiocli.errors import RadioError, ScheduleError, TrustError
+from radiocli.i18n import _, ngettext, os_reason
 from radiocli.trust.keys import (
     PublicKey, find_trusted, fingerprint, load_private, public_of, read_public, trusted_keys,
 )
@@ -61,19 +62,21 @@ def canonical(data: object) -> bytes:
 
 def sha256_file(path: Path) -> str:
     """SHA-256 of a regular file (TrustError for a FIFO, a device, a socket)."""
-    return _sha256(Path(path), "file")
+    return _sha256(Path(path), _("file"))
 
 
 def _rel(path: Path, base: Path) -> str:
     try:
         return PurePosixPath(*path.resolve().relative_to(base.resolve()).parts).as_posix()
     except ValueError:
-        raise TrustError(f"{shown(path, 200)}: is outside {base}") from None
+        raise TrustError(_("{path}: is outside {base}").format(path=shown(path, 200),
+                                                              base=base)) from None
 
 
 def _aware(moment: datetime, label: str) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise TrustError(f"{label} must carry a timezone offset, got {moment.isoformat()}")
+        raise TrustError(_("{label} must carry a timezone offset, got {moment}").format(
+            label=label, moment=moment.isoformat()))
     return moment
 
 
@@ -90,17 +93,17 @@ def schedule_files(root: Path) -> list[Path]:
     except RadioError as exc:
         raise TrustError(str(exc)) from None
     except OSError as exc:
-        raise TrustError(f"{root}: cannot list the schedules folder: "
-                         f"{exc.strerror or exc}") from None
+        raise TrustError(_("{folder}: cannot list the schedules folder: {reason}").format(
+            folder=root, reason=os_reason(exc))) from None
     for path in files:
         name = path.name
         if shown(name, 10_000) != name:
-            raise TrustError(f"{shown(path, 200)}: a file name with control characters; "
-                             "rename it")
+            raise TrustError(_("{path}: a file name with control characters; rename it").format(
+                path=shown(path, 200)))
         if unicodedata.normalize("NFC", str(path)) != str(path):
-            raise TrustError(f"{path}: its name is not in Unicode NFC form (accents stored "
-                             "as separate marks, as some systems save them); rename it so "
-                             "that it has one spelling")
+            raise TrustError(_("{path}: its name is not in Unicode NFC form (accents stored as "
+                               "separate marks, as some systems save them); rename it so that "
+                               "it has one spelling").format(path=path))
     return files
 
 
@@ -150,15 +153,17 @@ def program_audio(schedule, program, chimes: dict[str, Path | None] | None = Non
         if isinstance(segment, Recording):
             path = _audio_file(audio_dir, segment.path, f"{where}: play")
             if not path.is_file():
-                raise TrustError(f'{where}: play: audio file "{segment.path}" does not '
-                                 f"exist in {audio_dir}; add it before approving")
+                raise TrustError(_('{where}: play: audio file "{path}" does not exist in '
+                                   "{folder}; add it before approving").format(
+                    where=where, path=segment.path, folder=audio_dir))
         elif isinstance(segment, Chime):
             if segment.name not in chimes:
                 chimes[segment.name] = _chime(audio_dir, segment.name)
             chime = chimes[segment.name]
             if chime is None:
-                raise TrustError(f'{where}: chime: no chime "{segment.name}" in '
-                                 f"{audio_dir / 'chimes'}; add it before approving")
+                raise TrustError(_('{where}: chime: no chime "{name}" in {folder}; add it before '
+                                   "approving").format(
+                    where=where, name=segment.name, folder=audio_dir / "chimes"))
             path = chime
         else:
             continue
@@ -227,35 +232,38 @@ def read_bundle(bundle: Path) -> bytes:
     """The bytes of a bundle file (a regular file, at most MAX_BUNDLE_BYTES)."""
     bundle = Path(bundle)
     if not bundle.exists() and not bundle.is_symlink():
-        raise TrustError(f"{bundle}: no approved bundle (approve the schedules with "
-                         "radiocli approve, or pass the bundle's path)")
-    return read_regular(bundle, "approved bundle", MAX_BUNDLE_BYTES)
+        raise TrustError(_("{bundle}: no approved bundle (approve the schedules with radiocli "
+                           "approve, or pass the bundle's path)").format(bundle=bundle))
+    return read_regular(bundle, _("approved bundle"), MAX_BUNDLE_BYTES)
 
 
 def parse_bundle(data: bytes, bundle: Path) -> list[Approval]:
     """The approvals in a bundle's bytes (not yet verified)."""
-    parsed = loads_strict(data, f"{bundle}: not an approved bundle")
+    parsed = loads_strict(data, _("{bundle}: not an approved bundle").format(bundle=bundle))
     if not isinstance(parsed, dict):
-        raise TrustError(f"{bundle}: not an approved bundle (no manifest)")
+        raise TrustError(_("{bundle}: not an approved bundle (no manifest)").format(
+            bundle=bundle))
     if "approvals" in parsed:
         items = parsed["approvals"]
         if not isinstance(items, list) or not items or set(parsed) != {"approvals"}:
-            raise TrustError(f"{bundle}: not an approved bundle (approvals must be a list "
-                             "and stand alone)")
+            raise TrustError(_("{bundle}: not an approved bundle (approvals must be a list and "
+                               "stand alone)").format(bundle=bundle))
         if len(items) > MAX_APPROVALS:
-            raise TrustError(f"{bundle}: more than {MAX_APPROVALS} approvals")
+            raise TrustError(_("{bundle}: more than {n} approvals").format(
+                bundle=bundle, n=MAX_APPROVALS))
     else:
         items = [parsed]
     out = []
     for index, item in enumerate(items):
         if not isinstance(item, dict) or not isinstance(item.get("manifest"), dict):
-            raise TrustError(f"{bundle}: not an approved bundle (no manifest)")
+            raise TrustError(_("{bundle}: not an approved bundle (no manifest)").format(
+                bundle=bundle))
         sig = item.get("signature")
         value = sig.get("value") if isinstance(sig, dict) else None
         if not value:
-            raise TrustError(f"{bundle}: the bundle has no signature; it was not approved "
-                             "(run radiocli approve)")
-        signature = b64decode_strict(value, f"{bundle}: bad signature")
+            raise TrustError(_("{bundle}: the bundle has no signature; it was not approved (run "
+                               "radiocli approve)").format(bundle=bundle))
+        signature = b64decode_strict(value, _("{bundle}: bad signature").format(bundle=bundle))
         out.append(Approval(index, item["manifest"], signature))
     return out
 
@@ -268,7 +276,8 @@ def _safe_rel(rel: object, bundle: Path) -> str:
     if (not text or text.startswith(("/", "~")) or "\\" in text or shown(text, 10_000) != text
             or any(p in ("", ".", "..") for p in parts)
             or unicodedata.normalize("NFC", text) != text or len(text) > 1000):
-        raise TrustError(f'{bundle}: manifest lists an unsafe path "{shown(rel)}"')
+        raise TrustError(_('{bundle}: manifest lists an unsafe path "{path}"').format(
+            bundle=bundle, path=shown(rel)))
     return text
 
 
@@ -276,16 +285,20 @@ def _entries(manifest: dict, key: str, bundle: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     items = manifest.get(key) or []
     if not isinstance(items, list):
-        raise TrustError(f"{bundle}: manifest {key} must be a list")
+        raise TrustError(_("{bundle}: manifest {key} must be a list").format(
+            bundle=bundle, key=key))
     for item in items:
         if not isinstance(item, dict):
-            raise TrustError(f"{bundle}: manifest {key} lists something that is not a file")
+            raise TrustError(_("{bundle}: manifest {key} lists something that is not a "
+                               "file").format(bundle=bundle, key=key))
         rel = _safe_rel(item.get("path"), bundle)
         digest = item.get("sha256")
         if not isinstance(digest, str) or not SHA_RE.match(digest):
-            raise TrustError(f'{bundle}: manifest gives "{rel}" no valid SHA-256')
+            raise TrustError(_('{bundle}: manifest gives "{path}" no valid SHA-256').format(
+                bundle=bundle, path=rel))
         if rel in out:
-            raise TrustError(f'{bundle}: manifest lists "{rel}" twice')
+            raise TrustError(_('{bundle}: manifest lists "{path}" twice').format(
+                bundle=bundle, path=rel))
         out[rel] = digest
     return out
 
@@ -294,9 +307,11 @@ def _time(manifest: dict, key: str, bundle: Path) -> datetime:
     try:
         moment = datetime.fromisoformat(str(manifest[key]))
     except (KeyError, ValueError) as exc:
-        raise TrustError(f"{bundle}: manifest has no valid {key} ({shown(exc)})") from None
+        raise TrustError(_("{bundle}: manifest has no valid {key} ({error})").format(
+            bundle=bundle, key=key, error=shown(exc))) from None
     if moment.tzinfo is None:
-        raise TrustError(f"{bundle}: manifest {key} has no timezone offset")
+        raise TrustError(_("{bundle}: manifest {key} has no timezone offset").format(
+            bundle=bundle, key=key))
     return moment
 
 
@@ -307,11 +322,11 @@ def _read_entries(part: Approval, bundle: Path) -> None:
     part.audio = _entries(manifest, "audio", bundle)
     removed = manifest.get("removed") or []
     if not isinstance(removed, list):
-        raise TrustError(f"{bundle}: manifest removed must be a list")
+        raise TrustError(_("{bundle}: manifest removed must be a list").format(bundle=bundle))
     part.removed = frozenset(_safe_rel(r, bundle) for r in removed)
     if part.removed & set(part.schedules):
-        raise TrustError(f"{bundle}: an approval both lists and removes "
-                         f"{sorted(part.removed & set(part.schedules))[0]}")
+        raise TrustError(_("{bundle}: an approval both lists and removes {path}").format(
+            bundle=bundle, path=sorted(part.removed & set(part.schedules))[0]))
 
 
 def _check_approval(part: Approval, keys: dict[str, PublicKey], trusted_label: Path,
@@ -319,25 +334,31 @@ def _check_approval(part: Approval, keys: dict[str, PublicKey], trusted_label: P
     """Format, trusted key, signature and validity of one approval."""
     manifest = part.manifest
     if manifest.get("format") != BUNDLE_FORMAT:
-        raise TrustError(f'{bundle}: unknown bundle format (expected "{BUNDLE_FORMAT}")')
+        raise TrustError(_('{bundle}: unknown bundle format (expected "{format}")').format(
+            bundle=bundle, format=BUNDLE_FORMAT))
     by = part.by()
     fp, name = str(by.get("fingerprint", "")), str(by.get("key", "?"))
     key = find_trusted(fp, name, keys, trusted_label)
     if not key.verify(part.signature, canonical(manifest)):
-        raise TrustError(f'{bundle}: bad signature: the manifest was not signed by key "'
-                         f'{key.name}" ({shown(fp, 71)}) or was changed after signing')
+        raise TrustError(_('{bundle}: bad signature: the manifest was not signed by key '
+                           '"{name}" ({fingerprint}) or was changed after signing').format(
+            bundle=bundle, name=key.name, fingerprint=shown(fp, 71)))
     part.key = key
     part.approver = shown(by.get("approver", ""), 200)  # signed, but shown in logs
     part.approved_at = _time(manifest, "approved_at", bundle)
     part.valid_from = _time(manifest, "valid_from", bundle)
     part.valid_to = _time(manifest, "valid_to", bundle)
-    label = f"{bundle}: " + (f"the approval by {part.who()} is " if several else "")
+    what = (_("the approval by {who}").format(who=part.who()) if several
+            else _("the approval"))
+    moment = now.isoformat(timespec="seconds")
     if now < part.valid_from:
-        raise TrustError(f"{label}not yet valid: valid from {part.valid_from.isoformat()} "
-                         f"(now {now.isoformat(timespec='seconds')})")
+        raise TrustError(_("{bundle}: {what} is not yet valid: valid from {start} (now "
+                           "{now})").format(bundle=bundle, what=what,
+                                            start=part.valid_from.isoformat(), now=moment))
     if now >= part.valid_to:
-        raise TrustError(f"{label}expired: valid to {part.valid_to.isoformat()} (now "
-                         f"{now.isoformat(timespec='seconds')}); approve the schedules again")
+        raise TrustError(_("{bundle}: {what} expired: valid to {end} (now {now}); approve the "
+                           "schedules again").format(bundle=bundle, what=what,
+                                                     end=part.valid_to.isoformat(), now=moment))
 
 
 def _check_chain(parts: list[Approval], checked: list[Approval], bundle: Path) -> None:
@@ -347,9 +368,9 @@ def _check_chain(parts: list[Approval], checked: list[Approval], bundle: Path) -
     for part in checked:
         builds_on = part.manifest.get("builds_on", [])
         if builds_on != [p.digest() for p in parts[:part.index]]:
-            raise TrustError(f"{bundle}: the approvals before the one by {part.who()} are not "
-                             "the ones it was signed after (removed, reordered or changed); "
-                             "approve the schedules again")
+            raise TrustError(_("{bundle}: the approvals before the one by {who} are not the "
+                               "ones it was signed after (removed, reordered or changed); "
+                               "approve the schedules again").format(bundle=bundle, who=part.who()))
 
 
 # --- the one check ---------------------------------------------------------------------
@@ -399,14 +420,16 @@ class VerifiedBundle:
         for a in self.approvals:
             who = f"{a.key.name} ({a.key.fingerprint[:23]}…)"
             if a.approver:
-                who = f"{a.approver}, key {who}"
+                who = _("{approver}, key {key}").format(approver=a.approver, key=who)
             if len(self.approvals) > 1:
-                who += f" for {len(a.schedules)} file{'s' if len(a.schedules) != 1 else ''}"
+                who = ngettext("{who} for {n} file", "{who} for {n} files", len(a.schedules)
+                               ).format(who=who, n=len(a.schedules))
             whos.append(who)
-        return (f"{self.path}: OK: {len(self.schedules)} schedule files and "
-                f"{len(self.audio)} audio files approved by {'; '.join(whos)} at "
-                f"{self.approved_at.isoformat()}, valid {self.valid_from.isoformat()} to "
-                f"{self.valid_to.isoformat()}")
+        return _("{bundle}: OK: {schedules} schedule files and {audio} audio files approved by "
+                 "{who} at {at}, valid {start} to {end}").format(
+            bundle=self.path, schedules=len(self.schedules), audio=len(self.audio),
+            who="; ".join(whos), at=self.approved_at.isoformat(),
+            start=self.valid_from.isoformat(), end=self.valid_to.isoformat())
 
 
 def check_bundle(parts: list[Approval], keys: dict[str, PublicKey], root: Path, *,
@@ -470,14 +493,16 @@ def _check_removals(parts: list[Approval], governs: dict[str, Approval], root: P
         if rel not in part.removed:
             continue
         if (root / rel).exists() or (root / rel).is_symlink():
-            raise TrustError(f"{root / rel}: schedule file was removed by the approval of "
-                             f"{part.who()} but is there; delete it or approve it again")
+            raise TrustError(_("{path}: schedule file was removed by the approval of {who} but "
+                               "is there; delete it or approve it again").format(
+                path=root / rel, who=part.who()))
         earlier = [p for p in parts[:part.index] if rel in p.schedules]
         assert part.key is not None
         if earlier and "city" not in part.key.roles and \
                 earlier[-1].by().get("fingerprint") != part.key.fingerprint:
-            raise TrustError(f'key "{part.key.name}" cannot remove {rel}: it was approved by '
-                             f"{earlier[-1].who()}; only that key or the city may remove it")
+            raise TrustError(_('key "{name}" cannot remove {path}: it was approved by {who}; '
+                               "only that key or the city may remove it").format(
+                name=part.key.name, path=rel, who=earlier[-1].who()))
 
 
 def _check_hashes(base: Path, approved: dict[str, str], what: str, changed: str, *,
@@ -486,21 +511,23 @@ def _check_hashes(base: Path, approved: dict[str, str], what: str, changed: str,
     for rel, digest in approved.items():
         path = _audio_file(base, rel, f"{base / rel}") if audio else base / rel
         if not path.exists() and not path.is_symlink():
-            raise TrustError(f"{path}: {what} is in the bundle but missing")
+            raise TrustError(_("{path}: {what} is in the bundle but missing").format(
+                path=path, what=what))
         found = _sha256(path, what, follow=audio)
         if found != digest:
-            raise TrustError(f"{path}: {what} {changed} since it was approved "
-                             "(SHA-256 differs); approve it again")
+            raise TrustError(_("{path}: {what} {changed} since it was approved (SHA-256 "
+                               "differs); approve it again").format(
+                path=path, what=what, changed=changed))
 
 
 def _check_schedule_files(root: Path, approved: dict[str, str],
                           unapproved: list[Path] | None = None) -> None:
-    _check_hashes(root, approved, "schedule file", "changed")
+    _check_hashes(root, approved, _("schedule file"), _("changed"))
     for path in schedule_files(root):
         if _rel(path, root) not in approved:
             if unapproved is None:
-                raise TrustError(f"{path}: schedule file is not in the approved bundle; "
-                                 "remove it or approve the schedules again")
+                raise TrustError(_("{path}: schedule file is not in the approved bundle; remove "
+                                   "it or approve the schedules again").format(path=path))
             unapproved.append(path)
 
 
@@ -530,22 +557,24 @@ def _check_audio(schedule, parts: list[Approval], governs: dict[str, Approval], 
     for part in parts:  # two digests for one file cannot both match: _check_hashes says so
         listed.update(part.audio)
     for part in parts:
-        _check_hashes(audio_dir, part.audio, "audio file", "changed or was swapped",
+        _check_hashes(audio_dir, part.audio, _("audio file"), _("changed or was swapped"),
                       audio=True)
         assert part.key is not None
         if "city" not in part.key.roles:
             for rel in part.audio:
                 if _is_system_chime(rel) and not any(
                         rel in p.audio for p in parts if p.key and "city" in p.key.roles):
-                    raise TrustError(f'key "{part.key.name}" cannot approve {rel}: the '
-                                     "daemon's alert and end chimes need the city role")
+                    raise TrustError(_('key "{name}" cannot approve {path}: the daemon\'s alert '
+                                       "and end chimes need the city role").format(
+                        name=part.key.name, path=rel))
     chimes: dict[str, Path | None] = {}
     for program in schedule.programs.values():
         owner = governs.get(where(program))
         for audio_rel, (path, named) in program_audio(schedule, program, chimes).items():
             if owner is None or audio_rel not in owner.audio:
-                raise TrustError(f"{path}: audio file (named at {named}) is not in the "
-                                 "approved bundle; approve the schedules again")
+                raise TrustError(_("{path}: audio file (named at {named}) is not in the "
+                                   "approved bundle; approve the schedules again").format(
+                    path=path, named=named))
     return dict(sorted(listed.items()))
 
 
@@ -592,13 +621,13 @@ def approve(paths: Iterable[Path], key_path: Path, valid_from: datetime, valid_t
     (when given) receives what ``verify`` will say about it until it is approved."""
     paths = [Path(p) for p in paths]
     if not paths:
-        raise TrustError("nothing to approve: name a schedules folder or files")
+        raise TrustError(_("nothing to approve: name a schedules folder or files"))
     valid_from = _aware(valid_from, "valid from")
     valid_to = _aware(valid_to, "valid to")
     now = _aware(now, "now")
     if valid_to <= valid_from:
-        raise TrustError(f"valid to ({valid_to.isoformat()}) must be after valid from "
-                         f"({valid_from.isoformat()})")
+        raise TrustError(_("valid to ({end}) must be after valid from ({start})").format(
+            end=valid_to.isoformat(), start=valid_from.isoformat()))
     if root is None:
         root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path(
             os.path.commonpath([str(p.resolve() if p.is_dir() else p.resolve().parent)
@@ -615,7 +644,8 @@ def approve(paths: Iterable[Path], key_path: Path, valid_from: datetime, valid_t
         earlier = _earlier(out, root, files)
         removed = _removed(paths, root, earlier, files)
         if not files and not removed:
-            raise TrustError(f"no schedule files (*.yaml) in {', '.join(map(str, paths))}")
+            raise TrustError(_("no schedule files (*.yaml) in {paths}").format(
+                paths=", ".join(map(str, paths))))
         replaced = set(files) | removed
         if all(set(part.schedules) | part.removed <= replaced for _raw, part in earlier):
             earlier = []  # the new approval replaces all: a fresh bundle
@@ -636,8 +666,9 @@ def approve(paths: Iterable[Path], key_path: Path, valid_from: datetime, valid_t
         _write_atomic(out, data)
     for path in unapproved:
         if notes is not None:
-            notes.append(f"{path}: schedule file is not in the approved bundle yet; verify "
-                         "refuses the folder until it is approved by its own key")
+            notes.append(_("{path}: schedule file is not in the approved bundle yet; verify "
+                           "refuses the folder until it is approved by its own key").format(
+                path=path))
     return out
 
 
@@ -652,11 +683,13 @@ def _signer(key_path: Path, trusted_dir: Path | None):  # noqa: ANN202
     pub_path = key_path.with_suffix(".pub")
     if fp not in keys:
         if not pub_path.is_file():
-            raise TrustError(f"{pub_path}: missing; approve needs the key's .pub (made with "
-                             "it by radiocli keys generate) to check what the key may approve")
+            raise TrustError(_("{path}: missing; approve needs the key's .pub (made with it "
+                               "by radiocli keys generate) to check what the key may "
+                               "approve").format(path=pub_path))
         public = read_public(pub_path)
         if public.raw != raw:
-            raise TrustError(f"{pub_path} does not belong to {key_path} (different key)")
+            raise TrustError(_("{public} does not belong to {private} (different key)").format(
+                public=pub_path, private=key_path))
         keys[fp] = public
     return keys, keys[fp], private
 
@@ -679,7 +712,7 @@ def _manifest(root: Path, files: dict[str, Path], removed: set[str], signer: Pub
         "approved_at": now.isoformat(timespec="seconds"),
         "valid_from": valid_from.isoformat(timespec="seconds"),
         "valid_to": valid_to.isoformat(timespec="seconds"),
-        "schedules": [{"path": rel, "sha256": _sha256(f, "schedule file", follow=False)}
+        "schedules": [{"path": rel, "sha256": _sha256(f, _("schedule file"), follow=False)}
                       for rel, f in sorted(files.items())],
         "audio_dir": os.path.relpath(schedule.audio_dir.resolve(), root.resolve()).replace(
             os.sep, "/"),
@@ -706,8 +739,8 @@ def _earlier(out: Path, root: Path, files: dict[str, Path]) -> list[tuple[dict, 
     except TrustError as exc:
         if {_rel(f, root) for f in schedule_files(root)} <= set(files):
             return []
-        raise TrustError(f"{exc}\ncannot add an approval to it: approve the whole "
-                         "schedules folder, or move it away") from None
+        raise TrustError(_("{error}\ncannot add an approval to it: approve the whole schedules "
+                           "folder, or move it away").format(error=exc)) from None
     return list(zip(raw, parts, strict=True))
 
 
@@ -725,7 +758,7 @@ def _removed(paths: list[Path], root: Path, earlier: list[tuple[dict, Approval]]
             rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root)).replace(
                 os.sep, "/")
             if rel not in listed:
-                raise TrustError(f"{path}: no such schedule file or folder")
+                raise TrustError(_("{path}: no such schedule file or folder").format(path=path))
             out.add(rel)
     for rel in listed:
         inside = any(not f or rel.startswith(f + "/") for f in folders)
@@ -743,7 +776,8 @@ def _locked(out: Path) -> Iterator[None]:
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
     except OSError as exc:
-        raise TrustError(f"{lock}: cannot lock the bundle: {exc.strerror or exc}") from exc
+        raise TrustError(_("{lock}: cannot lock the bundle: {reason}").format(
+            lock=lock, reason=os_reason(exc))) from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -762,4 +796,5 @@ def _write_atomic(out: Path, data: bytes) -> None:
         os.replace(tmp, out)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise TrustError(f"{out}: cannot write the bundle: {exc.strerror or exc}") from exc
+        raise TrustError(_("{out}: cannot write the bundle: {reason}").format(
+            out=out, reason=os_reason(exc))) from exc

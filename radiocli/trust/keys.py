@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from radiocli.errors import TrustError
+from radiocli.i18n import _, ngettext, os_reason
 from radiocli.trust.safe import b64decode_strict, loads_strict, read_regular, shown
 
 ROLES = ("city", "district", "station", "emergency")
@@ -62,14 +63,17 @@ class PublicKey:
 
     def scope_text(self) -> str:
         """What the key covers, for messages: "district 001", "stations 00001, 00004"."""
-        parts = []
+        districts = ngettext("district {codes}", "districts {codes}", len(self.districts)
+                             ).format(codes=", ".join(sorted(self.districts)))
+        stations = ngettext("station {codes}", "stations {codes}", len(self.stations)
+                            ).format(codes=", ".join(sorted(self.stations)))
+        if self.districts and self.stations:
+            return _("{districts} and {stations}").format(districts=districts, stations=stations)
         if self.districts:
-            parts.append(("district " if len(self.districts) == 1 else "districts ")
-                         + ", ".join(sorted(self.districts)))
+            return districts
         if self.stations:
-            parts.append(("station " if len(self.stations) == 1 else "stations ")
-                         + ", ".join(sorted(self.stations)))
-        return " and ".join(parts) or "the whole city"
+            return stations
+        return _("the whole city")
 
     def verify(self, signature: bytes, data: bytes) -> bool:
         from cryptography.exceptions import InvalidSignature
@@ -104,18 +108,19 @@ def fingerprint(raw: bytes) -> str:
 
 def _check_name(name: str) -> None:
     if not NAME_RE.match(name):
-        raise TrustError(f'key name "{name[:80]}" must be letters, digits, "-", "_" or "." '
-                         "(up to 64 characters), e.g. district-001")
+        raise TrustError(_('key name "{name}" must be letters, digits, "-", "_" or "." (up to '
+                           "64 characters), e.g. district-001").format(name=name[:80]))
 
 
 def _check_roles(roles: Iterable[str]) -> frozenset[str]:
     found = frozenset(roles)
     unknown = sorted(found - set(ROLES))
     if unknown:
-        raise TrustError(f"unknown role {', '.join(unknown)}: a key's roles are "
-                         f"{', '.join(ROLES)}")
+        raise TrustError(_("unknown role {roles}: a key's roles are {known}").format(
+            roles=", ".join(unknown), known=", ".join(ROLES)))
     if not found:
-        raise TrustError(f"a key needs at least one role ({', '.join(ROLES)})")
+        raise TrustError(_("a key needs at least one role ({known})").format(
+            known=", ".join(ROLES)))
     return found
 
 
@@ -127,37 +132,39 @@ def check_key_scope(roles: Iterable[str], districts: Iterable[str] = (),
     role_set = _check_roles(roles)
     district_set, station_set = set(districts), set(stations)
     if "city" in role_set and (district_set or station_set):
-        raise TrustError("a city key covers the whole city: drop --district and --station "
-                         "(or make a district or station key)")
+        raise TrustError(_("a city key covers the whole city: drop --district and --station (or "
+                           "make a district or station key)"))
     if district_set and not role_set & {"district", "emergency"}:
-        raise TrustError("--district goes with --role district or --role emergency; a "
-                         f"{'/'.join(sorted(role_set))} key with --district would not be "
-                         "limited to that district")
+        raise TrustError(_("--district goes with --role district or --role emergency; a {roles} "
+                           "key with --district would not be limited to that district").format(
+            roles="/".join(sorted(role_set))))
     if station_set and not role_set & {"station", "emergency"}:
-        raise TrustError("--station goes with --role station or --role emergency; a "
-                         f"{'/'.join(sorted(role_set))} key with --station would not be "
-                         "limited to that station")
+        raise TrustError(_("--station goes with --role station or --role emergency; a {roles} "
+                           "key with --station would not be limited to that station").format(
+            roles="/".join(sorted(role_set))))
     if "district" in role_set and not district_set:
-        raise TrustError("a district key needs --district CODE (the district it approves "
-                         "for); a key for the whole city is --role city")
+        raise TrustError(_("a district key needs --district CODE (the district it approves "
+                           "for); a key for the whole city is --role city"))
     if "station" in role_set and not station_set:
-        raise TrustError("a station key needs --station CODE (the station it approves "
-                         "for); a key for the whole city is --role city")
+        raise TrustError(_("a station key needs --station CODE (the station it approves for); a "
+                           "key for the whole city is --role city"))
     for code in sorted(district_set):
         if not DISTRICT_RE.match(code):
-            raise TrustError(f'district code "{shown(code, 20)}" must be 3 digits, e.g. 001')
+            raise TrustError(_('district code "{code}" must be 3 digits, e.g. 001').format(
+                code=shown(code, 20)))
     for code in sorted(station_set):
         if not STATION_RE.match(code):
-            raise TrustError(f'station code "{shown(code, 20)}" must be 5 digits, e.g. 00001')
+            raise TrustError(_('station code "{code}" must be 5 digits, e.g. 00001').format(
+                code=shown(code, 20)))
     if registry is not None:
         unknown = sorted(c for c in district_set if c not in registry.districts)
         if unknown:
-            raise TrustError(f"unknown district code {', '.join(unknown)} (see radiocli "
-                             "stations list)")
+            raise TrustError(_("unknown district code {code} (see radiocli stations list)").format(
+                code=", ".join(unknown)))
         unknown = sorted(c for c in station_set if not registry.known(c))
         if unknown:
-            raise TrustError(f"unknown station code {', '.join(unknown)} (see radiocli "
-                             "stations list)")
+            raise TrustError(_("unknown station code {code} (see radiocli stations list)").format(
+                code=", ".join(unknown)))
 
 
 def generate_key(out_dir: Path, name: str, roles: Iterable[str],
@@ -180,13 +187,14 @@ def generate_key(out_dir: Path, name: str, roles: Iterable[str],
             out_dir.mkdir(parents=True, mode=0o700)
             os.chmod(out_dir, 0o700)
     except OSError as exc:
-        raise TrustError(f"{out_dir}: cannot create the key folder: {exc}") from exc
+        raise TrustError(_("{folder}: cannot create the key folder: {reason}").format(
+            folder=out_dir, reason=os_reason(exc))) from exc
     key_path = out_dir / f"{name}.key"
     pub_path = out_dir / f"{name}.pub"
     for path in (key_path, pub_path):
         if path.exists():
-            raise TrustError(f"{path} already exists; choose another --name or move it away "
-                             "(keys are never overwritten)")
+            raise TrustError(_("{path} already exists; choose another --name or move it away "
+                               "(keys are never overwritten)").format(path=path))
     private = Ed25519PrivateKey.generate()
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
@@ -202,7 +210,8 @@ def generate_key(out_dir: Path, name: str, roles: Iterable[str],
         finally:
             os.close(fd)
     except OSError as exc:
-        raise TrustError(f"{key_path}: cannot write the private key: {exc}") from exc
+        raise TrustError(_("{path}: cannot write the private key: {reason}").format(
+            path=key_path, reason=os_reason(exc))) from exc
     public = PublicKey(name, role_set, raw, districts, stations)
     text = json.dumps(public.as_dict(), ensure_ascii=False, indent=2) + "\n"
     try:
@@ -210,7 +219,8 @@ def generate_key(out_dir: Path, name: str, roles: Iterable[str],
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
     except OSError as exc:
-        raise TrustError(f"{pub_path}: cannot write the public key: {exc}") from exc
+        raise TrustError(_("{path}: cannot write the public key: {reason}").format(
+            path=pub_path, reason=os_reason(exc))) from exc
     return key_path, pub_path
 
 
@@ -221,23 +231,25 @@ def load_private(key_path: Path):  # noqa: ANN201 - Ed25519PrivateKey, imported 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     key_path = Path(key_path)
-    data = read_regular(key_path, "private key", MAX_PUB_BYTES)
+    data = read_regular(key_path, _("private key"), MAX_PUB_BYTES)
     try:
         mode = key_path.stat().st_mode
     except OSError as exc:
-        raise TrustError(f"{key_path}: cannot read the private key: {exc.strerror}") from exc
+        raise TrustError(_("{path}: cannot read the private key: {reason}").format(
+            path=key_path, reason=os_reason(exc))) from exc
     if mode & 0o077:
-        raise TrustError(f"{key_path}: the private key can be read by others (mode "
-                         f"{mode & 0o777:04o}); make it private with chmod 600 {key_path}, "
-                         "and make a new key if others may have copied it")
+        raise TrustError(_("{path}: the private key can be read by others (mode "
+                           "{mode:04o}); make it private with chmod 600 {path}, and make a "
+                           "new key if others may have copied it").format(
+            path=key_path, mode=mode & 0o777))
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as exc:
-        raise TrustError(f"{key_path}: not a private key made by radiocli keys generate "
-                         f"({exc})") from exc
+        raise TrustError(_("{path}: not a private key made by radiocli keys generate "
+                           "({error})").format(path=key_path, error=exc)) from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise TrustError(f"{key_path}: not an Ed25519 key (make one with radiocli keys "
-                         "generate)")
+        raise TrustError(_("{path}: not an Ed25519 key (make one with radiocli keys "
+                           "generate)").format(path=key_path))
     return key
 
 
@@ -251,28 +263,30 @@ def public_of(private) -> bytes:  # noqa: ANN001
 def read_public(path: Path) -> PublicKey:
     """Read a ``.pub`` file; TrustError names the file and what is wrong."""
     path = Path(path)
-    data = loads_strict(read_regular(path, "public key", MAX_PUB_BYTES),
-                        f"{shown(path, 200)}: not a radiocli public key")
+    data = loads_strict(read_regular(path, _("public key"), MAX_PUB_BYTES),
+                        _("{path}: not a radiocli public key").format(path=shown(path, 200)))
     if not isinstance(data, dict) or data.get("format") != PUB_FORMAT:
-        raise TrustError(f'{path}: not a radiocli public key (format must be "{PUB_FORMAT}")')
+        raise TrustError(_('{path}: not a radiocli public key (format must be "{format}")'
+                           ).format(path=path, format=PUB_FORMAT))
     name, roles = data.get("name"), data.get("roles") or []
     districts, stations = data.get("districts") or [], data.get("stations") or []
     if not isinstance(name, str) or not NAME_RE.match(name):
-        raise TrustError(f"{path}: public key has no valid name")
+        raise TrustError(_("{path}: public key has no valid name").format(path=path))
     if not all(isinstance(x, list) and all(isinstance(c, str) for c in x)
                for x in (roles, districts, stations)):
-        raise TrustError(f"{path}: public key is malformed (roles, districts and stations "
-                         "must be lists of text)")
+        raise TrustError(_("{path}: public key is malformed (roles, districts and stations must "
+                           "be lists of text)").format(path=path))
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
-        raise TrustError(f"{path}: unknown role {shown(', '.join(unknown))} (a key's roles "
-                         f"are {', '.join(ROLES)})")
-    raw = b64decode_strict(data.get("public_key"), f"{path}: public key")
+        raise TrustError(_("{path}: unknown role {roles} (a key's roles are {known})").format(
+            path=path, roles=shown(", ".join(unknown)), known=", ".join(ROLES)))
+    raw = b64decode_strict(data.get("public_key"), _("{path}: public key").format(path=path))
     if len(raw) != 32:
-        raise TrustError(f"{path}: public key must be 32 bytes of Ed25519, got {len(raw)}")
+        raise TrustError(_("{path}: public key must be 32 bytes of Ed25519, got {n}").format(
+            path=path, n=len(raw)))
     if data.get("fingerprint") not in (None, fingerprint(raw)):
-        raise TrustError(f"{path}: the fingerprint written in it is not the fingerprint of "
-                         "its public key; the file was edited")
+        raise TrustError(_("{path}: the fingerprint written in it is not the fingerprint of its "
+                           "public key; the file was edited").format(path=path))
     return PublicKey(name, frozenset(roles), raw, frozenset(districts), frozenset(stations),
                      path)
 
@@ -283,16 +297,17 @@ def trusted_keys(trusted_dir: Path) -> dict[str, PublicKey]:
     would depend on the order of the file names."""
     trusted_dir = Path(trusted_dir)
     if not trusted_dir.is_dir():
-        raise TrustError(f"{trusted_dir}: no trusted keys folder (copy the approvers' .pub "
-                         "files there, or pass --trust DIR)")
+        raise TrustError(_("{folder}: no trusted keys folder (copy the approvers' .pub "
+                           "files there, or pass --trust DIR)").format(folder=trusted_dir))
     keys: dict[str, PublicKey] = {}
     for path in sorted(trusted_dir.glob("*.pub")):
         key = read_public(path)
         other = keys.get(key.fingerprint)
         if other is not None and (other.name, other.roles, other.districts, other.stations) \
                 != (key.name, key.roles, key.districts, key.stations):
-            raise TrustError(f"{other.path} and {path} are the same key ({key.fingerprint}) "
-                             "with different names, roles or codes; keep only the right one")
+            raise TrustError(_("{path} and {other} are the same key ({fingerprint}) with "
+                               "different names, roles or codes; keep only the right one").format(
+                path=other.path, other=path, fingerprint=key.fingerprint))
         keys[key.fingerprint] = key
     return keys
 
@@ -301,7 +316,7 @@ def find_trusted(fp: str, name: str, keys: dict[str, PublicKey], trusted_dir: Pa
                  ) -> PublicKey:
     key = keys.get(fp)
     if key is None:
-        raise TrustError(f'unknown key "{shown(name, 64)}" ({shown(fp, 71)}): it is not in the '
-                         f"trusted keys folder {trusted_dir} (add its .pub there if it should "
-                         "be trusted)")
+        raise TrustError(_('unknown key "{name}" ({fingerprint}): it is not in the trusted keys '
+                           "folder {folder} (add its .pub there if it should be trusted)").format(
+            name=shown(name, 64), fingerprint=shown(fp, 71), folder=trusted_dir))
     return key

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from radiocli.errors import TrustError
+from radiocli.i18n import _
 
 FILE_NAME = "alerts-taken.jsonl"
 # kept a little past validity: a clock stepped back must not make a copy new again
@@ -73,7 +74,8 @@ class AlertMemory:
             return []
         with os.fdopen(fd, "rb") as fh:
             if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise TrustError(f"{self.path}: not a regular file; remove it")
+                raise TrustError(_("{path}: not a regular file; remove it").format(
+                    path=self.path))
             return fh.read(MAX_BYTES).splitlines()
 
     def _rewrite(self) -> None:
@@ -103,7 +105,7 @@ class AlertMemory:
         remembered in memory only (until the daemon stops) and the caller logs why."""
         with self.lock:
             if identity in self.taken:
-                raise TrustError("this signed alert was already received (a replay)")
+                raise TrustError(_("this signed alert was already received (a replay)"))
             self.taken[identity] = valid_until
             for old in [i for i, u in self.taken.items() if u + MARGIN <= now]:
                 del self.taken[old]
@@ -112,7 +114,7 @@ class AlertMemory:
                              | getattr(os, "O_NOFOLLOW", 0), 0o640)
                 try:
                     if not stat.S_ISREG(os.fstat(fd).st_mode):
-                        raise OSError(0, "not a regular file")
+                        raise OSError(0, _("not a regular file"))
                     os.write(fd, _line(identity, valid_until).encode("utf-8"))
                     os.fsync(fd)
                 finally:

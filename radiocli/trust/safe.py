@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from radiocli.errors import TrustError
+from radiocli.i18n import _, os_reason
 
 MAX_JSON_DEPTH = 32
 
@@ -61,28 +62,31 @@ def loads_strict(data: bytes | str, what: str) -> Any:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
         parsed = json.loads(text, object_pairs_hook=_no_duplicates)
     except DuplicateKey as exc:
-        raise TrustError(f"{what}: {exc}: refused (a reader could see either value)") from None
+        raise TrustError(_("{what}: {error}: refused (a reader could see either value)").format(
+            what=what, error=exc)) from None
     except RecursionError:
-        raise TrustError(f"{what}: nested far deeper than any radiocli file") from None
+        raise TrustError(_("{what}: nested far deeper than any radiocli file").format(
+            what=what)) from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise TrustError(f"{what}: not valid JSON ({shown(str(exc), 120)})") from None
+        raise TrustError(_("{what}: not valid JSON ({error})").format(
+            what=what, error=shown(str(exc), 120))) from None
     if _depth(parsed) > MAX_JSON_DEPTH:
-        raise TrustError(f"{what}: nested deeper than {MAX_JSON_DEPTH} levels; not a radiocli "
-                         "file")
+        raise TrustError(_("{what}: nested deeper than {n} levels; not a radiocli file").format(
+            what=what, n=MAX_JSON_DEPTH))
     return parsed
 
 
 def b64decode_strict(text: object, what: str) -> bytes:
     """The bytes of canonical base64 ``text``; TrustError for any other spelling."""
     if not isinstance(text, str) or not text.isascii():
-        raise TrustError(f"{what}: not base64 text")
+        raise TrustError(_("{what}: not base64 text").format(what=what))
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise TrustError(f"{what}: not base64 ({exc})") from None
+        raise TrustError(_("{what}: not base64 ({error})").format(what=what, error=exc)) from None
     if base64.b64encode(raw).decode("ascii") != text:
-        raise TrustError(f"{what}: not the canonical base64 spelling of its bytes "
-                         "(refused: a re-spelled copy must not pass for a new one)")
+        raise TrustError(_("{what}: not the canonical base64 spelling of its bytes (refused: a "
+                           "re-spelled copy must not pass for a new one)").format(what=what))
     return raw
 
 
@@ -108,15 +112,15 @@ def open_regular(path: Path, what: str, *, follow: bool = True) -> int:
         fd = os.open(path, flags)
     except OSError as exc:
         if not follow and os.path.islink(path):
-            raise TrustError(f"{shown(path, 200)}: {what} is a symbolic link; radiocli "
-                             "reads only regular files there") from None
-        raise TrustError(f"{shown(path, 200)}: cannot read the {what}: "
-                         f"{exc.strerror or exc}") from None
+            raise TrustError(_("{path}: {what} is a symbolic link; radiocli reads only regular "
+                               "files there").format(path=shown(path, 200), what=what)) from None
+        raise TrustError(_("{path}: cannot read the {what}: {reason}").format(
+            path=shown(path, 200), what=what, reason=os_reason(exc))) from None
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise TrustError(f"{shown(path, 200)}: {what} is {kind_of(mode)}, not a regular "
-                             "file; remove it")
+            raise TrustError(_("{path}: {what} is {kind}, not a regular file; remove it").format(
+                path=shown(path, 200), what=what, kind=kind_of(mode)))
         os.set_blocking(fd, True)
     except BaseException:
         os.close(fd)
@@ -126,16 +130,16 @@ def open_regular(path: Path, what: str, *, follow: bool = True) -> int:
 
 def kind_of(mode: int) -> str:
     if stat.S_ISLNK(mode):
-        return "a symbolic link"
+        return _("a symbolic link")
     if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
+        return _("a FIFO (named pipe)")
     if stat.S_ISSOCK(mode):
-        return "a socket"
+        return _("a socket")
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
+        return _("a device")
     if stat.S_ISDIR(mode):
-        return "a folder"
-    return "not a regular file"
+        return _("a folder")
+    return _("not a regular file")
 
 
 def read_regular(path: Path, what: str, limit: int) -> bytes:
@@ -144,8 +148,8 @@ def read_regular(path: Path, what: str, limit: int) -> bytes:
     with os.fdopen(fd, "rb") as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:
-        raise TrustError(f"{shown(path, 200)}: the {what} is larger than "
-                         f"{limit // (1024 * 1024) or 1} MB; refused")
+        raise TrustError(_("{path}: the {what} is larger than {limit} MB; refused").format(
+            path=shown(path, 200), what=what, limit=limit // (1024 * 1024) or 1))
     return data
 
 

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from radiocli import TIMEZONE
 from radiocli.errors import TrustError
+from radiocli.i18n import _
 from radiocli.trust.keys import PublicKey
 from radiocli.trust.safe import shown
 
@@ -48,8 +49,8 @@ def city_facts(path: Path) -> list[str]:
     keys = [k.value for k, _v in node.value if isinstance(k, ScalarNode)]
     found = [k for k in keys if k in CITY_FACTS]
     if "abbreviations" in keys and "district" not in keys and "station" not in keys:
-        found.append("abbreviations (in a file without district: or station: they apply "
-                     "city-wide)")
+        found.append(_("abbreviations (in a file without district: or station: they apply "
+                       "city-wide)"))
     return found
 
 
@@ -78,10 +79,12 @@ def _outside(key: PublicKey, reached: dict[date, Iterable[str]], registry  # noq
 
 
 def _refuse_outside(key: PublicKey, what: str, outside: list[str]) -> None:
-    more = f" and {len(outside) - MAX_LISTED} more" if len(outside) > MAX_LISTED else ""
-    raise TrustError(f'key "{key.name}" ({_roles(key)}) cannot approve {what}: it reaches '
-                     f"stations outside the key's scope: "
-                     f"{', '.join(outside[:MAX_LISTED])}{more}")
+    more = _(" and {n} more").format(n=len(outside) - MAX_LISTED) \
+        if len(outside) > MAX_LISTED else ""
+    raise TrustError(_('key "{name}" ({roles}) cannot approve {what}: it reaches stations '
+                       "outside the key's scope: {stations}{more}").format(
+        name=key.name, roles=_roles(key), what=what,
+        stations=", ".join(outside[:MAX_LISTED]), more=more))
 
 
 def check_approval_scope(key: PublicKey, files: dict[str, Path], programs: Iterable,
@@ -94,32 +97,36 @@ def check_approval_scope(key: PublicKey, files: dict[str, Path], programs: Itera
     if "city" in key.roles:
         return
     if not key.roles & {"district", "station"}:
-        raise TrustError(f'key "{key.name}" has the roles {", ".join(sorted(key.roles))}; '
-                         "approving schedules needs the city, district or station role")
+        raise TrustError(_('key "{name}" has the roles {roles}; approving schedules needs the '
+                           "city, district or station role").format(
+            name=key.name, roles=", ".join(sorted(key.roles))))
     if not key.districts and not key.stations:
-        raise TrustError(f'key "{key.name}" ({", ".join(sorted(key.roles))}) names no '
-                         "district or station, so it may approve nothing; make a key with "
-                         "--district or --station")
+        raise TrustError(_('key "{name}" ({roles}) names no district or station, so it may '
+                           "approve nothing; make a key with --district or --station").format(
+            name=key.name, roles=", ".join(sorted(key.roles))))
     for rel, path in sorted(files.items()):
         facts = city_facts(path)
         if facts:
-            raise TrustError(f'key "{key.name}" ({_roles(key)}) cannot approve {rel}: it '
-                             f"holds {', '.join(facts)}, which need the city role wherever "
-                             "they are written")
+            raise TrustError(_('key "{name}" ({roles}) cannot approve {path}: it holds {facts}, '
+                               "which need the city role wherever they are written").format(
+                name=key.name, roles=_roles(key), path=rel, facts=", ".join(facts)))
     if not city_registry or len(registry) == 0:
-        raise TrustError(f'key "{key.name}" ({_roles(key)}) approves programs for its '
-                         "stations, but no station registry in this bundle is approved by a "
-                         "city key; approve the registry with the city key first")
+        raise TrustError(_("key \"{name}\" ({roles}) approves programs for its stations, but no "
+                           "station registry in this bundle is approved by a city key; approve "
+                           "the registry with the city key first").format(
+            name=key.name, roles=_roles(key)))
     days = registry_days(registry, start, end)
     for program in programs:
         outside = _outside(key, {d: registry.select(program.targets, d) for d in days},
                            registry)
         if outside:
-            _refuse_outside(key, f"program {program.id} ({program.where})", outside)
+            _refuse_outside(key, _("program {id} ({where})").format(
+                id=program.id, where=program.where), outside)
     for blackout in blackouts:
         outside = _outside(key, {d: sorted(blackout.stations) for d in days}, registry)
         if outside:
-            _refuse_outside(key, f"the blackout at {blackout.where}", outside)
+            _refuse_outside(key, _("the blackout at {where}").format(where=blackout.where),
+                            outside)
 
 
 # --- alerts ------------------------------------------------------------------------------
@@ -133,8 +140,8 @@ def alert_targets(alert: dict) -> tuple[bool, list[str], list[str]]:
     if not isinstance(everywhere, bool) or not all(
             isinstance(x, list) and all(isinstance(c, str) for c in x)
             for x in (districts, stations)):
-        raise TrustError("the alert's targets are malformed (all: true/false, districts and "
-                         "stations: lists of codes)")
+        raise TrustError(_("the alert's targets are malformed (all: true/false, districts and "
+                           "stations: lists of codes)"))
     return everywhere, list(districts), list(stations)
 
 
@@ -146,21 +153,23 @@ def alert_outside(key: PublicKey, alert: dict, registry, day: date) -> list[str]
         return []
     outside = []
     if everywhere:
-        outside.append("all stations")
+        outside.append(_("all stations"))
     outside += [f"district {shown(d, 10)}" for d in districts if d not in key.districts]
     current = registry.as_of(day) if registry is not None else None
     for code in stations:
         if code in key.stations:
             continue
         if current is None:
-            outside.append(f"station {shown(code, 10)} (no registry to find its district)")
+            outside.append(_("station {code} (no registry to find its district)").format(
+                code=shown(code, 10)))
             continue
         station = current.get(code)
         if station is None:
-            outside.append(f"station {shown(code, 10)} (not in the registry on "
-                           f"{day.isoformat()})")
+            outside.append(_("station {code} (not in the registry on {day})").format(
+                code=shown(code, 10), day=day.isoformat()))
         elif not key.alerts_station(code, station.district):
-            outside.append(f"station {code} (district {station.district or 'none'})")
+            outside.append(_("station {code} (district {district})").format(
+                code=code, district=station.district or _("none")))
     return outside
 
 

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from .core import Report, normalize
 from .letters import is_vietnamese_syllable, strip_tones
 
+from radiocli.i18n import _
+
 _FOREIGN_LETTERS = frozenset("fjwz")
 _MAX_REPORTED = 20
 _SPEECH_PUNCTUATION = frozenset(".,;:!?()[]{}'\"…-–—«»“”‘’")
@@ -52,13 +54,16 @@ def _warnings(spoken: str, report: Report) -> list[str]:
     warnings: list[str] = []
 
     for word, spelled in list(report.spelled.items())[:_MAX_REPORTED]:
-        warnings.append(f"unknown abbreviation {word!r} spelled letter by letter: {spelled!r}")
+        warnings.append(_("unknown abbreviation {word!r} spelled letter by letter: "
+                          "{spelled!r}").format(word=word, spelled=spelled))
     if report.dropped:
-        warnings.append("symbols or emoji dropped: " + " ".join(report.dropped[:_MAX_REPORTED]))
+        warnings.append(_("symbols or emoji dropped: {symbols}").format(
+            symbols=" ".join(report.dropped[:_MAX_REPORTED])))
 
     digits = sorted(set(re.findall(r"\d+", spoken)))
     if digits:
-        warnings.append("digits left after normalization: " + ", ".join(digits[:_MAX_REPORTED]))
+        warnings.append(_("digits left after normalization: {digits}").format(
+            digits=", ".join(digits[:_MAX_REPORTED])))
 
     scripts: dict[str, list[str]] = {}
     foreign: list[str] = []
@@ -75,10 +80,11 @@ def _warnings(spoken: str, report: Report) -> list[str]:
             foreign.append(word)
     for script, chars in scripts.items():
         sample = "".join(chars)
-        warnings.append(f"non-Vietnamese script ({script}): {sample} may be read badly or skipped")
+        warnings.append(_("non-Vietnamese script ({script}): {sample} may be read badly or "
+                          "skipped").format(script=script, sample=sample))
     if foreign:
         words = ", ".join(foreign[:_MAX_REPORTED])
-        warnings.append(f"not Vietnamese, may be mispronounced: {words}")
+        warnings.append(_("not Vietnamese, may be mispronounced: {words}").format(words=words))
 
     leftover = sorted({
         ch for ch in spoken
@@ -86,5 +92,6 @@ def _warnings(spoken: str, report: Report) -> list[str]:
                 or unicodedata.category(ch).startswith("M"))
     })
     if leftover:
-        warnings.append("symbols left in the spoken text: " + " ".join(leftover[:_MAX_REPORTED]))
+        warnings.append(_("symbols left in the spoken text: {symbols}").format(
+            symbols=" ".join(leftover[:_MAX_REPORTED])))
     return warnings
