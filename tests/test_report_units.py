@@ -391,3 +391,60 @@ def test_day_by_day_the_frame_gives_each_line_its_unit(reused):
     assert {rolled.rows[0].station.key} == {
         rolled.rows[s.row].station.key for s in rolled.sources}
     assert timedelta(days=0) == JULY - rolled.rows[0].station.valid_from
+
+
+# --- the registry kept between runs, for report summary ---------------------------------
+
+
+def test_the_cached_registry_answers_as_the_schedules_do_and_follows_every_edit(tmp_path):
+    from radiocli.schedule import read
+    from radiocli.schedule.registry_cache import cached_registry, schedule_digest
+
+    schedules = tmp_path / "schedules"
+    shutil.copytree(REPO / "schedules" / "registry", schedules / "registry")
+    (schedules / "p.yaml").write_text(PROGRAMS, encoding="utf-8")
+    cache = tmp_path / "cache"
+    reads: list[int] = []
+
+    def loader():
+        reads.append(1)
+        return read(schedules)[0].registry
+
+    first = cached_registry(schedules, cache, loader)
+    again = cached_registry(schedules, cache, loader)
+    assert len(reads) == 1 and len(list(cache.glob("*.json"))) == 1
+    for day in (date(2024, 5, 1), JAN, JULY):
+        assert again.as_of(day) == first.as_of(day)
+    assert again.roll_up(JULY) == first.roll_up(JULY)
+    assert again.attribution(date(2024, 12, 1), date(2026, 1, 1)) == \
+        first.attribution(date(2024, 12, 1), date(2026, 1, 1))
+    # any edit of any schedule file is a new key: the loader reads the folder again
+    changes = schedules / "registry" / "changes.yaml"
+    changes.write_text(changes.read_text(encoding="utf-8").replace(
+        'rename: {station: "00181", name: "Phường Văn Miếu Quốc Tử Giám"}',
+        'rename: {station: "00181", name: "Phường Văn Miếu - Quốc Tử Giám"}'), encoding="utf-8")
+    edited = cached_registry(schedules, cache, loader)
+    assert len(reads) == 2 and edited.unit("00181", JAN).name == "Phường Văn Miếu - Quốc Tử Giám"
+    assert len(list(cache.glob("*.json"))) == 1  # the old key's file is gone
+    # a damaged cache file is made again; a link in the folder is never cached
+    next(cache.glob("*.json")).write_text("{", encoding="utf-8")
+    assert cached_registry(schedules, cache, loader).unit("00181", JAN).name == \
+        "Phường Văn Miếu - Quốc Tử Giám"
+    assert len(reads) == 3
+    (schedules / "link.yaml").symlink_to(schedules / "p.yaml")
+    assert schedule_digest(schedules) is None
+    cached_registry(schedules, cache, loader)
+    cached_registry(schedules, cache, loader)
+    assert len(reads) == 5
+
+
+def test_report_summary_keeps_the_registry_in_the_home_cache(reused):
+    root, schedules, store, _registry = reused
+    home = root / "home"
+    for _ in range(2):
+        out = json.loads(invoke(home, "--schedules", str(schedules), "report", "summary",
+                                *PERIOD, "--station", "00004", "--store", str(store),
+                                "--json"))
+        assert [r["name"] for r in out["rows"] if r["sessions"]] == ["Phường Trúc Bạch",
+                                                                     "Phường Ba Đình"]
+    assert len(list((home / "cache" / "registry").glob("*.json"))) == 1

@@ -62,8 +62,11 @@ def _engine(env: Any, store: Path | None, registry: Any = None) -> Any:
     from radiocli.cli.logs import registry_for, today_in_hanoi
     from radiocli.report.connection import open_engine
 
-    if registry is None:
-        registry = registry_for(env)
+    if registry is None:  # only the registry is needed: kept in <home>/cache/registry
+        from radiocli.schedule.registry_cache import cached_registry
+
+        registry = cached_registry(env.schedules, env.home.cache / "registry",
+                                   lambda: registry_for(env))
     if store is None:
         store = env.home.root / "store"
         if env.home.logs.exists():
