@@ -448,3 +448,21 @@ def test_report_summary_keeps_the_registry_in_the_home_cache(reused):
         assert [r["name"] for r in out["rows"] if r["sessions"]] == ["Phường Trúc Bạch",
                                                                      "Phường Ba Đình"]
     assert len(list((home / "cache" / "registry").glob("*.json"))) == 1
+
+
+def test_a_station_report_says_which_days_its_unit_was_not_in_force(city):
+    """00340 as of 2025-07-01 over 2025-06-25..07-05: Phường Yên Sở of 2025 began on
+    07-01 and carries no earlier unit, so the days before are not in force, not missing
+    logs; a code whose unit ended before the period says so."""
+    rolled = report(city, "station", "--station", "00340", "--from", "2025-06-25", "--to",
+                    "2025-07-05", "--as-of", "2025-07-01")
+    logs = [r["log_code"] for r in rolled["rows"]]
+    assert logs == ["not-in-force"] * 6 + ["ok"] * 5
+    assert rolled["rows"][0]["log"] == "(không có hiệu lực)"
+    assert rolled["incomplete_days"] == 0 and rolled["sessions"] == 5
+    assert any("00340" in n and "không nhận lịch sử" in n for n in rolled["notes"])
+    ended = report(city, "station", "--station", "00010", "--from", "2025-06-15", "--to",
+                   "2025-06-20", lang="en")
+    assert ended["sessions"] == 0
+    assert "Phường Nguyễn Trung Trực (00010) was not in force in the period (in force from " \
+           "… to 2024-12-31)." in ended["notes"]

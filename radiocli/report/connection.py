@@ -191,15 +191,22 @@ class Engine:
                            f"{len(unsealed)} day log(s) lack their sealed line (possibly "
                            "truncated; incomplete): ")
                          + _first(f"{st} {d}" for st, d in unsealed))
-        silent = [s for s in frame.sources
-                  if s.in_force and per_source.get(s.id, NOTHING).logged == 0]
+        # per unit (a renamed unit is several sources): its days in force, and how many
+        # of them have a log
+        units: dict[Any, list[int]] = {}
+        for s in frame.sources:
+            if s.in_force:
+                t = per_source.get(s.id, NOTHING)
+                days = units.setdefault(s.key, [0, 0])
+                days[0] += s.in_force
+                days[1] += t.logged - t.stray
+        silent = sorted({key[0] for key, (_days, logged) in units.items() if logged == 0})
         if silent:
             notes.append(H(lang,
                            f"{len(silent)} đài không có nhật ký nào trong kỳ: ",
                            f"{len(silent)} station(s) sent no log for the period: ")
-                         + _first((s.station.code for s in silent), 15))
-        partly = sum(s.in_force - (t.logged - t.stray) for s in frame.sources
-                     if s.in_force and (t := per_source.get(s.id, NOTHING)).logged)
+                         + _first(silent, 15))
+        partly = sum(days - logged for days, logged in units.values() if logged)
         if partly > 0:
             notes.append(H(lang,
                            f"{partly} ngày không có nhật ký ở các đài còn lại (chưa đủ).",

@@ -214,7 +214,9 @@ def _log_state(frame: Frame, states: dict[tuple[str, date], str], day: date, lan
     codes = {s.station.code for s in frame.sources if s.first is not None
              and s.last is not None and s.first <= day <= s.last}
     codes |= {code for (code, d) in states if d == day}
-    found = [states.get((code, day), "no-log") for code in sorted(codes)] or ["no-log"]
+    if not codes:  # no unit of the report was in force that day, and nothing was logged
+        return "not-in-force", H(lang, "(không có hiệu lực)", "(not in force)")
+    found = [states.get((code, day), "no-log") for code in sorted(codes)]
     worst = min(found, key=LOG_ORDER.index)
     if len(found) == 1:
         return worst, log_text(worst, lang)

@@ -257,6 +257,15 @@ class Frame:
         changes = self.changes_within()
         abolished = [d for d in changes if not registry.districts_on(d)
                      and registry.districts_on(d - timedelta(days=1))]
+        if self.station and not any(s.in_force for s in self.sources):
+            st = registry.holder(self.station, self.start)
+            if st is not None:
+                out.append(H(
+                    lang,
+                    f"{st.name} ({st.code}) không có hiệu lực trong kỳ báo cáo (từ "
+                    f"{_day(st.valid_from, lang)} đến {_day(st.valid_to, lang)}).",
+                    f"{st.name} ({st.code}) was not in force in the period (in force from "
+                    f"{_day(st.valid_from, lang)} to {_day(st.valid_to, lang)})."))
         if on is None:
             if changes:
                 days = ", ".join(f"{d:%d/%m/%Y}" if lang == "vi" else str(d) for d in changes)
@@ -328,3 +337,9 @@ class Frame:
                 f"{st.name} ({st.code}) has no successor on {on}; its figures are counted "
                 "under its own name."))
         return out
+
+
+def _day(day: date | None, lang: str) -> str:
+    if day is None:
+        return "…"
+    return f"{day:%d/%m/%Y}" if lang == "vi" else day.isoformat()
