@@ -45,7 +45,7 @@ from radiocli.errors import Problem
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
-    from radiocli.schedule.registry import Registry, Station
+    from radiocli.schedule.registry import Registry
 
 # What a file's problems make of it (the first kind that applies).
 QUARANTINE = frozenset(
@@ -210,8 +210,6 @@ class _Collect:
         self.workers = workers
         self.progress = progress
         self.limits = limits
-        self.ever = registry.ever()
-        self.stations: dict[date, dict[str, Station]] = {}
         self.round: list[Candidate] = []
         self.round_bytes = 0
         self.done = 0
@@ -301,14 +299,12 @@ class _Collect:
         return (outcome for batch in self.pool.map(_examine, batches) for outcome in batch)
 
     def district(self, station: str, day: date) -> str | None:
-        """The station's district on that day ("" without districts), None when the
-        registry does not know the station."""
-        stations = self.stations.get(day)
-        if stations is None:
-            if len(self.stations) > 4096:
-                self.stations.clear()
-            stations = self.stations[day] = self.registry.as_of(day)
-        found = stations.get(station) or self.ever.get(station)
+        """The district of the unit that held the code that day ("" without districts),
+        None when the registry does not know the code. By code *and* day: a code may be
+        reused (00004: Phường Trúc Bạch of district 001 until 2025-06-30, then Phường Ba
+        Đình, no district), and a station still writing under a merged unit's code belongs
+        to that unit (Registry.holder)."""
+        found = self.registry.holder(station, day)
         return None if found is None else found.district
 
     def close(self) -> None:

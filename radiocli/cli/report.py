@@ -37,6 +37,11 @@ def report_options(func: Any) -> Any:
                             "30/2020/NĐ-CP layout; issuer and signer from `report:` in the "
                             "home's config.yaml).")),
         click.option("--number", help=N_("The document's number for --docx (Số: ...).")),
+        click.option("--as-of", "on", type=DATE, metavar=N_("DATE"),
+                     help=N_("Count the history under the units in force on DATE: a merged "
+                             "unit's under the unit it merged into, a divided unit's under "
+                             "its main successor [default: each session under the unit that "
+                             "aired it, as it was that day].")),
     ]
     for option in reversed(options):
         func = option(func)
@@ -57,8 +62,11 @@ def _engine(env: Any, store: Path | None, registry: Any = None) -> Any:
     from radiocli.cli.logs import registry_for, today_in_hanoi
     from radiocli.report.connection import open_engine
 
-    if registry is None:
-        registry = registry_for(env)
+    if registry is None:  # only the registry is needed: kept in <home>/cache/registry
+        from radiocli.schedule.registry_cache import cached_registry
+
+        registry = cached_registry(env.schedules, env.home.cache / "registry",
+                                   lambda: registry_for(env))
     if store is None:
         store = env.home.root / "store"
         if env.home.logs.exists():
@@ -169,7 +177,8 @@ def command() -> None:
 @click.option("--station", help=N_("Only this station (code)."))
 @click.pass_context
 def report_summary(ctx: click.Context, start: date, end: date, store: Path | None,
-                   district: str | None, station: str | None, **outputs: Any) -> None:
+                   district: str | None, station: str | None, on: date | None,
+                   **outputs: Any) -> None:
     """Sessions and minutes aired, for the city, per district and per commune, with
     daily averages.
 
@@ -182,7 +191,7 @@ def report_summary(ctx: click.Context, start: date, end: date, store: Path | Non
 
     check_period(start, end)
     engine = _engine(ctx.obj, store)
-    _emit(ctx, summary(engine, start, end, _lang(ctx), district, station), outputs)
+    _emit(ctx, summary(engine, start, end, _lang(ctx), district, station, on), outputs)
 
 
 @command.command(name="station")
@@ -190,7 +199,7 @@ def report_summary(ctx: click.Context, start: date, end: date, store: Path | Non
 @click.option("--station", required=True, help=N_("The station (code)."))
 @click.pass_context
 def report_station(ctx: click.Context, start: date, end: date, store: Path | None,
-                   station: str, **outputs: Any) -> None:
+                   station: str, on: date | None, **outputs: Any) -> None:
     """One station day by day: planned, aired, not aired, minutes, and whether the day's
     log is complete.
 
@@ -204,7 +213,7 @@ def report_station(ctx: click.Context, start: date, end: date, store: Path | Non
     schedule = load_schedule(ctx.obj)
     engine = _engine(ctx.obj, store, schedule.registry)
     _emit(ctx, station_report(engine, station, start, end, _lang(ctx), schedule,
-                              **_plan_inputs(ctx.obj, schedule)), outputs)
+                              on=on, **_plan_inputs(ctx.obj, schedule)), outputs)
 
 
 @command.command(name="compliance")
@@ -213,7 +222,8 @@ def report_station(ctx: click.Context, start: date, end: date, store: Path | Non
 @click.option("--station", help=N_("Only this station (code)."))
 @click.pass_context
 def report_compliance(ctx: click.Context, start: date, end: date, store: Path | None,
-                      district: str | None, station: str | None, **outputs: Any) -> None:
+                      district: str | None, station: str | None, on: date | None,
+                      **outputs: Any) -> None:
     """Planned versus aired per occurrence (missed, preempted, partial, failed, station
     offline), problems first, and the policy checked on what aired.
 
@@ -227,4 +237,4 @@ def report_compliance(ctx: click.Context, start: date, end: date, store: Path | 
     schedule = load_schedule(ctx.obj)
     engine = _engine(ctx.obj, store, schedule.registry)
     _emit(ctx, compliance(engine, schedule, start, end, _lang(ctx), district, station,
-                          **_plan_inputs(ctx.obj, schedule)), outputs)
+                          on=on, **_plan_inputs(ctx.obj, schedule)), outputs)

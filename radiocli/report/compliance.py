@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from radiocli import i18n
-from radiocli.report.connection import Engine
+from radiocli.report.connection import NOTHING, Engine
 from radiocli.report.model import (
     CODE, DATETIME, INT, NUM, PERCENT, TEXT, Column, Report, Table, check_period,
 )
 from radiocli.report.mapping import map_points
 from radiocli.report.numbers import fmt_int, fmt_num
+from radiocli.report.units import Row
 from radiocli.report.words import PROBLEMS, H, log_text, period, priority_text, status_text
 from radiocli.schedule.model import Chime, Recording, Schedule
 
@@ -293,23 +294,36 @@ def _reason(code: str, reason: str, day_state: str, planned_s: float, aired_s: f
     return reason
 
 
+def scope_plan(engine: Engine) -> None:
+    """Keep in ``planned`` only the occurrences of the engine's scope: a code is in scope
+    on the days its unit is (a district's ward until the district ceased, a reused code
+    under one of its units), by the day each was scheduled."""
+    cond, params = engine.condition()
+    engine.con.execute(
+        "CREATE OR REPLACE TEMP TABLE planned AS SELECT * EXCLUDE (day) FROM "
+        f"(SELECT *, CAST(scheduled AS DATE) AS day FROM planned) WHERE {cond}", params)
+
+
 def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang: str = "vi",
                district: str | None = None, station: str | None = None,
                durations: Mapping[str, float] | None = None,
-               plan_cache: Path | None = None) -> Report:
+               plan_cache: Path | None = None, on: date | None = None) -> Report:
     """Planned (radiocli.plan over the period, with the rendered program lengths the
-    playout used) versus aired, per occurrence, and the policy checked on what aired."""
+    playout used) versus aired, per occurrence, and the policy checked on what aired.
+    Each occurrence counts for the unit that held its station's code that day, or with
+    ``on`` for the unit of ``on`` that carries its history (radiocli.report.units)."""
     from radiocli.plan.triggers import TZ
     from radiocli.report.policy_check import aired_violations
 
     check_period(start, end)
-    stations = engine.stations_in(start, end, district, station)
-    codes = list(stations)
-    cond, params = engine.scope(start, end, district, station)
+    frame = engine.frame(start, end, on, district, station)
+    codes = frame.listed_codes()
+    cond, params = engine.condition()
     load_plan(engine, schedule, start, end, codes, durations, plan_cache)
-    states = engine.day_states(start, end, codes)
+    scope_plan(engine)
+    engine.day_table(frame)
+    per_source, _per_day, _unknown = engine.tallies(frame)
     outcomes(engine, cond, params)
-    ever = engine.registry.ever()
     titles = {pid: p.title or pid for pid, p in schedule.programs.items()}
 
     rank = {code: i for i, code in enumerate(PROBLEMS)}
@@ -318,11 +332,18 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
          reason, day_state) in engine.con.execute(
             "SELECT station, occurrence, program, scheduled, priority, planned_seconds, "
             "aired_seconds, plan_status, status, reason, day_state FROM result").fetchall():
-        info = ever.get(st)
+        source = frame.source_of(st, scheduled.date()) if scheduled else None
+        if source is None:  # an unplanned airing with no time: its first day in scope
+            source = next((frame.source_of(st, d) for d in _days(start, end)
+                           if frame.source_of(st, d) is not None), None)
+        if source is None:
+            continue
+        unit = frame.rows[source.row].station
         rows.append({
-            "district": info.district if info else "",
+            "district": unit.district,
             "station": st,
-            "station_name": info.name if info else "",
+            "station_name": source.station.name,
+            "_row": source.row,
             "occurrence": occ,
             "program": program,
             "program_title": titles.get(program, program),
@@ -334,6 +355,8 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
             "code": code,
             "reason": _reason(code, reason, day_state, planned_s, aired_s, lang),
         })
+        if on is not None:
+            rows[-1]["unit"] = f"{unit.name} ({unit.code})"
     never = datetime.max.replace(tzinfo=TZ)
     rows.sort(key=lambda r: (0 if r["code"] in PROBLEMS[:-1] else 1 if r["code"] == "unplanned"
                              else 2, r["district"], r["station"], r["scheduled"] or never,
@@ -346,17 +369,19 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
         row["stt"] = i
 
     counts: dict[str, int] = {}
-    per_station: dict[str, dict[str, int]] = {code: {} for code in codes}
+    per_row: dict[int, dict[str, int]] = {}
     for row in rows:
         counts[row["code"]] = counts.get(row["code"], 0) + 1
-        tally = per_station.setdefault(row["station"], {})
+        tally = per_row.setdefault(row.pop("_row"), {})
         tally[row["code"]] = tally.get(row["code"], 0) + 1
     planned_n = sum(v for k, v in counts.items() if k != "unplanned")
     aired_n = counts.get("aired", 0)
-    incomplete: dict[str, int] = {code: (end - start).days + 1 for code in codes}
-    for (code, _day), state in states.items():
-        if state in ("ok", "empty") and code in incomplete:
-            incomplete[code] -= 1
+    incomplete: dict[int, int] = {}
+    for source in frame.sources:
+        t = per_source.get(source.id, NOTHING)
+        if source.in_force or t.logged:
+            incomplete[source.row] = incomplete.get(source.row, 0) + (
+                source.in_force + t.stray - t.complete)
     with i18n.using(lang):  # the policy's messages, in the report's language
         violations = aired_violations(engine, schedule, cond, params, lang)
     totals = {
@@ -367,22 +392,34 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
         "compliance": round(100 * aired_n / planned_n, 1) if planned_n else 0.0,  # percent
         "incomplete_days": sum(incomplete.values()),
     }
+    if on is not None:
+        totals["as_of"] = on.isoformat()
     station_rows: list[dict[str, Any]] = []
-    for code, tally in per_station.items():
-        info = ever.get(code)
+    shown_units: list[Row] = []
+    for unit_row in frame.rows:
+        if unit_row.id not in per_row and not unit_row.listed:
+            continue
+        tally = per_row.get(unit_row.id, {})
+        info = unit_row.station
         planned = sum(v for k, v in tally.items() if k != "unplanned")
         station_rows.append({
-            "district_name": info.district_name if info else "",
-            "station": code,
-            "station_name": info.name if info else "",
+            "district_name": info.district_name,
+            "station": info.code,
+            "station_name": info.name,
+            "span": frame.span_text(frame.sources[unit_row.sources[0]], lang)
+            if on is None and unit_row.sources else "",
             "planned": planned,
             "aired": tally.get("aired", 0),
             **{k: tally.get(k, 0) for k in PROBLEMS},
             "compliance": round(100 * tally.get("aired", 0) / planned, 1) if planned else None,
-            "incomplete_days": incomplete.get(code, 0),
+            "incomplete_days": incomplete.get(unit_row.id, 0),
         })
-    station_rows.sort(key=lambda r: (r["compliance"] if r["compliance"] is not None else 101,
-                                     r["station"]))
+        shown_units.append(unit_row)
+    order = sorted(range(len(station_rows)), key=lambda i: (
+        station_rows[i]["compliance"] if station_rows[i]["compliance"] is not None else 101,
+        station_rows[i]["station"], i))
+    station_rows = [station_rows[i] for i in order]
+    shown_units = [shown_units[i] for i in order]
     for i, row in enumerate(station_rows, start=1):
         row["stt"] = i
 
@@ -390,6 +427,11 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
         Column("stt", H(lang, "STT", "No."), INT),
         Column("station", H(lang, "Mã đài", "Station"), CODE, brief=False),
         Column("station_name", H(lang, "Tên đài", "Station name"), TEXT),
+    ]
+    if on is not None:
+        occurrence_columns.append(Column("unit", H(lang, f"Đơn vị ngày {on:%d/%m/%Y}",
+                                                   f"Unit of {on}"), TEXT, brief=False))
+    occurrence_columns += [
         Column("occurrence", H(lang, "Buổi phát (mã)", "Occurrence"), TEXT, brief=False),
         Column("program_title", H(lang, "Chương trình", "Program"), TEXT),
         Column("scheduled", H(lang, "Giờ theo kế hoạch", "Scheduled"), DATETIME),
@@ -399,11 +441,17 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
         Column("status", H(lang, "Kết quả", "Status"), TEXT),
         Column("reason", H(lang, "Lý do", "Reason"), TEXT),
     ]
-    station_columns = [
-        Column("stt", H(lang, "STT", "No."), INT),
-        Column("district_name", H(lang, "Quận/huyện", "District"), TEXT, brief=False),
+    station_columns = [Column("stt", H(lang, "STT", "No."), INT)]
+    if frame.has_districts:
+        station_columns.append(Column("district_name", H(lang, "Quận/huyện", "District"), TEXT,
+                                      brief=False))
+    station_columns += [
         Column("station", H(lang, "Mã đài", "Station"), CODE, brief=False),
         Column("station_name", H(lang, "Tên đài", "Station name"), TEXT),
+    ]
+    if any(r["span"] for r in station_rows):
+        station_columns.append(Column("span", H(lang, "Thời gian", "Days"), TEXT))
+    station_columns += [
         Column("planned", H(lang, "Kế hoạch", "Planned"), INT),
         Column("aired", status_text("aired", lang).capitalize(), INT),
         *[Column(k, status_text(k, lang).capitalize(), INT,
@@ -423,10 +471,16 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
         Table("aired", H(lang, "Đã phát đủ", "Aired in full"), occurrence_columns, normal,
               document=False),
     ]
-    where = (f" {stations[station].name} ({station})" if station else
-             H(lang, f" trên địa bàn {engine.registry.districts[district].name}",
-               f" in {engine.registry.districts[district].name}") if district else
-             H(lang, " trên địa bàn thành phố", ""))
+    if station:
+        label = ", ".join(dict.fromkeys(row.station.name for row in frame.rows)) or station
+        where = f" {label} ({station})"
+    elif district:
+        name = engine.registry.districts[district].name
+        where = H(lang, f" trên địa bàn {name}", f" in {name}")
+    else:
+        where = H(lang, " trên địa bàn thành phố", "")
+    as_of = H(lang, f", quy về các đơn vị ngày {on:%d/%m/%Y}",
+              f", as of the units of {on}") if on else ""
     status_chart = [(status_text(k, lang), float(v)) for k, v in sorted(counts.items())]
     share = round(100 * aired_n / planned_n, 1) if planned_n else 0.0
     report = Report(
@@ -438,11 +492,11 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
                    f"Aired {aired_n:,} of {planned_n:,} planned sessions "
                    f"({share}%); {len(violations)} policy violation(s)."),
         title=H(lang, f"Đối chiếu kế hoạch và thực hiện{where} từ {start:%d/%m/%Y} đến "
-                f"{end:%d/%m/%Y}", f"Compliance{where}, {start} to {end}"),
+                f"{end:%d/%m/%Y}{as_of}", f"Compliance{where}, {start} to {end}{as_of}"),
         subject=H(lang, f"Kết quả thực hiện kế hoạch phát thanh{where} "
                   f"{period(start, end, lang)}",
                   f"Planned against aired broadcasts{where} {period(start, end, lang)}"),
-        notes=engine.left_out(start, end, codes, lang, states),
+        notes=engine.left_out(frame, lang, per_source),
         charts={"status": status_chart},
         extra={"violations": violations},
     )
@@ -456,18 +510,21 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
         (H(lang, "Số ngày thiếu nhật ký (đài x ngày)", "Station-days without a complete log"),
          totals["incomplete_days"], INT),
     ]
-    report.extra["scope"] = {"district": district or "", "station": station or ""}
-    report.extra["station_compliance"] = {r["station"]: r["compliance"] for r in station_rows}
-    by_code = {r["station"]: r for r in station_rows}
-    map_points(report, stations, {c: by_code[c]["compliance"] for c in stations},
-               {c: H(lang, f"{fmt_num(by_code[c]['compliance'] or 0)}% "
-                     f"({by_code[c]['aired']}/{by_code[c]['planned']} buổi)",
-                     f"{by_code[c]['compliance'] or 0}% ({by_code[c]['aired']}/"
-                     f"{by_code[c]['planned']})") for c in stations},
-               "compliance",
-               H(lang, "Các đài truyền thanh cấp xã, màu theo tỷ lệ buổi phát theo kế hoạch "
-                 f"đã phát đủ {period(start, end, lang)}",
-                 f"Commune stations coloured by the share of planned occurrences aired in "
-                 f"full {period(start, end, lang)}"),
-               list(engine.registry.as_of(start).values()))
+    report.extra["scope"] = {"district": district or "", "station": station or "",
+                             "as_of": on.isoformat() if on else ""}
+    map_points(report, [
+        (unit_row.station, r["compliance"],
+         H(lang, f"{fmt_num(r['compliance'] or 0)}% ({r['aired']}/{r['planned']} buổi)",
+           f"{r['compliance'] or 0}% ({r['aired']}/{r['planned']})"))
+        for unit_row, r in zip(shown_units, station_rows, strict=True)],
+        "compliance",
+        H(lang, "Các đài truyền thanh cấp xã, màu theo tỷ lệ buổi phát theo kế hoạch "
+          f"đã phát đủ {period(start, end, lang)}",
+          f"Commune stations coloured by the share of planned occurrences aired in "
+          f"full {period(start, end, lang)}"),
+        list(engine.registry.as_of(on or start).values()))
     return report
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=k) for k in range((end - start).days + 1)]

@@ -166,8 +166,8 @@ def layout(report: Report, width: int = WIDTH) -> Layout | None:
         cy = sum(y for _x, y in pts) / len(pts)
         if 10 <= cx <= width - 10 and 10 <= cy <= height - 10 and name:
             labels.append((cx, cy, _short(name)))
-    in_scope = {p.code for p in points}
-    context = [xy(p.lat, p.lon) for p in places if p.code not in in_scope]
+    in_scope = {(p.code, p.lat, p.lon) for p in points}  # a reused code is another unit
+    context = [xy(p.lat, p.lon) for p in places if (p.code, p.lat, p.lon) not in in_scope]
     context = [(x, y) for x, y in context if inside(x, y)]
     colours, legend = _colours(points, report.map_scale, report.lang)
     dots = [Dot(p.code, *xy(p.lat, p.lon), colour, f"{p.name} ({p.code}): {p.label}")
@@ -283,22 +283,20 @@ def _ascii(text: str) -> str:
     return text.replace("≥", ">=").replace("–", "-")
 
 
-def map_points(report: Report, stations: dict[str, Any], values: dict[str, float | None],
-               labels: dict[str, str], scale: str, caption: str,
-               places: list[Any]) -> None:
-    """Fill the report's map: ``stations`` in scope (registry Station objects, with lat
-    and lon), their values (None: nothing to show) and labels; ``places`` every station
-    of the city for the outlines and the grey context dots."""
+def map_points(report: Report, points: list[tuple[Any, float | None, str]], scale: str,
+               caption: str, places: list[Any]) -> None:
+    """Fill the report's map: ``points`` are the units in scope, each a registry Station
+    (the unit as the report names it, with its lat and lon: a reused code has a point per
+    unit) with its value (None: nothing to show) and label; ``places`` every unit of the
+    city on one day, for the outlines and the grey context dots."""
     nan = float("nan")
     report.points = [
-        MapPoint(code, st.name, st.lat if st.lat is not None else nan,
+        MapPoint(st.code, st.name, st.lat if st.lat is not None else nan,
                  st.lon if st.lon is not None else nan,
-                 nan if values.get(code) is None else float(values[code] or 0.0),
-                 labels.get(code, ""))
-        for code, st in stations.items()]
+                 nan if value is None else float(value or 0.0), label)
+        for st, value, label in points]
     report.places = [Place(s.code, s.lat if s.lat is not None else nan,
                            s.lon if s.lon is not None else nan, s.district, s.district_name)
                      for s in places]
     report.map_scale = scale
     report.map_caption = caption
-

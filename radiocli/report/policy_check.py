@@ -128,11 +128,10 @@ def aired_violations(engine: Engine, schedule: Schedule, cond: str, params: list
         return []
     per_occurrence, per_piece, which = aired_sessions(engine, cond, params)
     rules = {r.name: r for r in policy.rules}
-    ever = engine.registry.ever()
     out = []
     for v in check_aired(policy, schedule, per_occurrence, per_piece):
         for station in v.stations:
-            info = ever.get(station)
+            info = engine.registry.holder(station, date.fromisoformat(v.day))  # code and day
             out.append({
                 "station": station,
                 "station_name": info.name if info else "",

@@ -304,10 +304,10 @@ def _charts(report: Report, placed: dict[str, _Placed], lang: str) -> list[Any]:
         charts.append(_bar_chart(H(lang, "Số phút phát theo quận, huyện",
                                    "Minutes aired per district"),
                                  placed["districts"], "district_name", "minutes", minutes))
-    elif report.kind == "summary" and "stations" in placed:
+    elif report.kind == "summary" and "communes" in placed:
         charts.append(_bar_chart(H(lang, "Số phút phát theo xã, phường, thị trấn",
                                    "Minutes aired per commune"),
-                                 placed["stations"], "name", "minutes", minutes))
+                                 placed["communes"], "name", "minutes", minutes))
     if "days" in placed:
         charts.append(_bar_chart(H(lang, "Số phút phát theo ngày", "Minutes aired per day"),
                                  placed["days"], "date", "minutes", minutes))

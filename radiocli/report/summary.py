@@ -7,111 +7,91 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from radiocli.report.connection import Engine
+from radiocli.report.connection import NOTHING, Engine, Tally
 from radiocli.report.model import (
     CODE, DATE, INT, NUM, NUM2, TEXT, Column, Report, Table, check_period,
 )
 from radiocli.report.mapping import map_points
 from radiocli.report.numbers import fmt_num, headline
+from radiocli.report.units import Frame, Row, Source
 from radiocli.report.words import H, period
-from radiocli.schedule.registry import Station
 
 
 def summary(engine: Engine, start: date, end: date, lang: str = "vi",
-            district: str | None = None, station: str | None = None) -> Report:
+            district: str | None = None, station: str | None = None,
+            on: date | None = None) -> Report:
+    """Sessions and minutes per unit, per district and per day. Each line counts for the
+    unit that held its code that day (its code, name and district that day); with ``on``
+    the units are rolled up to the units in force on ``on`` (radiocli.report.units)."""
     check_period(start, end)
-    scope = engine.stations_in(start, end, district, station)
-    cond, params = engine.scope(start, end, district, station)
-    days = (end - start).days + 1
-    con = engine.con
-    per_station = {
-        code: (int(sessions), int(seconds))
-        for code, sessions, seconds in con.execute(
-            f"""
-            WITH m AS (SELECT station, sum(seconds) AS seconds FROM minutes
-                       WHERE {cond} GROUP BY station),
-                 e AS (SELECT station, count(*) FILTER (WHERE event = 'start') AS sessions
-                       FROM events WHERE {cond} GROUP BY station)
-            SELECT coalesce(m.station, e.station), coalesce(e.sessions, 0),
-                   coalesce(m.seconds, 0)
-            FROM m FULL OUTER JOIN e ON m.station = e.station
-            WHERE coalesce(m.station, e.station) IN (SELECT code FROM stations)
-            """,
-            params + params,
-        ).fetchall()
-    }
-    ever = engine.registry.ever()
-    stations = dict(scope)
-    for code in sorted(per_station):  # old logs of a station merged away meanwhile
-        stations.setdefault(code, ever[code])
-    states = engine.day_states(start, end, stations)
-    incomplete = {code: days for code in stations}
-    for (code, _day), state in states.items():
-        if state in ("ok", "empty") and code in incomplete:
-            incomplete[code] -= 1
-    per_day = con.execute(
-        f"""
-        WITH m AS (SELECT day, sum(seconds) AS seconds FROM minutes
-                   WHERE {cond} AND station IN (SELECT code FROM stations) GROUP BY day),
-             e AS (SELECT day, count(*) FILTER (WHERE event = 'start') AS sessions
-                   FROM events WHERE {cond} AND station IN (SELECT code FROM stations)
-                   GROUP BY day)
-        SELECT coalesce(m.day, e.day) AS day, coalesce(e.sessions, 0), coalesce(m.seconds, 0)
-        FROM m FULL OUTER JOIN e ON m.day = e.day ORDER BY day
-        """,
-        params + params,
-    ).fetchall()
-    reporting_by_day: dict[date, int] = {}
-    for (_code, day), state in states.items():
-        reporting_by_day[day] = reporting_by_day.get(day, 0) + (state != "no-log")
+    frame = engine.frame(start, end, on, district, station)
+    engine.day_table(frame)
+    per_source, per_day, unknown = engine.tallies(frame)
+    days = frame.days
 
-    station_rows = [_station_row(st, per_station.get(code, (0, 0)), days, incomplete[code])
-                    for code, st in stations.items()]
-    district_rows = _district_rows(engine, station_rows, days)
-    reporting = [code for code, (s, sec) in per_station.items() if s or sec]
-    sessions = sum(s for s, _sec in per_station.values())
-    seconds = sum(sec for _s, sec in per_station.values())
+    # the units as they aired: the stations counted, their days, their logs
+    counted = [s for s in frame.sources if s.in_force or per_source.get(s.id, NOTHING).logged]
+    source_days = {s.id: s.in_force + per_source.get(s.id, NOTHING).stray for s in counted}
+    aired = {s.key for s in counted
+             if per_source.get(s.id, NOTHING).sessions or per_source.get(s.id, NOTHING).seconds}
+    sessions = sum(t.sessions for t in per_source.values())
+    seconds = sum(t.seconds for t in per_source.values())
     minutes = seconds / 60
-    n = len(reporting)
-    avg_sessions = sessions / (n * days) if n else 0.0
-    avg_minutes = minutes / (n * days) if n else 0.0
-    totals = {
+    n = len(aired)
+    station_days = sum(source_days[s.id] for s in counted if s.key in aired)
+    avg_sessions = sessions / station_days if station_days else 0.0
+    avg_minutes = minutes / station_days if station_days else 0.0
+    incomplete_total = sum(source_days[s.id] - per_source.get(s.id, NOTHING).complete
+                           for s in counted)
+    totals: dict[str, Any] = {
         "sessions": sessions,
         "minutes": round(minutes, 1),
         "seconds": seconds,
         "stations": n,
-        "stations_in_scope": len(stations),
+        "stations_in_scope": len({s.key for s in counted}),
         "days": days,
+        "station_days": station_days,
         "sessions_per_station_day": round(avg_sessions, 2),
         "minutes_per_station_day": round(avg_minutes, 1),
-        "incomplete_days": sum(incomplete.values()),
+        "incomplete_days": incomplete_total,
     }
+    if on is not None:
+        totals["as_of"] = on.isoformat()
+        totals["units_as_of"] = len(frame.rows)
 
-    day_map = {d: (int(s), int(sec)) for d, s, sec in per_day}
+    in_report = {s.id for s in counted}
+    station_rows = []
+    for row in frame.rows:
+        mine = [frame.sources[i] for i in row.sources if i in in_report]
+        if not mine and not row.listed:
+            continue
+        station_rows.append(_station_row(frame, row, mine, per_source, source_days, lang))
+    with_districts = any(r["district"] for r in station_rows)  # none from 2025-07-01
+    district_rows = _district_rows(engine, station_rows, lang) if with_districts else []
+    spans = any(r["span"] for r in station_rows)
+
     day_rows: list[dict[str, Any]] = []
     for k in range(days):
         day = start + timedelta(days=k)
-        s, sec = day_map.get(day, (0, 0))
-        day_rows.append({"stt": k + 1, "date": day, "stations": reporting_by_day.get(day, 0),
-                         "sessions": s, "minutes": round(sec / 60, 1)})
+        t = per_day.get(day, NOTHING)
+        day_rows.append({"stt": k + 1, "date": day, "stations": t.logged,
+                         "sessions": t.sessions, "minutes": round(t.seconds / 60, 1)})
 
-    commune = Table("stations", H(lang, "Xã, phường, thị trấn", "Communes"),
-                    _station_columns(lang, with_district=not district and not station),
+    total_row = {"sessions": sessions, "minutes": round(minutes, 1),
+                 "sessions_per_day": round(avg_sessions, 2),
+                 "minutes_per_day": round(avg_minutes, 1),
+                 "incomplete_days": incomplete_total}
+    commune = Table("communes", _units_title(frame, lang),
+                    _station_columns(lang, with_district=with_districts and not district
+                                     and not station, spans=spans, on=on),
                     _numbered(station_rows),
-                    {"name": H(lang, "Tổng cộng", "Total"), "sessions": sessions,
-                     "minutes": round(minutes, 1),
-                     "sessions_per_day": round(avg_sessions, 2),
-                     "minutes_per_day": round(avg_minutes, 1),
-                     "complete_days": sum(r["complete_days"] for r in station_rows),
-                     "incomplete_days": totals["incomplete_days"]})
+                    {"name": H(lang, "Tổng cộng", "Total"), **total_row,
+                     "complete_days": sum(r["complete_days"] for r in station_rows)})
     by_district = Table("districts", H(lang, "Quận, huyện", "Districts"),
                         _district_columns(lang), _numbered(district_rows),
                         {"district_name": H(lang, "Tổng cộng", "Total"),
-                         "stations": len(stations), "reporting": n, "sessions": sessions,
-                         "minutes": round(minutes, 1),
-                         "sessions_per_day": round(avg_sessions, 2),
-                         "minutes_per_day": round(avg_minutes, 1),
-                         "incomplete_days": totals["incomplete_days"]})
+                         "stations": totals["stations_in_scope"], "reporting": n,
+                         **total_row})
     by_day = Table("days", H(lang, "Theo ngày", "By day"), [
         Column("stt", H(lang, "STT", "No."), INT),
         Column("date", H(lang, "Ngày", "Date"), DATE),
@@ -120,37 +100,47 @@ def summary(engine: Engine, start: date, end: date, lang: str = "vi",
         Column("minutes", H(lang, "Số phút phát", "Minutes"), NUM),
     ], day_rows, {"date": H(lang, "Tổng cộng", "Total"), "sessions": sessions,
                   "minutes": round(minutes, 1)})
-    if district or station:
+    if not with_districts:  # no district level (the units of 2025-07-01 on)
+        tables = [commune, by_day]
+    elif district or station:
         by_district.document = False
         tables = [commune, by_district, by_day]
     else:
         commune.document = False  # 579 rows: the annex has them
         tables = [by_district, commune, by_day]
 
-    where = _where(engine, district, station, lang)
+    where = _where(engine, frame, lang)
     charts: dict[str, list[tuple[str, float]]] = {
         "per_day": [(f"{r['date']:%d/%m}", float(r["minutes"])) for r in day_rows]}
-    if district or station:
+    if district or station or not with_districts:
         charts["per_station"] = [(str(r["name"]), float(r["minutes"])) for r in station_rows]
     else:
         charts["per_district"] = [(str(r["district_name"] or r["district"]), float(r["minutes"]))
                                   for r in district_rows]
+    as_of = H(lang, f", quy về các đơn vị ngày {on:%d/%m/%Y}",
+              f", as of the units of {on}") if on else ""
     report = Report(
         "summary", start, end, lang, tables, totals,
         headline=headline(lang, n, sessions, minutes, avg_sessions, avg_minutes) if n else H(
             lang, "Không có nhật ký phát thanh nào trong kỳ.", "No as-run logs for the period."),
         title=H(lang, f"Báo cáo tổng hợp phát thanh{where} từ {start:%d/%m/%Y} đến "
-                f"{end:%d/%m/%Y}", f"Broadcast summary{where}, {start} to {end}"),
+                f"{end:%d/%m/%Y}{as_of}", f"Broadcast summary{where}, {start} to {end}{as_of}"),
         subject=H(lang, "Kết quả hoạt động phát thanh của các đài truyền thanh cấp xã"
                   f"{where} {period(start, end, lang)}",
                   f"Broadcasting by the commune radio stations{where} "
                   f"{period(start, end, lang)}"),
-        notes=engine.left_out(start, end, list(stations), lang, states),
+        notes=engine.left_out(frame, lang, per_source, unknown),
         charts=charts,
     )
     report.figures = [
         (H(lang, "Số đài có phát thanh", "Stations that aired"), n, INT),
-        (H(lang, "Số đài trong phạm vi báo cáo", "Stations in scope"), len(stations), INT),
+        (H(lang, "Số đài trong phạm vi báo cáo", "Stations in scope"),
+         totals["stations_in_scope"], INT),
+    ]
+    if on is not None:
+        report.figures.append((H(lang, f"Số đơn vị hành chính ngày {on:%d/%m/%Y}",
+                                 f"Administrative units of {on}"), len(frame.rows), INT))
+    report.figures += [
         (H(lang, "Số ngày", "Days"), days, INT),
         (H(lang, "Số buổi phát", "Sessions"), sessions, INT),
         (H(lang, "Số phút phát", "Minutes aired"), round(minutes, 1), NUM),
@@ -161,98 +151,148 @@ def summary(engine: Engine, start: date, end: date, lang: str = "vi",
         (H(lang, "Số ngày thiếu nhật ký (đài x ngày)", "Station-days without a complete log"),
          totals["incomplete_days"], INT),
     ]
-    map_points(report, stations,
-               {code: per_station.get(code, (0, 0))[1] / 60 for code in stations},
-               {code: H(lang, f"{fmt_num(round(per_station.get(code, (0, 0))[1] / 60, 1))} phút",
-                        f"{fmt_num(round(per_station.get(code, (0, 0))[1] / 60, 1), 'en')} "
-                        "minutes") for code in stations},
-               "minutes",
+    points = [(row.station, r["minutes"],
+               H(lang, f"{fmt_num(r['minutes'])} phút", f"{fmt_num(r['minutes'], 'en')} minutes"))
+              for row, r in zip(_shown_rows(frame, station_rows), station_rows, strict=True)]
+    map_points(report, points, "minutes",
                H(lang, "Các đài truyền thanh cấp xã, màu theo số phút phát "
                  f"{period(start, end, lang)}; đỏ: không phát phút nào",
                  f"Commune stations coloured by minutes aired {period(start, end, lang)}; "
                  "red: nothing aired"),
-               list(engine.registry.as_of(start).values()))
+               list(engine.registry.as_of(on or start).values()))
     report.extra["city"] = dict(totals)
-    report.extra["scope"] = {"district": district or "", "station": station or ""}
-    report.extra["station_minutes"] = {r["code"]: r["minutes"] for r in station_rows}
+    report.extra["scope"] = {"district": district or "", "station": station or "",
+                             "as_of": on.isoformat() if on else ""}
     return report
 
 
-def _where(engine: Engine, district: str | None, station: str | None, lang: str) -> str:
-    if station:
-        st = engine.registry.ever()[station]
-        return f" {st.name} ({station})" if lang == "vi" else f": {st.name} ({station})"
-    if district:
-        name = engine.registry.districts[district].name
+def _units_title(frame: Frame, lang: str) -> str:
+    if frame.on is not None:
+        return H(lang, f"Đơn vị ngày {frame.on:%d/%m/%Y}", f"Units of {frame.on}")
+    return H(lang, "Xã, phường, thị trấn", "Communes")
+
+
+def _shown_rows(frame: Frame, station_rows: list[dict[str, Any]]) -> list[Row]:
+    return [frame.rows[r["_row"]] for r in station_rows]
+
+
+def _where(engine: Engine, frame: Frame, lang: str) -> str:
+    if frame.station:
+        names = list(dict.fromkeys(row.station.name for row in frame.rows))
+        text = ", ".join(names) if names else frame.station
+        return f" {text} ({frame.station})" if lang == "vi" else f": {text} ({frame.station})"
+    if frame.district:
+        name = engine.registry.districts[frame.district].name
         return H(lang, f" trên địa bàn {name}", f" in {name}")
     return H(lang, " trên địa bàn thành phố", "")
 
 
-def _station_row(st: Station, figures: tuple[int, int], days: int, incomplete: int
+def _station_row(frame: Frame, row: Row, sources: list[Source],
+                 per_source: dict[int, Tally], source_days: dict[int, int], lang: str
                  ) -> dict[str, Any]:
-    sessions, seconds = figures
-    return {
+    st = row.station
+    tallies = [per_source.get(s.id, NOTHING) for s in sources]
+    sessions = sum(t.sessions for t in tallies)
+    seconds = sum(t.seconds for t in tallies)
+    station_days = sum(source_days[s.id] for s in sources)
+    complete = sum(t.complete for t in tallies)
+    if frame.on is None:  # one unit as it aired: per day of its days in the period
+        days = station_days or frame.days
+        span = frame.span_text(sources[0], lang) if sources else ""
+    else:  # a unit of the as-of date: per day of the period, whatever it carries
+        days = frame.days
+        span = ""
+    out: dict[str, Any] = {
         "district": st.district,
         "district_name": st.district_name,
         "code": st.code,
         "name": st.name,
+        "span": span,
         "sessions": sessions,
         "minutes": round(seconds / 60, 1),
         "sessions_per_day": round(sessions / days, 2),
         "minutes_per_day": round(seconds / 60 / days, 1),
-        "complete_days": days - incomplete,
-        "incomplete_days": incomplete,
+        "complete_days": complete,
+        "incomplete_days": station_days - complete,
         "_seconds": seconds,
+        "_days": station_days,
+        "_aired": {s.key for s, t in zip(sources, tallies, strict=True) if t.sessions or t.seconds},
+        "_units": {s.key for s in sources},
+        "_row": row.id,
     }
+    if frame.on is not None:
+        out["units"] = len({s.key for s in sources if s.in_force})
+        out["sources"] = ", ".join(dict.fromkeys(
+            f"{s.station.name} ({s.station.code})" for s in sources
+            if s.in_force or s.key in out["_aired"]))
+    return out
 
 
-def _district_rows(engine: Engine, station_rows: list[dict[str, Any]], days: int
+def _district_rows(engine: Engine, station_rows: list[dict[str, Any]], lang: str
                    ) -> list[dict[str, Any]]:
+    """One row per district of the station rows; the rows of units without a district
+    (from the day districts were abolished) make one row of their own."""
     by: dict[str, list[dict[str, Any]]] = {}
     for row in station_rows:
         by.setdefault(row["district"], []).append(row)
     out = []
-    for code in sorted(by):
+    for code in sorted(by, key=lambda c: (c == "", c)):
         rows = by[code]
-        reporting = [r for r in rows if r["sessions"] or r["_seconds"]]
+        aired: set[Any] = set().union(*(r["_aired"] for r in rows))
         sessions = sum(r["sessions"] for r in rows)
         seconds = sum(r["_seconds"] for r in rows)
-        n = len(reporting)
+        station_days = sum(r["_days"] for r in rows if r["_aired"])
         district = engine.registry.districts.get(code)
+        name = district.name if district else rows[0]["district_name"]
         out.append({
             "district": code,
-            "district_name": district.name if district else rows[0]["district_name"],
-            "stations": len(rows),
-            "reporting": n,
+            "district_name": name or H(lang, "Không thuộc quận, huyện",
+                                       "No district"),
+            "stations": len(set().union(*(r["_units"] for r in rows))),
+            "reporting": len(aired),
             "sessions": sessions,
             "minutes": round(seconds / 60, 1),
-            "sessions_per_day": round(sessions / (n * days), 2) if n else 0.0,
-            "minutes_per_day": round(seconds / 60 / (n * days), 1) if n else 0.0,
+            "sessions_per_day": round(sessions / station_days, 2) if station_days else 0.0,
+            "minutes_per_day": round(seconds / 60 / station_days, 1) if station_days else 0.0,
             "incomplete_days": sum(r["incomplete_days"] for r in rows),
         })
-    for row in station_rows:
-        row.pop("_seconds", None)
     return out
 
 
 def _numbered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"stt": i, **row} for i, row in enumerate(rows, start=1)]
+    """The rows numbered, without the keys (``_...``) that only the report's making uses."""
+    return [{"stt": i, **{k: v for k, v in row.items() if not k.startswith("_")}}
+            for i, row in enumerate(rows, start=1)]
 
 
-def _station_columns(lang: str, with_district: bool) -> list[Column]:
+def _station_columns(lang: str, with_district: bool, spans: bool = False,
+                     on: date | None = None) -> list[Column]:
     columns = [Column("stt", H(lang, "STT", "No."), INT)]
     if with_district:
         columns.append(Column("district_name", H(lang, "Quận/huyện", "District"), TEXT))
     columns += [
         Column("code", H(lang, "Mã đài", "Station code"), CODE, brief=False),
         Column("name", H(lang, "Xã, phường, thị trấn", "Commune"), TEXT),
+    ]
+    if spans:  # units that changed within the period: the days each row covers
+        columns.append(Column("span", H(lang, "Thời gian", "Days"), TEXT))
+    if on is not None:
+        columns += [
+            Column("units", H(lang, "Số đơn vị trong kỳ", "Units of the period"), INT),
+            Column("sources", H(lang, "Gồm các đơn vị", "Made of"), TEXT, brief=False),
+        ]
+    station_days = on is not None
+    columns += [
         Column("sessions", H(lang, "Số buổi phát", "Sessions"), INT),
         Column("minutes", H(lang, "Số phút phát", "Minutes"), NUM),
         Column("sessions_per_day", H(lang, "Buổi/ngày", "Sessions per day"), NUM2),
         Column("minutes_per_day", H(lang, "Phút/ngày", "Minutes per day"), NUM),
-        Column("complete_days", H(lang, "Ngày đủ nhật ký", "Days with a complete log"), INT,
-               brief=False),
-        Column("incomplete_days", H(lang, "Ngày thiếu nhật ký", "Days incomplete"), INT),
+        Column("complete_days", H(lang, "Đài x ngày đủ nhật ký", "Station-days with a complete "
+                                  "log") if station_days else
+               H(lang, "Ngày đủ nhật ký", "Days with a complete log"), INT, brief=False),
+        Column("incomplete_days", H(lang, "Đài x ngày thiếu nhật ký", "Station-days "
+                                    "incomplete") if station_days else
+               H(lang, "Ngày thiếu nhật ký", "Days incomplete"), INT),
     ]
     return columns
 

@@ -76,7 +76,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from itertools import groupby
-from typing import Protocol
+from typing import Any, Protocol
 
 from radiocli.i18n import _
 
@@ -214,6 +214,36 @@ class Registry:
         for key in sorted(self._units, key=lambda k: (k[0], k[1] or date.min)):
             self._by_code.setdefault(key[0], []).append(key)
         self._selected: dict[tuple[Selection, int], tuple[str, ...]] = {}
+
+    # --- as data ----------------------------------------------------------------------
+    def to_data(self) -> dict[str, Any]:
+        """What the registry is made of (the base units, the districts, the changes with
+        their file positions) as JSON-ready data; ``Registry.from_data`` makes it again,
+        answering every question the same (a cache need not read the YAML again)."""
+        return {
+            "districts": [[d.code, d.name, d.kind] for d in self.districts.values()],
+            "stations": [[s.code, s.name, s.kind, s.district, s.district_name, s.district_kind,
+                          s.lat, s.lon] for s in self.base.values()],
+            "changes": [[c.day.isoformat(), c.action, c.station, c.name, c.kind,
+                         list(c.merged), c.district, c.note, list(c.parts), c.main, c.lat,
+                         c.lon, list(c.origin)] for c in self.changes],
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Registry:
+        """The registry ``to_data`` described (ValueError, KeyError or TypeError when the
+        data is not such a description)."""
+        districts = [District(str(code), str(name), str(kind))
+                     for code, name, kind in data["districts"]]
+        stations = [Station(str(code), str(name), str(kind), str(district), str(dname),
+                            str(dkind), _float(lat), _float(lon))
+                    for code, name, kind, district, dname, dkind, lat, lon in data["stations"]]
+        changes = [Change(date.fromisoformat(day), str(action), str(station), name, kind,
+                          tuple(merged), district, str(note), tuple(parts), main, _float(lat),
+                          _float(lon), (str(origin[0]), int(origin[1]), int(origin[2])))
+                   for (day, action, station, name, kind, merged, district, note, parts, main,
+                        lat, lon, origin) in data["changes"]]
+        return cls(stations, districts, changes)
 
     # --- building ----------------------------------------------------------------------
     def _apply(self, day: date, group: list[Change], current: dict[str, _Unit]) -> None:
@@ -588,6 +618,10 @@ def _version(versions: list[tuple[date | None, Station]], day: date | None) -> S
         else:
             break
     return found
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _link(old: _Unit, new: _Unit, main: bool) -> None:
