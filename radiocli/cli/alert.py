@@ -8,7 +8,6 @@ air. A rehearsal (``run --clock``) gets the alert stamped with its own clock.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -130,11 +129,12 @@ def _keep(audio: Path, keep: Path) -> Path:
     """A copy of the recording in the daemon's run folder (0640 in a 0750 folder)."""
     from radiocli.play import control
 
+    from radiocli import fileio
+
     control.make_folder(keep.parent)
-    fd = os.open(keep, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, control.FILE_MODE)
-    with os.fdopen(fd, "wb") as out, open(audio, "rb") as src:
-        os.fchmod(out.fileno(), control.FILE_MODE)
-        shutil.copyfileobj(src, out)
+    # durable before the request that names it is written to the spool
+    fileio.write_new(keep, lambda path: shutil.copyfile(audio, path), mode=control.FILE_MODE,
+                     sync=fileio.Sync.FULL)
     return keep
 
 

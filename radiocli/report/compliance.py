@@ -105,13 +105,14 @@ def load_plan(engine: Engine, schedule: Schedule, start: date, end: date, codes:
     _plan_table(con, plan(schedule, t0, t1, stations=codes, durations=durations))
     if cache is None:
         return
-    tmp = cache.with_name(f".{cache.name}.tmp")
+    from radiocli import fileio
+
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        con.execute("COPY planned TO ? (FORMAT parquet)", [str(tmp)])
-        tmp.replace(cache)
+        fileio.write_atomic(cache, lambda tmp: con.execute(
+            "COPY planned TO ? (FORMAT parquet)", [str(tmp)]), mode=0o644, sync=fileio.Sync.NONE)
     except Exception:  # noqa: BLE001 - OSError or duckdb's errors: the cache only saves time
-        tmp.unlink(missing_ok=True)
+        pass
 
 
 def _plan_table(con: Any, occurrences: list[Any]) -> None:
