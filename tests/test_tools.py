@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from radiocli import tools as runner
 from radiocli.errors import RenderError, ToolMissing
 from radiocli.render import engines as eng
 from radiocli.render import tools
@@ -105,7 +106,7 @@ def test_tool_errors_name_the_tool(tmp_path: Path, monkeypatch) -> None:
     with pytest.raises(RenderError, match="waiting: sleep did not finish within 0 s"):
         tools.run(["sleep", "5"], what="waiting", timeout=0.2)
     tools.which.cache_clear()
-    monkeypatch.setattr(tools, "on_path", lambda name: None)
+    monkeypatch.setattr(runner, "on_path", lambda name: None)  # where tools are looked up
     try:
         with pytest.raises(ToolMissing, match="apt-get install ffmpeg"):
             tools.run(["ffprobe", "-version"], what="x")
