@@ -107,6 +107,54 @@ def test_output_answers_even_when_the_tool_cannot(tmp_path, monkeypatch):
         tools.which.cache_clear()
 
 
+
+# --- one time zone -----------------------------------------------------------------------
+
+
+def zones(path: Path) -> list[str]:
+    """Where a module makes a time zone of its own: a ZoneInfo(...) call, or the
+    zone's name as a string of its own."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name == "ZoneInfo":
+                found.append(f"line {node.lineno}: ZoneInfo(...)")
+        elif isinstance(node, ast.Constant) and node.value == "Asia/Ho_Chi_Minh":
+            found.append(f"line {node.lineno}: 'Asia/Ho_Chi_Minh'")
+    return found
+
+
+def test_one_time_zone_object():
+    import radiocli
+    from radiocli.aslog.writer import LogBook
+    from radiocli.play.clock import SystemClock
+
+    offenders = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel != "radiocli/__init__.py" and zones(path):
+            offenders[rel] = zones(path)
+    assert offenders == {}, "use `from radiocli import TZ`"
+    assert zones(PACKAGE / "__init__.py")  # the one place (the check finds it)
+    assert str(radiocli.TZ) == radiocli.TIMEZONE == "Asia/Ho_Chi_Minh"
+    assert SystemClock().now().tzinfo is radiocli.TZ
+    assert LogBook.__init__.__kwdefaults__["tz"] is radiocli.TZ
+
+
+def test_radiocli_help_does_not_load_zoneinfo():
+    code = ("import sys, radiocli, radiocli.cli; "
+            "print('zoneinfo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+    code = "from radiocli import TZ; import sys; print('zoneinfo' in sys.modules, TZ)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "True Asia/Ho_Chi_Minh"
+
+
 def _children(pid: int) -> set[int]:
     found = set()
     for status in Path("/proc").glob("[0-9]*/stat"):

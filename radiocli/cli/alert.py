@@ -50,9 +50,8 @@ def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...], all
     to rejected/."""
     import json
     from datetime import datetime
-    from zoneinfo import ZoneInfo
 
-    from radiocli import TIMEZONE
+    from radiocli import TZ
     from radiocli.play import control
 
     if bool(text) == bool(audio):
@@ -91,7 +90,7 @@ def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...], all
                 check_alert_key(pub, Path(str(info["trust"])))  # refuse before the spool
         if audio is not None:
             digest = sha256_file(audio)
-    machine_now = datetime.now(ZoneInfo(TIMEZONE))
+    machine_now = datetime.now(TZ)
     ids = []
     for rundir, info in running:
         now = control.daemon_now(info, machine_now)  # a rehearsal's clock is its own

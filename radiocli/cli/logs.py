@@ -31,9 +31,9 @@ def registry_for(env) -> object:  # noqa: ANN001
 
 
 def today_in_hanoi() -> date:
-    from radiocli.aslog.format import HANOI
+    from radiocli import TZ
 
-    return datetime.now(HANOI).date()
+    return datetime.now(TZ).date()
 
 
 @click.group(name="logs")

@@ -31,9 +31,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from radiocli import TZ
 from radiocli.errors import TrustError
 from radiocli.plan.timeline import Action
-from radiocli.plan.triggers import TZ
 from radiocli.play import control
 from radiocli.play.clock import Clock
 from radiocli.play.desk import StationDesk, StationState

@@ -29,10 +29,10 @@ from datetime import date, datetime, time as dtime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from radiocli import TZ
 from radiocli.errors import PlayoutError, Problem, ScheduleError, TrustError
 from radiocli.home import Home
 from radiocli.plan.planner import blackouts_for
-from radiocli.plan.triggers import TZ
 from radiocli.play import control
 from radiocli.play.alerts import AlertDesk
 from radiocli.play.approved import Approved, last_approved, load_approved

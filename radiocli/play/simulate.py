@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from radiocli import TZ
 from radiocli.aslog.writer import LogBook
 from radiocli.plan.planner import arrivals, blackouts_for
 from radiocli.plan.timeline import Action, Occurrence, Timeline
-from radiocli.plan.triggers import TZ
 from radiocli.play.ledger import Airtime, MinuteLedger, SegmentMap, write_lines
 from radiocli.schedule.model import Schedule, Targets
 from radiocli.schedule.registry import Registry

@@ -87,8 +87,8 @@ def load_plan(engine: Engine, schedule: Schedule, start: date, end: date, codes:
               cache_dir: Path | None = None) -> None:
     """The ``planned`` table: every occurrence planned at these stations in the period,
     read from ``cache_dir`` when the same plan was made before."""
+    from radiocli import TZ
     from radiocli.plan import plan
-    from radiocli.plan.triggers import TZ
 
     con = engine.con
     cache = cache_dir / f"{plan_key(schedule, start, end, codes, durations)}.parquet" \
@@ -300,7 +300,7 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
                plan_cache: Path | None = None) -> Report:
     """Planned (radiocli.plan over the period, with the rendered program lengths the
     playout used) versus aired, per occurrence, and the policy checked on what aired."""
-    from radiocli.plan.triggers import TZ
+    from radiocli import TZ
     from radiocli.report.policy_check import aired_violations
 
     check_period(start, end)
