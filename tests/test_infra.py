@@ -204,3 +204,38 @@ def test_simulate_workers_die_with_a_killed_simulate(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+# --- targets resolved in one place ----------------------------------------------------------
+
+
+def test_the_daemon_serves_what_registry_select_says(tmp_path, sample_schedules):
+    """A daemon's --station/--district choice is resolved by Registry.select, as a
+    program's targets are: named stations first (in their order), then the units of
+    the districts in force that day; none once districts are abolished (2025-07-01)."""
+    from datetime import date
+
+    from radiocli.home import Home
+    from radiocli.play.daemon import Config, Daemon
+    from radiocli.schedule.load import load
+    from radiocli.schedule.model import Targets
+
+    schedule = load(sample_schedules)
+    registry = schedule.registry
+    daemon = Daemon(Config(Home(tmp_path), sample_schedules, stations=["00505", "00001"],
+                           districts=("001",)))
+    day = date(2021, 8, 5)
+    served = daemon._select(schedule, day)
+    district = registry.select(Targets(districts=frozenset({"001"})), day)
+    assert "00001" in district and "00505" not in district and len(district) > 5
+    assert served == ["00505", "00001", *(c for c in district if c != "00001")]
+    assert set(served) == set(registry.select(
+        Targets(stations=frozenset({"00505", "00001"}), districts=frozenset({"001"})), day))
+    assert daemon._absent(schedule, day) == []
+    later = date(2025, 7, 1)
+    assert daemon._select(schedule, later) == [c for c in ("00505", "00001")
+                                                if registry.unit(c, later)]
+    assert any("district 001 has no units on 2025-07-01" in note
+               for note in daemon._absent(schedule, later))
+    everyone = Daemon(Config(Home(tmp_path), sample_schedules, name="all"))
+    assert everyone._select(schedule, day) == sorted(registry.as_of(day))

@@ -49,9 +49,12 @@ def stations_list(env: Env, district: str | None, day: date | None, fmt: str | N
         last, _units = registry.district_before(district, day)
         raise click.UsageError(_("district {code} has no units on {day} (its last day: "
                                  "{last})").format(code=district, day=day, last=last))
-    stations = registry.as_of(day).values()
-    rows = [s.as_dict() for s in sorted(stations, key=lambda s: s.code)
-            if district is None or s.district == district]
+    from radiocli.schedule.model import Targets
+
+    current = registry.as_of(day)
+    chosen = Targets(districts=frozenset({district})) if district is not None else \
+        Targets(everywhere=True)
+    rows = [current[code].as_dict() for code in sorted(registry.select(chosen, day))]
     columns = [("code", _("code")), ("name", _("name")), ("kind", _("kind"))]
     if any(row["district"] for row in rows):
         columns += [("district", _("district")), ("district_name", _("district name"))]
