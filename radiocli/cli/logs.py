@@ -6,12 +6,12 @@ import json
 import sys
 import time
 from collections import deque
-from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from radiocli.cli.common import hanoi_today
 from radiocli.cli.output import echo_lines
 from radiocli.i18n import _
 
@@ -39,12 +39,6 @@ def registry_for(env: Env) -> Registry:
     return schedule.registry
 
 
-def today_in_hanoi() -> date:
-    from radiocli import TZ
-
-    return datetime.now(TZ).date()
-
-
 @click.group(name="logs")
 def command() -> None:
     """As-run logs: verify, tail, collect.
@@ -70,7 +64,7 @@ def logs_verify(env: Env, paths: tuple[Path, ...], as_json: bool, rehearsal: boo
     from radiocli.aslog.verify import iter_log_files, verify_tree
 
     targets = list(paths) or [env.home.rehearsal / "logs" if rehearsal else env.home.logs]
-    today = today_in_hanoi()
+    today = hanoi_today()
     problems = []
     files = 0
     for target in targets:
@@ -253,7 +247,7 @@ def logs_collect(env: Env, sources: tuple[Path, ...], into: Path, as_json: bool,
     registry = registry_for(env)
     limits = Limits(unpacked=max_unpacked, ratio=max_ratio, seconds=archive_timeout)
     with _Bar() as bar:
-        result = collect(list(sources), into, registry, today=today_in_hanoi(),
+        result = collect(list(sources), into, registry, today=hanoi_today(),
                          progress=bar.callback, wait=not no_wait,
                          on_wait=lambda message: click.echo(message, err=True),
                          limits=limits)

@@ -38,10 +38,10 @@ def stations_list(env: Env, district: str | None, day: date | None, fmt: str | N
 
     Example: radiocli stations list --district 001 --on 2024-12-31 --json
     """
-    from radiocli.cli.logs import today_in_hanoi
+    from radiocli.cli.common import hanoi_today
 
     registry = load_schedule(env).registry
-    day = day or today_in_hanoi()
+    day = day or hanoi_today()
     if district is not None and district not in registry.districts:
         raise click.UsageError(_("unknown district code {code} (see radiocli stations "
                                  "list)").format(code=district))

@@ -141,7 +141,8 @@ class Cache:
             base = self.root / kind
             if base.is_dir():
                 for path in base.rglob("*"):
-                    if any(part.startswith(".tmp-") for part in path.relative_to(base).parts):
+                    if any(part.startswith(fileio.TEMP_PREFIX)
+                           for part in path.relative_to(base).parts):
                         continue
                     if path.is_file():
                         size += path.stat().st_size

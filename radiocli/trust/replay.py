@@ -44,8 +44,7 @@ class AlertMemory:
 
     def _open(self, now: datetime) -> None:
         try:
-            if not self.path.parent.is_dir():
-                self.path.parent.mkdir(parents=True, mode=0o750)
+            fileio.make_folder(self.path.parent)  # 0750
             lines = self._read()
         except (OSError, TrustError) as exc:
             self.problem = (f"{self.path}: cannot read the alerts already taken "
