@@ -100,9 +100,10 @@ def write_atomic(path: Path | str, data: Data, *, mode: int = FILE_MODE,
     The temporary file is made beside ``path`` (the folder must exist: see
     :func:`make_folder`) with ``mode`` whatever the umask, and keeps ``path``'s suffix
     (a tool that ``data`` runs may pick its format from it). ``sync``: see
-    :class:`Sync`. On any failure the temporary file is removed and ``path`` is left as
-    it was; an OSError becomes a :class:`WriteError`, other exceptions (from ``data``)
-    pass unchanged.
+    :class:`Sync`. On any failure before the rename the temporary file is removed and
+    ``path`` is left as it was (a folder that cannot be fsynced after it leaves the new
+    file in place, not durable); an OSError becomes a :class:`WriteError`, other
+    exceptions (from ``data``) pass unchanged.
     """
     path = Path(path)
     try:
