@@ -294,3 +294,44 @@ def test_the_static_check_finds_a_rename(tmp_path):
     source.write_text("import os\nos.replace(a, b)\ntmp.replace(final)\n"
                       "name.replace('-', '_')\n", encoding="utf-8")
     assert renames(source) == 2
+
+
+# --- the call sites keep (or strengthen) their guarantees ----------------------------------
+
+
+def test_the_call_sites_sync_as_they_say(tmp_path, monkeypatch):
+    """Durable where a restart or a signature depends on the file: a spool request, a
+    report, the recording an alert names, the alert memory, the approved copy in use
+    (the last three were not fsynced, or not their folder, before fileio)."""
+    from datetime import datetime
+
+    from radiocli import TZ
+    from radiocli.cli.alert import _keep
+    from radiocli.play import approved, control
+    from radiocli.report.files import write_text
+    from radiocli.trust.replay import AlertMemory
+
+    now = datetime(2021, 8, 5, 9, 0, tzinfo=TZ)
+    audio = tmp_path / "alert.wav"
+    audio.write_bytes(b"RIFF")
+    fsyncs = Fsyncs(monkeypatch)
+
+    def synced(call) -> list[str]:
+        fsyncs.calls.clear()
+        call()
+        return sorted(fsyncs.calls)
+
+    assert synced(lambda: control.write_json_atomic(tmp_path / "run" / "spool" / "a.json",
+                                                    {"id": 1})) == ["dir", "file"]
+    assert synced(lambda: control.write_json_atomic(tmp_path / "status.json", {},
+                                                    fsync=False)) == []
+    assert synced(lambda: write_text(tmp_path / "report.csv", "a,b\n")) == ["dir", "file"]
+    assert synced(lambda: _keep(audio, tmp_path / "run" / "alert-audio" / "x.wav")) == \
+        ["dir", "file"]
+    assert synced(lambda: AlertMemory(tmp_path / "run", now=now)) == ["dir", "file"]
+    copy = approved.Approved("ab" * 32, tmp_path / "ab", now, now, "key", "me", None)
+    assert synced(lambda: approved._set_current(tmp_path, copy, now)) == ["dir", "file"]
+    for path in (tmp_path / "run" / "spool" / "a.json", tmp_path / "current.json",
+                 tmp_path / "run" / "alert-audio" / "x.wav", tmp_path / "run" / "alerts-taken.jsonl"):
+        assert mode(path) == 0o640, path
+    assert mode(tmp_path / "report.csv") == 0o644
