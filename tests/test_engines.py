@@ -140,11 +140,12 @@ def test_piper_voice_file_missing_is_clear(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_missing_espeak_raises_tool_missing(monkeypatch) -> None:
+    from radiocli import tools as runner
     from radiocli.render import tools
 
     tools.which.cache_clear()
     eng.espeak_voices.cache_clear()
-    monkeypatch.setattr(tools, "on_path", lambda name: None)
+    monkeypatch.setattr(runner, "on_path", lambda name: None)  # where tools are looked up
     try:
         with pytest.raises(ToolMissing, match="apt-get install espeak-ng"):
             eng.EspeakEngine().voices()

@@ -80,11 +80,12 @@ def test_render_then_all_from_cache(tmp_path: Path) -> None:
 
 
 def test_missing_ffmpeg_says_how_to_install(tmp_path: Path, monkeypatch) -> None:
+    from radiocli import tools as runner
     from radiocli.render import tools
 
     tools.which.cache_clear()
     real = tools.on_path
-    monkeypatch.setattr(tools, "on_path", lambda n: None if n == "ffmpeg" else real(n))
+    monkeypatch.setattr(runner, "on_path", lambda n: None if n == "ffmpeg" else real(n))
     try:
         result = invoke(tmp_path, "render", "--date", "2021-08-02", "--station", "00478",
                         "--jobs", "1")

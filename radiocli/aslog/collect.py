@@ -145,15 +145,9 @@ class _Outcome:
 def _worker_init(parent: int) -> None:
     """A worker dies with the collect that started it (Linux: PR_SET_PDEATHSIG), so a
     collect killed with -9 leaves no worker behind."""
-    try:
-        import ctypes
-        import signal
+    from radiocli.tools import die_with_parent
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # it died before the line above
-        os._exit(1)
+    die_with_parent(parent)
 
 
 def _examine(jobs: list[_Job]) -> list[_Outcome]:

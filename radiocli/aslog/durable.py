@@ -1,9 +1,10 @@
 """Durable files: the small steps that make a write survive a crash or a power cut.
 
 The as-run log's file layer (:class:`DayFiles`: append, fsync by policy, keep what
-failed until it lands, set torn bytes aside) and the collect store's steps (write new
-files, sync, publish with one atomic rename). The format and the chain of the lines
-are :mod:`radiocli.aslog.writer`'s.
+failed until it lands, set torn bytes aside) and the collect store's steps (sync the
+file system, point a link at a generation with one atomic rename). Replace-writes,
+new files, folders and folder fsyncs are :mod:`radiocli.fileio`'s; the format and the
+chain of the lines are :mod:`radiocli.aslog.writer`'s.
 """
 
 from __future__ import annotations
@@ -17,25 +18,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from radiocli import fileio
 from radiocli.aslog.format import genesis, line_hash
 from radiocli.errors import LogError
-
-
-def write_all(fd: int, data: bytes) -> None:
-    """Write every byte (``os.write`` may write fewer)."""
-    view = memoryview(data)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
-
-
-def fsync_dir(folder: Path | str) -> None:
-    """Make a folder's entries (names created, renamed or removed in it) durable."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def sync_filesystem(root: Path | str) -> None:
@@ -57,29 +42,6 @@ def sync_filesystem(root: Path | str) -> None:
         os.close(fd)
 
 
-def write_new(path: Path, data: bytes, mode: int = 0o640) -> None:
-    """Write a file that must not exist yet, and fsync it (not its folder)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        write_all(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def replace_file(path: Path, data: bytes, mode: int = 0o640) -> None:
-    """Replace ``path`` with ``data`` atomically: a reader sees the old bytes or the new
-    ones, never a mix, and after a crash one of the two is there, whole."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.unlink()
-    except FileNotFoundError:
-        pass
-    write_new(tmp, data, mode)
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-
-
 def replace_symlink(link: Path, target: str) -> None:
     """Point the symbolic link ``link`` at ``target`` atomically (a new link renamed
     over the old one), durably."""
@@ -90,24 +52,7 @@ def replace_symlink(link: Path, target: str) -> None:
         pass
     os.symlink(target, tmp)
     os.replace(tmp, link)
-    fsync_dir(link.parent)
-
-
-def make_dirs(folder: Path, mode: int = 0o750) -> None:
-    """Create ``folder`` and missing parents with ``mode`` (``Path.mkdir(parents=True)``
-    gives parents the default mode)."""
-    missing = []
-    probe = folder
-    while not probe.exists():
-        missing.append(probe)
-        if probe == probe.parent:
-            break
-        probe = probe.parent
-    for path in reversed(missing):
-        try:
-            os.mkdir(path, mode)
-        except FileExistsError:
-            pass
+    fileio.fsync_dir(link.parent)
 
 
 # --- the day files of an as-run log folder ------------------------------------------------
@@ -235,7 +180,7 @@ class DayFiles:
                 break
             n += 1
         try:
-            write_new(target, data)
+            fileio.write_new(target, data, mode=0o640, sync=fileio.Sync.FULL)
             with open(f.path, "r+b") as fh:
                 fh.truncate(offset)
                 fh.flush()
@@ -253,7 +198,7 @@ class DayFiles:
         try:
             folder = str(f.path.parent)
             if folder not in self._dirs:
-                make_dirs(f.path.parent)
+                fileio.make_folder(f.path.parent, 0o750)
                 self._dirs.add(folder)
             f.fd = os.open(f.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
             f.last_fsync = self.monotonic()

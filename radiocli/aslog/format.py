@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date, timedelta, tzinfo, UTC
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta, UTC
 
 FORMAT = 1
-TIMEZONE = "Asia/Ho_Chi_Minh"
-HANOI: tzinfo = ZoneInfo(TIMEZONE)
 
 MINUTE_KEYS = (
     "station",

@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from radiocli.aslog.durable import fsync_dir, make_dirs, replace_symlink, sync_filesystem, write_all
+from radiocli.aslog.durable import replace_symlink, sync_filesystem
 from radiocli.aslog.store import (
     ASIDE,
     CATALOG,
@@ -47,6 +47,7 @@ from radiocli.aslog.store import (
     raw_path,
 )
 from radiocli.errors import LogError
+from radiocli.fileio import fsync_dir, make_folder, write_all
 
 
 @dataclass
@@ -104,7 +105,7 @@ class StoreWriter:
                  on_wait: Callable[[str], None] | None = None) -> None:
         self.root = Path(root)
         try:
-            make_dirs(self.root)
+            make_folder(self.root)
         except OSError as exc:
             raise LogError(f"{self.root}: cannot create the store: {exc.strerror}") from exc
         self._lock = _lock(self.root / LOCK, wait, on_wait)
@@ -155,7 +156,7 @@ class StoreWriter:
         legacy = self.root / LEGACY_FOLDER
         old = self.root / LEGACY_CATALOG
         if old.exists() and not (self.root / CATALOG).exists():
-            make_dirs(legacy)
+            make_folder(legacy)
             for name in ("raw", "minutes", "events", "unknown", "rejected", "conflicts",
                          ".staging", LEGACY_CATALOG):
                 if (self.root / name).exists() and not (legacy / name).exists():
@@ -335,7 +336,7 @@ class StoreWriter:
         try:
             os.replace(incoming, target)
         except FileNotFoundError:
-            make_dirs(target.parent)
+            make_folder(target.parent)
             os.replace(incoming, target)
         self._changed = True
 
@@ -390,7 +391,7 @@ class StoreWriter:
         paths = []
         for table in TABLES:
             folder = self.new_generation / table
-            make_dirs(folder)
+            make_folder(folder)
             paths.append(folder / name)
         return part, paths[0], paths[1]
 
@@ -480,7 +481,7 @@ class StoreWriter:
         """The new generation holds every part: those made by this collect are there
         already, the others are hard links to the published generation's files."""
         assert self.db is not None
-        make_dirs(self.new_generation)
+        make_folder(self.new_generation)
         for part, month, created in self.db.execute(
                 "SELECT id, month, generation FROM parts"):
             if created > self.generation:
@@ -488,10 +489,10 @@ class StoreWriter:
             for table in TABLES:
                 name = part_name(self.store_id, month, part)
                 target = self.new_generation / table / name
-                make_dirs(target.parent)
+                make_folder(target.parent)
                 os.link(generation_dir(self.root, self.generation) / table / name, target)
         for table in TABLES:
-            make_dirs(self.new_generation / table)
+            make_folder(self.new_generation / table)
         (self.new_generation / READERS).touch()
 
     # --- publishing ---------------------------------------------------------------------

@@ -31,11 +31,11 @@ from datetime import date, datetime, time as dtime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+from radiocli import TZ
 from radiocli.aslog.durable import DayFile, DayFiles, LogWriteError, last_is_sealed
 from radiocli.aslog.format import (
     ALL_EVENTS,
     FSYNC_EVENTS,
-    HANOI,
     HASH_HEX,
     valid_station,
 )
@@ -61,7 +61,7 @@ class LogBook:
         durable: bool = True,
         fsync_interval: float = 60.0,
         monotonic: Callable[[], float] = time.monotonic,
-        tz: tzinfo = HANOI,
+        tz: tzinfo = TZ,
         buffer_bytes: int = 256 << 20,
     ) -> None:
         self.root = Path(root)

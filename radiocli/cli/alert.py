@@ -8,7 +8,6 @@ air. A rehearsal (``run --clock``) gets the alert stamped with its own clock.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -51,9 +50,8 @@ def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...], all
     to rejected/."""
     import json
     from datetime import datetime
-    from zoneinfo import ZoneInfo
 
-    from radiocli import TIMEZONE
+    from radiocli import TZ
     from radiocli.play import control
 
     if bool(text) == bool(audio):
@@ -92,7 +90,7 @@ def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...], all
                 check_alert_key(pub, Path(str(info["trust"])))  # refuse before the spool
         if audio is not None:
             digest = sha256_file(audio)
-    machine_now = datetime.now(ZoneInfo(TIMEZONE))
+    machine_now = datetime.now(TZ)
     ids = []
     for rundir, info in running:
         now = control.daemon_now(info, machine_now)  # a rehearsal's clock is its own
@@ -130,11 +128,12 @@ def _keep(audio: Path, keep: Path) -> Path:
     """A copy of the recording in the daemon's run folder (0640 in a 0750 folder)."""
     from radiocli.play import control
 
+    from radiocli import fileio
+
     control.make_folder(keep.parent)
-    fd = os.open(keep, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, control.FILE_MODE)
-    with os.fdopen(fd, "wb") as out, open(audio, "rb") as src:
-        os.fchmod(out.fileno(), control.FILE_MODE)
-        shutil.copyfileobj(src, out)
+    # durable before the request that names it is written to the spool
+    fileio.write_new(keep, lambda path: shutil.copyfile(audio, path), mode=control.FILE_MODE,
+                     sync=fileio.Sync.FULL)
     return keep
 
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 
-from radiocli import TIMEZONE
+from radiocli import TZ
 from radiocli.cli import Env
 from radiocli.cli.common import DATE_OR_MOMENT
 from radiocli.i18n import N_, _
 
-TZ = ZoneInfo(TIMEZONE)
 DEFAULT_DAYS = 31
 
 

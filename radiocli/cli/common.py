@@ -14,7 +14,7 @@ from radiocli.i18n import N_, _
 
 def hanoi_today() -> date:
     """Today in Hanoi, whatever the machine's time zone."""
-    from radiocli.plan.triggers import TZ
+    from radiocli import TZ
 
     return datetime.now(TZ).date()
 

@@ -25,10 +25,10 @@ def command(env: Env, sink: str | None, device: str | None, as_json: bool) -> No
     config.yaml) the sound card drives the amplifier: missing, or muted, it is a FAIL."""
     from datetime import datetime
 
+    from radiocli import TZ
     from radiocli.cli.output import print_rows
     from radiocli.cli.run import parse_icecast
     from radiocli.play.doctor import FAIL, run_checks
-    from radiocli.plan.triggers import TZ
 
     settings = env.config().get("run") or {}
     sink = sink or settings.get("sink")

@@ -6,16 +6,25 @@ import json
 import sys
 import time
 from collections import deque
-from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from radiocli.cli.common import hanoi_today
 from radiocli.cli.output import echo_lines
 from radiocli.i18n import _
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def registry_for(env) -> object:  # noqa: ANN001
+    from rich.progress import Progress, TaskID
+
+    from radiocli.cli import Env
+    from radiocli.schedule.registry import Registry
+
+
+def registry_for(env: Env) -> Registry:
     """The station registry of the schedules folder (schedule errors do not matter here)."""
     from radiocli.schedule import read
 
@@ -28,12 +37,6 @@ def registry_for(env) -> object:  # noqa: ANN001
             "(pass --schedules DIR holding registry/units.yaml)"
         )
     return schedule.registry
-
-
-def today_in_hanoi() -> date:
-    from radiocli.aslog.format import HANOI
-
-    return datetime.now(HANOI).date()
 
 
 @click.group(name="logs")
@@ -52,7 +55,7 @@ REHEARSAL_HELP = _("The rehearsals' logs (<home>/rehearsal/logs), not the as-run
 @click.option("--json", "as_json", is_flag=True, help=_("Print JSON."))
 @click.option("--rehearsal", is_flag=True, help=REHEARSAL_HELP)
 @click.pass_obj
-def logs_verify(env, paths: tuple[Path, ...], as_json: bool, rehearsal: bool) -> None:  # noqa: ANN001
+def logs_verify(env: Env, paths: tuple[Path, ...], as_json: bool, rehearsal: bool) -> None:
     """Re-compute the chains: report edited, removed, inserted, reordered or truncated
     lines (exit 1 on any problem). PATHS: log files or folders [default: the home's logs].
 
@@ -61,7 +64,7 @@ def logs_verify(env, paths: tuple[Path, ...], as_json: bool, rehearsal: bool) ->
     from radiocli.aslog.verify import iter_log_files, verify_tree
 
     targets = list(paths) or [env.home.rehearsal / "logs" if rehearsal else env.home.logs]
-    today = today_in_hanoi()
+    today = hanoi_today()
     problems = []
     files = 0
     for target in targets:
@@ -103,7 +106,8 @@ def _human(data: dict) -> str:
 @click.option("--follow", "-f", is_flag=True, help=_("Keep printing new lines."))
 @click.option("--rehearsal", is_flag=True, help=REHEARSAL_HELP)
 @click.pass_obj
-def logs_tail(env, station: str | None, count: int, follow: bool, rehearsal: bool) -> None:  # noqa: ANN001
+def logs_tail(env: Env, station: str | None, count: int, follow: bool, rehearsal: bool
+              ) -> None:
     """The last lines of the as-run logs, readable: time, station, event or minute,
     occurrence.
 
@@ -177,8 +181,8 @@ class _Bar:
     def __init__(self) -> None:
         from radiocli.cli.output import console, is_terminal
 
-        self._rich = None
-        self._task = None
+        self._rich: Progress | None = None
+        self._task: TaskID | None = None
         if is_terminal(sys.stderr):
             from rich.progress import (
                 BarColumn,
@@ -199,11 +203,11 @@ class _Bar:
         return self
 
     @property
-    def callback(self):  # noqa: ANN201
+    def callback(self) -> Callable[[int, int], None] | None:
         return self.update if self._rich is not None else None
 
     def update(self, done: int, total: int) -> None:
-        assert self._rich is not None
+        assert self._rich is not None and self._task is not None
         self._rich.update(self._task, completed=done, total=total)
 
     def __exit__(self, *exc: object) -> None:
@@ -227,7 +231,7 @@ class _Bar:
 @click.option("--archive-timeout", default=1200.0, show_default=True,
               type=click.FloatRange(min=1), help=_("Most seconds spent reading one archive."))
 @click.pass_obj
-def logs_collect(env, sources: tuple[Path, ...], into: Path, as_json: bool, no_wait: bool,  # noqa: ANN001
+def logs_collect(env: Env, sources: tuple[Path, ...], into: Path, as_json: bool, no_wait: bool,
                  max_unpacked: int, max_ratio: float, archive_timeout: float) -> None:
     """Collect station logs (folders, a home's logs folder, another store, .zip/.tar/
     .tar.gz/.tar.bz2/.tar.xz) into a store: the raw logs plus Parquet for reports.
@@ -243,7 +247,7 @@ def logs_collect(env, sources: tuple[Path, ...], into: Path, as_json: bool, no_w
     registry = registry_for(env)
     limits = Limits(unpacked=max_unpacked, ratio=max_ratio, seconds=archive_timeout)
     with _Bar() as bar:
-        result = collect(list(sources), into, registry, today=today_in_hanoi(),
+        result = collect(list(sources), into, registry, today=hanoi_today(),
                          progress=bar.callback, wait=not no_wait,
                          on_wait=lambda message: click.echo(message, err=True),
                          limits=limits)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -92,6 +93,7 @@ def command(env: Env, text: str | None, check: bool, station: str | None,
     extra = station_words(env, station, district)
     if abbreviations_file:
         extra.update(_read_abbreviations(abbreviations_file))
+    lines: Iterable[str]
     if text is not None:
         lines = text.split("\n")
     else:

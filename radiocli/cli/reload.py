@@ -20,8 +20,8 @@ def command(env: Env, name: str | None, timeout: float) -> None:
     approved bundle, with the reason, and keeps airing the previous approved ones."""
     from datetime import datetime
 
+    from radiocli import TZ
     from radiocli.play import control
-    from radiocli.plan.triggers import TZ
 
     running = [(r, i) for r, i in control.daemons(env.home.run) if name in (None, r.name)]
     if not running:

@@ -59,7 +59,8 @@ def _lang(ctx: click.Context) -> str:
 
 def _engine(env: Any, store: Path | None, registry: Any = None) -> Any:
     from radiocli.aslog.collect import collect
-    from radiocli.cli.logs import registry_for, today_in_hanoi
+    from radiocli.cli.common import hanoi_today
+    from radiocli.cli.logs import registry_for
     from radiocli.report.connection import open_engine
 
     if registry is None:  # only the registry is needed: kept in <home>/cache/registry
@@ -70,7 +71,7 @@ def _engine(env: Any, store: Path | None, registry: Any = None) -> Any:
     if store is None:
         store = env.home.root / "store"
         if env.home.logs.exists():
-            result = collect([env.home.logs], store, registry, today=today_in_hanoi(),
+            result = collect([env.home.logs], store, registry, today=hanoi_today(),
                              on_wait=lambda message: click.echo(message, err=True))
             if result.added or result.replaced:
                 click.echo(_("collected {n} new log file(s) into {store}").format(
@@ -110,7 +111,7 @@ def _emit(ctx: click.Context, report: Any, outputs: dict[str, Any]) -> None:
         write_text(outputs["html_file"], to_html(report))
         written.append(outputs["html_file"])
     if outputs["docx"]:
-        from radiocli.cli.logs import today_in_hanoi
+        from radiocli.cli.common import hanoi_today
         from radiocli.report.document import to_docx
         from radiocli.report.settings import OfficeSettings
 
@@ -121,7 +122,7 @@ def _emit(ctx: click.Context, report: Any, outputs: dict[str, Any]) -> None:
                          "`report:` to {file} (see docs/reports.md)").format(
                 file=env.home.config_file), err=True)
         annex = outputs["xlsx"].name if outputs["xlsx"] else ""
-        to_docx(report, outputs["docx"], settings, today_in_hanoi(), annex=annex)
+        to_docx(report, outputs["docx"], settings, hanoi_today(), annex=annex)
         written.append(outputs["docx"])
     csv_file = outputs["csv_file"]
     if csv_file and csv_file != "-":

@@ -36,7 +36,7 @@ def parse_icecast(text: str | None) -> Any:
 
 
 def parse_when(text: str | None, now: datetime) -> datetime | None:
-    from radiocli.plan.triggers import TZ
+    from radiocli import TZ
     from radiocli.schedule.values import parse_datetime, parse_time
 
     if not text:
@@ -101,10 +101,10 @@ def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...],
     empty for its stations; `logs collect` and `report` never count it (see it with
     `logs tail --rehearsal`).
     """
+    from radiocli import TZ
     from radiocli.home import Home
     from radiocli.play.clock import OffsetClock, SystemClock
     from radiocli.play.daemon import Config, Daemon
-    from radiocli.plan.triggers import TZ
     from radiocli.schedule.load import read
     from radiocli.schedule.values import parse_datetime, parse_duration
 

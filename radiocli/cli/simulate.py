@@ -70,7 +70,7 @@ def _span(value: str, text: str, today: date) -> tuple[datetime, datetime]:
 def _moment(text: str, today: date, end: bool, day_only: bool = False) -> datetime:
     """A date (its midnight; with ``end``, the next midnight: the day included) or a date
     and a time, in Hanoi."""
-    from radiocli.plan.triggers import TZ
+    from radiocli import TZ
     from radiocli.schedule.values import parse_day, parse_time
 
     text = text.strip()

@@ -38,10 +38,10 @@ def stations_list(env: Env, district: str | None, day: date | None, fmt: str | N
 
     Example: radiocli stations list --district 001 --on 2024-12-31 --json
     """
-    from radiocli.cli.logs import today_in_hanoi
+    from radiocli.cli.common import hanoi_today
 
     registry = load_schedule(env).registry
-    day = day or today_in_hanoi()
+    day = day or hanoi_today()
     if district is not None and district not in registry.districts:
         raise click.UsageError(_("unknown district code {code} (see radiocli stations "
                                  "list)").format(code=district))
@@ -49,9 +49,12 @@ def stations_list(env: Env, district: str | None, day: date | None, fmt: str | N
         last, _units = registry.district_before(district, day)
         raise click.UsageError(_("district {code} has no units on {day} (its last day: "
                                  "{last})").format(code=district, day=day, last=last))
-    stations = registry.as_of(day).values()
-    rows = [s.as_dict() for s in sorted(stations, key=lambda s: s.code)
-            if district is None or s.district == district]
+    from radiocli.schedule.model import Targets
+
+    current = registry.as_of(day)
+    chosen = Targets(districts=frozenset({district})) if district is not None else \
+        Targets(everywhere=True)
+    rows = [current[code].as_dict() for code in sorted(registry.select(chosen, day))]
     columns = [("code", _("code")), ("name", _("name")), ("kind", _("kind"))]
     if any(row["district"] for row in rows):
         columns += [("district", _("district")), ("district_name", _("district name"))]

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 
-from radiocli import TIMEZONE
+from radiocli import TZ
 from radiocli.cli import Env
 from radiocli.i18n import N_
 
@@ -34,7 +33,7 @@ def command(ctx: click.Context, bundle: Path, trusted_dir: Path | None, as_json:
     trusted = trusted_dir or env.home.root / "trusted"
     explicit = ctx.parent is not None and ctx.parent.params.get("schedules") is not None
     root = env.schedules if explicit else None
-    now = datetime.now(ZoneInfo(TIMEZONE)).replace(microsecond=0)
+    now = datetime.now(TZ).replace(microsecond=0)
     result = verify_bundle(bundle, trusted, root, now=now)
     if as_json:
         click.echo(json.dumps({

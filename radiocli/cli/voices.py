@@ -26,23 +26,23 @@ def command(env: Env, fmt: str | None, piper_model: Path | None) -> None:
     from radiocli.errors import RadioError
     from radiocli.render.engines import DEFAULT_ENGINE, DEFAULT_VOICE, ENGINES, get_engine
 
-    rows = []
+    rows: list[dict[str, object]] = []
     for name in ENGINES:
         engine = get_engine(name, piper_model=piper_model)
         try:
             voices = engine.voices()
             note = "" if voices else _("no voice file: pass --piper-model voice.onnx")
             if name == "piper":
-                import shutil
+                from radiocli.tools import on_path
 
-                if shutil.which("piper") is None:
+                if on_path("piper") is None:
                     note = _("not installed: pip install piper-tts")
         except RadioError as exc:
             voices, note = [], str(exc)
         finally:
             engine.close()
         for voice in voices:
-            row = voice.as_dict()
+            row: dict[str, object] = {**voice.as_dict()}
             row["default"] = name == DEFAULT_ENGINE and voice.id == DEFAULT_VOICE
             row["note"] = note
             rows.append(row)

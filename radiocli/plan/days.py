@@ -26,8 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
+from radiocli import TZ
 from radiocli.plan.durations import program_seconds
-from radiocli.plan.triggers import TZ
 from radiocli.schedule.model import Program, Schedule
 
 HORIZON_DAYS = 365

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 
+from radiocli import TZ
 from radiocli.plan.durations import program_seconds
 from radiocli.plan.timeline import Action, Occurrence, Timeline, occurrence_id, run_static
-from radiocli.plan.triggers import TZ, fire_times, program_trigger
+from radiocli.plan.triggers import fire_times, program_trigger
 from radiocli.schedule.model import Program, Schedule
 
 

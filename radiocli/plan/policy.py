@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from radiocli import TZ
 from radiocli.i18n import _, ngettext
-from radiocli.plan.triggers import TZ
 from radiocli.schedule.model import Policy, Priority
 from radiocli.schedule.registry import Registry
 from radiocli.schedule.values import WEEKDAY_NAMES

@@ -7,17 +7,15 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from radiocli import TIMEZONE
+from radiocli import TZ
 from radiocli.schedule.model import Program
 from radiocli.schedule.values import CRON_DAYS
 
-TZ = ZoneInfo(TIMEZONE)
 ONE_US = timedelta(microseconds=1)
 
 

@@ -25,9 +25,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
+from radiocli import TZ
 from radiocli.errors import Problem
 from radiocli.i18n import _, ngettext
-from radiocli.plan.triggers import TZ, program_trigger
+from radiocli.plan.triggers import program_trigger
 from radiocli.schedule.model import Policy, Program, Schedule
 from radiocli.schedule.registry import Registry, Station
 

@@ -19,12 +19,13 @@ from pathlib import Path
 
 from apscheduler.triggers.base import BaseTrigger
 
+from radiocli import TZ
 from radiocli.errors import Problem
 from radiocli.i18n import _, word
 from radiocli.plan.days import DayGroup, day_groups
 from radiocli.plan.durations import program_seconds
 from radiocli.plan.policy import Session, Violation, check, describe_stations
-from radiocli.plan.triggers import TZ, fire_times, program_trigger
+from radiocli.plan.triggers import fire_times, program_trigger
 from radiocli.plan.units import check_units
 from radiocli.schedule.audiofiles import AUDIO_SUFFIXES, audio_duration, chime_path, resolve_audio
 from radiocli.schedule.load import read

@@ -31,9 +31,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from radiocli import TZ
 from radiocli.errors import TrustError
 from radiocli.plan.timeline import Action
-from radiocli.plan.triggers import TZ
 from radiocli.play import control
 from radiocli.play.clock import Clock
 from radiocli.play.desk import StationDesk, StationState
@@ -280,11 +280,10 @@ class AlertDesk:
             return list(stations)
         schedule = self.programs.schedule
         assert schedule is not None
-        current = schedule.registry.as_of(self.clock.now().date())
-        districts = set(data.get("districts") or ())
-        wanted = set(data.get("stations") or ())
-        return [c for c, s in current.items()
-                if c in stations and (c in wanted or s.district in districts)]
+        targets = Targets(districts=frozenset(data.get("districts") or ()),
+                          stations=frozenset(data.get("stations") or ()))
+        return [c for c in schedule.registry.select(targets, self.clock.now().date())
+                if c in stations]
 
     def _scope(self, codes: list[str]) -> str:
         """Whose words the alert is spoken with: its station's, its district's, or

@@ -18,13 +18,13 @@ import contextlib
 import hashlib
 import json
 import os
-import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from radiocli import fileio
 from radiocli.errors import RadioError, ScheduleError, TrustError
 from radiocli.schedule.model import Schedule
 from radiocli.trust.bundle import VerifiedBundle
@@ -106,24 +106,18 @@ def _make_copy(verified: VerifiedBundle, folder: Path, trusted: Path, now: datet
     root = folder.parent
     root.parent.mkdir(parents=True, exist_ok=True)
     _mkdir(root)
-    tmp = root / f".tmp-{folder.name[:16]}-{os.getpid()}-{secrets.token_hex(3)}"
     try:
-        _mkdir(tmp)
-        _write(tmp / BUNDLE, verified.data)
-        for rel, digest in verified.schedules.items():
-            _copy(verified.root / rel, tmp / "schedules", rel, digest, "schedule")
-        for rel, digest in verified.audio.items():
-            _copy(verified.audio_dir / rel, tmp / "audio", rel, digest, "audio")
-        approved = _open_copy(tmp, trusted, now)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
+        # made whole beside ``folder``, verified, fsynced, then renamed into place
+        with fileio.staged_folder(folder, mode=0o750, replace=True) as tmp:
+            _write(tmp / BUNDLE, verified.data)
+            for rel, digest in verified.schedules.items():
+                _copy(verified.root / rel, tmp / "schedules", rel, digest, "schedule")
+            for rel, digest in verified.audio.items():
+                _copy(verified.audio_dir / rel, tmp / "audio", rel, digest, "audio")
+            approved = _open_copy(tmp, trusted, now)
     except OSError as exc:
         raise TrustError(f"{folder}: cannot make the private copy of the approved "
                          f"schedules: {exc.strerror or exc}") from exc
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return Approved(approved.sha256, folder, approved.valid_from, approved.valid_to,
                     approved.key, approved.approver, _read(folder),
                     approved.program_valid_to)
@@ -208,15 +202,8 @@ def _mkdirs(base: Path, rel: str) -> Path:
 
 
 def _write(target: Path, data: bytes) -> None:
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-    try:
-        os.fchmod(fd, 0o640)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """A new file of the copy (0640; fsynced with the whole copy)."""
+    fileio.write_new(target, data, mode=0o640, sync=fileio.Sync.NONE)
 
 
 def _copy(source: Path, base: Path, rel: str, expected: str, kind: str) -> None:
@@ -231,18 +218,15 @@ def _copy(source: Path, base: Path, rel: str, expected: str, kind: str) -> None:
         src = os.fdopen(open_regular(source, f"{kind} file", follow=kind == "audio"), "rb")
     except TrustError as exc:
         raise TrustError(f"{exc} (while it was being copied)") from None
-    with src:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-        try:
-            os.fchmod(fd, 0o640)
+
+    def copy(path: Path) -> None:
+        with open(path, "wb") as out:
             for block in iter(lambda: src.read(1 << 20), b""):
                 digest.update(block)
-                view = memoryview(block)
-                while view:
-                    view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+                out.write(block)
+
+    with src:
+        fileio.write_new(target, copy, mode=0o640, sync=fileio.Sync.NONE)  # fsynced with the copy
     if digest.hexdigest() != expected:
         raise TrustError(f"{source}: {kind} file changed while it was being copied "
                          "(SHA-256 differs from the approved bundle); approve it again")
@@ -252,10 +236,8 @@ def _set_current(root: Path, approved: Approved, now: datetime) -> None:
     data = {"sha256": approved.sha256, "valid_from": approved.valid_from.isoformat(),
             "valid_to": approved.valid_to.isoformat(), "key": approved.key,
             "approver": approved.approver, "since": now.isoformat(timespec="seconds")}
-    tmp = root / f".{CURRENT}.{os.getpid()}"
-    tmp.unlink(missing_ok=True)
-    _write(tmp, (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode())
-    os.replace(tmp, root / CURRENT)
+    fileio.write_atomic(root / CURRENT, json.dumps(data, ensure_ascii=False, indent=1) + "\n",
+                        mode=0o640, sync=fileio.Sync.FULL)
 
 
 def _prune(root: Path, keep: str) -> None:

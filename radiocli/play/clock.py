@@ -10,7 +10,7 @@ import time
 from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 
-from radiocli.plan.triggers import TZ
+from radiocli import TZ
 
 
 class Clock(Protocol):

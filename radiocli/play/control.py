@@ -41,12 +41,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from radiocli import fileio
 from radiocli.errors import PlayoutError, TrustError
 
 log = logging.getLogger("radiocli.play")
 
-FILE_MODE = 0o640
-DIR_MODE = 0o750
+FILE_MODE = fileio.FILE_MODE  # 0640
+DIR_MODE = fileio.DIR_MODE  # 0750
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_ALERT_CHARS = 3000  # about 3 minutes of speech: an alert is read out at once
 REPLY_POLL_S = 0.02
@@ -67,45 +68,17 @@ class Request(enum.StrEnum):
 def make_folder(folder: Path) -> None:
     """``folder`` and its missing parents, each made 0750; an existing folder that an
     older version made 0755 is narrowed (a link is left alone)."""
-    missing = []
-    for path in (folder, *folder.parents):
-        if path.is_dir():
-            break
-        missing.append(path)
-    for path in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            path.mkdir(mode=DIR_MODE)
-            os.chmod(path, DIR_MODE)
-    with contextlib.suppress(FileNotFoundError):
-        st = folder.lstat()
-        if stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) != DIR_MODE:
-            os.chmod(folder, DIR_MODE)
+    fileio.make_folder(folder, DIR_MODE, narrow=True)
 
 
 def write_json_atomic(path: Path, data: Any, fsync: bool = True) -> None:
     """``data`` as JSON at ``path`` (0640), by a rename: a reader sees the old file or
-    the new one, never half of one."""
+    the new one, never half of one. ``fsync``: durable when this returns (a request in
+    the spool); without it a power cut may lose it (a reply, ``status.json``)."""
     make_folder(path.parent)
-    tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}-{secrets.token_hex(3)}")
-    text = json.dumps(data, ensure_ascii=False, indent=1, default=str)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            os.fchmod(fh.fileno(), FILE_MODE)
-            fh.write(text + "\n")
-            if fsync:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    if fsync:
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    text = json.dumps(data, ensure_ascii=False, indent=1, default=str) + "\n"
+    fileio.write_atomic(path, text, mode=FILE_MODE,
+                        sync=fileio.Sync.FULL if fsync else fileio.Sync.NONE)
 
 
 def narrow(path: Path) -> None:

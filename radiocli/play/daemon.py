@@ -29,10 +29,10 @@ from datetime import date, datetime, time as dtime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from radiocli import TZ
 from radiocli.errors import PlayoutError, Problem, ScheduleError, TrustError
 from radiocli.home import Home
 from radiocli.plan.planner import blackouts_for
-from radiocli.plan.triggers import TZ
 from radiocli.play import control
 from radiocli.play.alerts import AlertDesk
 from radiocli.play.approved import Approved, last_approved, load_approved
@@ -46,7 +46,7 @@ from radiocli.play.recovery import recover
 from radiocli.play.sinks import ChildGroup, Icecast, Sink, make_sink
 from radiocli.play.status import StatusFile
 from radiocli.schedule.load import read as read_schedule
-from radiocli.schedule.model import Program, Schedule
+from radiocli.schedule.model import Program, Schedule, Targets
 
 if TYPE_CHECKING:
     from radiocli.aslog import LogBook
@@ -349,25 +349,31 @@ class Daemon:
         """The stations this daemon serves on ``day``: the chosen codes and the units of
         the chosen districts in force that day (nothing chosen: every unit)."""
         registry = schedule.registry
-        current = registry.as_of(day)
-        if not self.config.stations and not self.config.districts:
-            return list(current)
         unknown = [c for c in self.config.stations or () if not registry.known(c)]
         if unknown:
             raise PlayoutError(f"unknown station code(s): {', '.join(unknown)} "
                                "(see `radiocli stations list`)")
-        codes = [c for c in self.config.stations or () if c in current]
-        for district in self.config.districts:
-            codes += [c for c, st in current.items() if st.district == district]
-        return list(dict.fromkeys(codes))
+        reached = registry.select(self._chosen(), day)
+        # the codes asked for by name first, in their order
+        return list(dict.fromkeys([*(c for c in self.config.stations or () if c in reached),
+                                   *reached]))
+
+    def _chosen(self) -> Targets:
+        """The stations and districts this daemon serves, as a program's targets (nothing
+        chosen: every unit), so that ``Registry.select`` says which units they are on
+        each day, as it does for programs."""
+        stations = frozenset(self.config.stations or ())
+        districts = frozenset(self.config.districts)
+        return Targets(everywhere=not stations and not districts, districts=districts,
+                       stations=stations)
 
     def _absent(self, schedule: Schedule, day: date) -> list[str]:
         """Why chosen stations or districts have no unit on ``day`` (for the log)."""
         registry = schedule.registry
-        current = registry.as_of(day)
+        reached = registry.select(self._chosen(), day)
         out = []
         for code in self.config.stations or ():
-            if code in current:
+            if code in reached:
                 continue
             units = registry.history(code)
             later = [u for u in units if u.valid_from is not None and u.valid_from > day]
@@ -380,7 +386,7 @@ class Daemon:
                 f"; its units on {day}: " + ", ".join(f"{u.code} {u.name}" for u in heirs)
                 if heirs else ""))
         for district in self.config.districts:
-            if not any(st.district == district for st in current.values()):
+            if not registry.select(Targets(districts=frozenset({district})), day):
                 out.append(f"district {district} has no units on {day}"
                            + (" (districts were abolished: choose the units with --station,"
                               " see `radiocli stations list --on DAY`)"

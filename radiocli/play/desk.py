@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from radiocli import TZ
 from radiocli.plan.timeline import Action, Occurrence, Timeline, occurrence_id
-from radiocli.plan.triggers import TZ
 from radiocli.play.clock import Clock
 from radiocli.play.kinds import AlertOccurrence, Event, Fire
 from radiocli.play.ledger import MinuteLedger, SegmentMap

@@ -11,7 +11,6 @@ elsewhere both are advice.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from radiocli import tools
 from radiocli.play.clock import plausible
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
@@ -37,16 +37,13 @@ class Check:
 
 
 def _run(argv: list[str], timeout: float = 10) -> tuple[int, str]:
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                              check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return 127, str(exc)
-    return proc.returncode, (proc.stdout or "") + (proc.stderr or "")
+    """Ask a tool (:func:`radiocli.tools.output`): its exit status and what it printed;
+    127 and why when it cannot run."""
+    return tools.output(argv, what="doctor", timeout=timeout)
 
 
 def check_espeak() -> Check:
-    path = shutil.which("espeak-ng")
+    path = tools.on_path("espeak-ng")
     if path is None:
         return Check("espeak-ng", FAIL, "not installed", "sudo apt-get install espeak-ng")
     code, out = _run([path, "--voices=vi"])
@@ -58,7 +55,7 @@ def check_espeak() -> Check:
 
 
 def check_ffmpeg() -> Check:
-    path = shutil.which("ffmpeg")
+    path = tools.on_path("ffmpeg")
     if path is None:
         return Check("ffmpeg", FAIL, "not installed", "sudo apt-get install ffmpeg")
     _code, out = _run([path, "-hide_banner", "-version"])
@@ -75,7 +72,7 @@ def check_device(device: str, needed: bool,
     bad = FAIL if needed else WARN
     why = "the station airs through it (sink device)" if needed else \
         "only needed with --sink device"
-    if probe is None and shutil.which("ffmpeg") is None:
+    if probe is None and tools.on_path("ffmpeg") is None:
         return Check("audio device", bad, "cannot test without ffmpeg",
                      "sudo apt-get install ffmpeg")
     problem = (probe or probe_device)(device)
@@ -94,7 +91,7 @@ def check_device(device: str, needed: bool,
 def muted_controls(device: str) -> str | None:
     """The playback controls of ``device``'s card that are off or at 0 % (amixer), or
     None (none, or no amixer to ask)."""
-    path = shutil.which("amixer")
+    path = tools.on_path("amixer")
     if path is None or device == "null":
         return None
     card = device.split(":", 1)[1].split(",")[0] if ":" in device else ""
@@ -141,14 +138,14 @@ def check_clock(now: datetime) -> Check:
     if not plausible(now):
         return Check("clock", FAIL, f"the clock says {now:%Y-%m-%d %H:%M}",
                      "set the time: sudo timedatectl set-ntp true (or chrony)")
-    if shutil.which("timedatectl"):
+    if tools.on_path("timedatectl"):
         code, out = _run(["timedatectl", "show", "-p", "NTPSynchronized", "--value"])
         if code == 0 and out.strip() == "yes":
             return Check("clock", OK, "synchronized (timedatectl)")
         if code == 0:
             return Check("clock", WARN, "not synchronized (timedatectl)",
                          "sudo timedatectl set-ntp true")
-    if shutil.which("chronyc"):
+    if tools.on_path("chronyc"):
         code, out = _run(["chronyc", "tracking"])
         if code == 0 and "Normal" in out:
             return Check("clock", OK, "synchronized (chrony)")

@@ -38,7 +38,8 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 
-from radiocli.plan.triggers import TZ, program_trigger
+from radiocli import TZ
+from radiocli.plan.triggers import program_trigger
 from radiocli.play.clock import Clock
 from radiocli.play.kinds import Fire
 from radiocli.schedule.model import Program

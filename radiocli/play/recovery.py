@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time as dtime, timedelta
 from pathlib import Path
 
+from radiocli import TZ
 from radiocli.aslog.reader import records
 from radiocli.plan.planner import arrivals
 from radiocli.plan.timeline import Occurrence
-from radiocli.plan.triggers import TZ
 from radiocli.play.desk import StationDesk, StationState
 from radiocli.play.kinds import Event
 from radiocli.play.programs import Programs

@@ -25,6 +25,7 @@ simulated one by one, in chunks across worker processes.
 
 from __future__ import annotations
 
+import os
 import random
 import zlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -33,10 +34,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from radiocli import TZ
 from radiocli.aslog.writer import LogBook
 from radiocli.plan.planner import arrivals, blackouts_for
 from radiocli.plan.timeline import Action, Occurrence, Timeline
-from radiocli.plan.triggers import TZ
 from radiocli.play.ledger import Airtime, MinuteLedger, SegmentMap, write_lines
 from radiocli.schedule.model import Schedule, Targets
 from radiocli.schedule.registry import Registry
@@ -375,9 +376,13 @@ def simulate_stations(schedule: Schedule, stations: Sequence[str] | Mapping[str,
 _simulator: Simulator | None = None
 
 
-def _start_worker(schedule: Schedule, roster: dict[str, Spans], first: date, last: date,
-                  logs: str, faults: Faults, durations: dict[str, float] | None) -> None:
+def _start_worker(parent: int, schedule: Schedule, roster: dict[str, Spans], first: date,
+                  last: date, logs: str, faults: Faults,
+                  durations: dict[str, float] | None) -> None:
     global _simulator
+    from radiocli.tools import die_with_parent
+
+    die_with_parent(parent)  # a simulate killed with -9 leaves no worker behind
     book = LogBook(Path(logs), durable=False)
     _simulator = Simulator(schedule, roster, first, last, book, faults, durations)
 
@@ -421,8 +426,8 @@ def simulate(schedule: Schedule, stations: Sequence[str] | Mapping[str, Spans], 
     size = max(1, min(24, len(codes) // (workers * 6)))
     chunks = [codes[i:i + size] for i in range(0, len(codes), size)]
     with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
-                             initargs=(schedule, roster, first, last, str(logs), faults,
-                                       durations)) as pool:
+                             initargs=(os.getpid(), schedule, roster, first, last,
+                                       str(logs), faults, durations)) as pool:
         futures = {pool.submit(_simulate_chunk, chunk): len(chunk) for chunk in chunks}
         for future in as_completed(futures):
             part = future.result()

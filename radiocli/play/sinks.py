@@ -38,7 +38,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from radiocli.errors import PlayoutError, ToolMissing
+from radiocli import tools
+from radiocli.errors import PlayoutError, RadioError, ToolMissing
 from radiocli.play.clock import Clock
 
 log = logging.getLogger("radiocli.play")
@@ -62,12 +63,8 @@ class AirPart:
 
 
 def ffmpeg() -> str:
-    import shutil
-
-    found = shutil.which("ffmpeg")
-    if found is None:
-        raise ToolMissing("ffmpeg")
-    return found
+    """ffmpeg's full path (ToolMissing says how to install it)."""
+    return tools.which("ffmpeg")
 
 
 def decoder_argv(part: AirPart, offset: float, seconds: float) -> list[str]:
@@ -554,11 +551,13 @@ def alsa_argv(device: str) -> list[str]:
 def probe_device(device: str = "default") -> str | None:
     """None if ALSA ``device`` takes audio, else what ffmpeg said (no sound card...)."""
     try:
-        proc = subprocess.run(
-            [ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+        proc = tools.run(
+            ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
              "anullsrc=r=22050:cl=mono", "-t", "0.2", "-f", "alsa", device],
-            capture_output=True, timeout=15, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+            what=f"ALSA {device!r}", timeout=15, check=False)
+    except ToolMissing:
+        raise
+    except RadioError as exc:  # could not start, or did not answer
         return str(exc)
     return None if proc.returncode == 0 else last_line(proc.stderr)
 

@@ -15,7 +15,6 @@ ffmpeg run at all for WAV output and one for MP3. Two ways to join, same bytes o
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import wave
@@ -215,7 +214,3 @@ def wav_seconds(path: Path) -> float:
     with wave.open(str(path), "rb") as wav:
         return wav.getnframes() / wav.getframerate()
 
-
-def fsync_file(path: Path) -> None:
-    with open(path, "rb+") as fh:
-        os.fsync(fh.fileno())

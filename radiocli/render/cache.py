@@ -24,17 +24,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from radiocli import fileio
 from radiocli.render.tools import disk_error
 
 KINDS = ("speech", "levels", "programs")
 FORMAT = 2  # 2: speech is stored with its silence trimmed
+ENTRY_MODE = 0o600  # the files of cache entries
 
 
 def digest(data: Any) -> str:
@@ -57,22 +58,10 @@ def speech_key(text: str, engine: str, voice: str, rate: int, engine_version: st
     )
 
 
-def fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def atomic_write(path: Path, write: Callable[[Path], object], what: str = "cache", *,
                  durable: bool = True) -> None:
-    """Make ``path`` by calling ``write(tmp)`` then fsync + rename; nothing half-written.
+    """Make ``path`` by calling ``write(tmp)`` then fsync + rename; nothing half-written
+    (:func:`radiocli.fileio.write_atomic`, 0600).
 
     ``durable=False`` (a cache entry, which may be made again): the data is still
     fsynced before the rename, so the name never points at data a power cut lost, but
@@ -81,98 +70,35 @@ def atomic_write(path: Path, write: Callable[[Path], object], what: str = "cache
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = temporary(path.parent, ".tmp-", path.suffix)
-        os.close(fd)
+        fileio.write_atomic(path, write, mode=ENTRY_MODE,
+                            sync=fileio.Sync.FULL if durable else fileio.Sync.DATA)
     except OSError as exc:
         raise disk_error(exc, what, path) from exc
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        if durable:
-            fsync_dir(path.parent)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise disk_error(exc, what, path) from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_bytes(path: Path, data: bytes, what: str = "cache") -> None:
-    atomic_write(path, lambda tmp: tmp.write_bytes(data), what)
 
 
 def write_json_entry(path: Path, data: dict[str, Any], what: str = "cache") -> None:
     """The metadata of a cache entry, written after its data: renamed into place whole,
     not fsynced (a torn or lost JSON file does not parse, and the entry is made again)."""
-    tmp: Path | None = None
     try:
-        fd, tmp = temporary(path.parent, ".tmp-", ".json")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(json.dumps(data, ensure_ascii=False).encode())
-        os.replace(tmp, path)
+        fileio.write_atomic(path, json.dumps(data, ensure_ascii=False), mode=ENTRY_MODE,
+                            sync=fileio.Sync.NONE)
     except OSError as exc:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
         raise disk_error(exc, what, path) from exc
-
-
-def temporary(folder: Path, prefix: str, suffix: str = "") -> tuple[int, Path]:
-    """A new file in ``folder`` (as ``tempfile.mkstemp`` makes one, mode 0600) and its
-    open descriptor; without importing tempfile, which is most of a cache write's
-    import time (``radiocli say``)."""
-    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    for _attempt in range(100):
-        path = folder / f"{prefix}{os.urandom(6).hex()}{suffix}"
-        try:
-            return os.open(path, flags, 0o600), path
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free temporary name in {folder}")
 
 
 @contextmanager
 def staging_dir(final: Path, what: str = "cache") -> Iterator[Path]:
-    """A temporary folder beside ``final`` that becomes ``final`` when the block ends.
-
-    Files written in it should be fsynced by the caller (``fsync_tree`` does it). If
+    """A temporary folder beside ``final`` that becomes ``final`` when the block ends
+    (:func:`radiocli.fileio.staged_folder`: what is in it is fsynced, then renamed). If
     ``final`` appeared meanwhile (another process rendered the same content), the
     staged copy is dropped: both are the same content.
     """
-    import shutil
-    import tempfile
-
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=".tmp-"))
+        with fileio.staged_folder(final, mode=0o700) as tmp:
+            yield tmp
     except OSError as exc:
         raise disk_error(exc, what, final) from exc
-    try:
-        yield tmp
-        fsync_tree(tmp)
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not final.is_dir():
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)
-        fsync_dir(final.parent)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise disk_error(exc, what, final) from exc
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def fsync_tree(folder: Path) -> None:
-    for path in folder.iterdir():
-        if path.is_file():
-            with open(path, "rb+") as fh:
-                os.fsync(fh.fileno())
-    fsync_dir(folder)
 
 
 @dataclass(frozen=True)
@@ -215,7 +141,8 @@ class Cache:
             base = self.root / kind
             if base.is_dir():
                 for path in base.rglob("*"):
-                    if any(part.startswith(".tmp-") for part in path.relative_to(base).parts):
+                    if any(part.startswith(fileio.TEMP_PREFIX)
+                           for part in path.relative_to(base).parts):
                         continue
                     if path.is_file():
                         size += path.stat().st_size

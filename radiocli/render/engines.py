@@ -141,10 +141,11 @@ def espeak_info(memo: Path | None = None) -> EspeakInfo:
     entry = {"binary": binary, "data": _stamp(data), "version": info.version,
              "voices": [list(v) for v in info.voices]}
     try:  # a cache of what espeak-ng says: without it, it is asked again next time
+        from radiocli import fileio
+
         memo.parent.mkdir(parents=True, exist_ok=True)
-        tmp = memo.with_name(f".tmp-{os.getpid()}-{memo.name}")
-        tmp.write_text(json.dumps({"espeak-ng": entry}), encoding="utf-8")
-        os.replace(tmp, memo)
+        fileio.write_atomic(memo, json.dumps({"espeak-ng": entry}), mode=0o644,
+                            sync=fileio.Sync.NONE)
     except OSError:
         pass
     return info

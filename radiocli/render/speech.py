@@ -10,7 +10,6 @@ is levelled in Python (:func:`radiocli.render.pcmlevel.level`, the same levellin
 from __future__ import annotations
 
 import atexit
-import os
 import re
 import wave
 from collections.abc import Callable, Mapping
@@ -20,7 +19,7 @@ from pathlib import Path
 from radiocli.errors import RenderError
 from radiocli.i18n import _
 from radiocli.render import engines as eng
-from radiocli.render.cache import Cache, atomic_write, speech_key, temporary, write_json_entry
+from radiocli.render.cache import Cache, atomic_write, speech_key, write_json_entry
 from radiocli.render.pcmlevel import DEFAULT_LOUDNESS, DEFAULT_TRUE_PEAK, SAMPLE_RATE, Measure
 
 MAX_TEXT_CHARS = 20_000  # about 20 minutes of speech at 140 words a minute
@@ -186,21 +185,15 @@ def _write_levelled_source(said: Said, cache_dir: Path, dst: Path, loudness: flo
 
 
 def _replace(dst: Path, write: Callable[[Path], object]) -> None:
-    """``write(tmp)`` beside ``dst``, then rename it to ``dst``; a full disk is said."""
+    """``write(tmp)`` beside ``dst``, then rename it to ``dst`` (0600, not fsynced: the
+    user's copy); a full disk is said."""
+    from radiocli import fileio
     from radiocli.render.tools import disk_error
 
     try:
         dst.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = temporary(dst.parent, f".{dst.name}.", ".tmp")
-        os.close(fd)
+        fileio.write_atomic(dst, write, mode=0o600, sync=fileio.Sync.NONE)
     except OSError as exc:
         raise disk_error(exc, _("writing {path}").format(path=dst), dst) from exc
-    try:
-        write(tmp)
-        os.replace(tmp, dst)
-    except (OSError, wave.Error) as exc:
-        if isinstance(exc, OSError):
-            raise disk_error(exc, _("writing {path}").format(path=dst), dst) from exc
+    except wave.Error as exc:
         raise RenderError(_("writing {path}: {error}").format(path=dst, error=exc)) from exc
-    finally:
-        tmp.unlink(missing_ok=True)

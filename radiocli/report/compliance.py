@@ -88,8 +88,8 @@ def load_plan(engine: Engine, schedule: Schedule, start: date, end: date, codes:
               cache_dir: Path | None = None) -> None:
     """The ``planned`` table: every occurrence planned at these stations in the period,
     read from ``cache_dir`` when the same plan was made before."""
+    from radiocli import TZ
     from radiocli.plan import plan
-    from radiocli.plan.triggers import TZ
 
     con = engine.con
     cache = cache_dir / f"{plan_key(schedule, start, end, codes, durations)}.parquet" \
@@ -106,13 +106,14 @@ def load_plan(engine: Engine, schedule: Schedule, start: date, end: date, codes:
     _plan_table(con, plan(schedule, t0, t1, stations=codes, durations=durations))
     if cache is None:
         return
-    tmp = cache.with_name(f".{cache.name}.tmp")
+    from radiocli import fileio
+
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        con.execute("COPY planned TO ? (FORMAT parquet)", [str(tmp)])
-        tmp.replace(cache)
+        fileio.write_atomic(cache, lambda tmp: con.execute(
+            "COPY planned TO ? (FORMAT parquet)", [str(tmp)]), mode=0o644, sync=fileio.Sync.NONE)
     except Exception:  # noqa: BLE001 - OSError or duckdb's errors: the cache only saves time
-        tmp.unlink(missing_ok=True)
+        pass
 
 
 def _plan_table(con: Any, occurrences: list[Any]) -> None:
@@ -312,7 +313,7 @@ def compliance(engine: Engine, schedule: Schedule, start: date, end: date, lang:
     playout used) versus aired, per occurrence, and the policy checked on what aired.
     Each occurrence counts for the unit that held its station's code that day, or with
     ``on`` for the unit of ``on`` that carries its history (radiocli.report.units)."""
-    from radiocli.plan.triggers import TZ
+    from radiocli import TZ
     from radiocli.report.policy_check import aired_violations
 
     check_period(start, end)

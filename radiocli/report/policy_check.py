@@ -15,8 +15,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
+from radiocli import TZ
 from radiocli.plan.policy import Session, Violation, check
-from radiocli.plan.triggers import TZ
 from radiocli.report.connection import Engine
 from radiocli.report.words import H
 from radiocli.schedule.model import Policy, PolicyRule, Priority, Schedule

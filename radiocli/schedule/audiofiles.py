@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
-import subprocess
 import wave
 from functools import lru_cache
 from pathlib import Path
@@ -55,17 +53,19 @@ def _probe(path_text: str, mtime_ns: int, size: int) -> float | None:
                 rate = wav.getframerate()
                 if rate > 0:
                     return wav.getnframes() / rate
-    ffprobe = shutil.which("ffprobe")
-    if ffprobe is None:
+    from radiocli import tools
+    from radiocli.errors import RadioError
+
+    if tools.on_path("ffprobe") is None:
         return None
     try:
-        out = subprocess.run(
-            [ffprobe, "-v", "error", "-show_entries", "format=duration", "-of", "json",
+        out = tools.run(
+            ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json",
              "-i", "file:" + str(path)],
-            capture_output=True, text=True, timeout=20, check=False,
+            what=str(path), timeout=20, check=False,
         )
-        return float(json.loads(out.stdout or "{}")["format"]["duration"])
-    except (subprocess.TimeoutExpired, OSError, KeyError, ValueError, TypeError):
+        return float(json.loads(out.stdout or b"{}")["format"]["duration"])
+    except (RadioError, KeyError, ValueError, TypeError):
         return None
 
 

@@ -16,9 +16,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from radiocli import TIMEZONE
+from radiocli import TZ
 from radiocli.errors import Problem, RadioError, ScheduleError
 from radiocli.i18n import _, os_reason
 from radiocli.schedule import values
@@ -31,7 +30,6 @@ from radiocli.schedule.suggest import did_you_mean
 from radiocli.schedule.units import read_registry
 from radiocli.schedule.yamlfile import MappingNode, Node, YamlProblem, parse, read_text
 
-TZ = ZoneInfo(TIMEZONE)
 MAX_FILES = 5000  # schedule files in one folder tree (579 stations + districts + city)
 MAX_FOLDERS = 2000
 MAX_DEPTH = 8

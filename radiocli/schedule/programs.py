@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
-from radiocli import TIMEZONE
+from radiocli import TZ
 from radiocli.i18n import _
 from radiocli.schedule import values
 from radiocli.schedule.model import (
@@ -16,7 +15,6 @@ from radiocli.schedule.registry import Registry
 from radiocli.schedule.suggest import did_you_mean
 from radiocli.schedule.yamlfile import MappingNode, Node, ScalarNode, SequenceNode
 
-TZ = ZoneInfo(TIMEZONE)
 RELAY_SCHEMES = ("http://", "https://", "rtp://", "udp://")
 SEGMENT_KINDS = ("say", "play", "silence", "chime", "relay")
 DEFAULT_MAX_DELAY = 1800.0

@@ -94,13 +94,14 @@ def cached_registry(root: Path, cache_dir: Path, read: Callable[[], Registry]) -
 def _keep(path: Path, registry: Registry) -> None:
     """Write the cache file whole (a temporary file renamed into place) and remove the
     ones of earlier keys; a cache that cannot be written only costs time."""
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
+    from radiocli.fileio import Sync, make_folder, write_atomic
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(registry.to_data(), ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        make_folder(path.parent)
+        write_atomic(path, json.dumps(registry.to_data(), ensure_ascii=False).encode("utf-8"),
+                     sync=Sync.NONE)  # a cache: made again when lost
         for old in path.parent.glob("*.json"):
             if old != path:
                 old.unlink(missing_ok=True)
     except OSError:
-        tmp.unlink(missing_ok=True)
+        pass

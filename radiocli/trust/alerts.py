@@ -10,9 +10,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from radiocli import TIMEZONE
+from radiocli import TZ
 from radiocli.errors import TrustError
 from radiocli.i18n import _
 from radiocli.trust.bundle import canonical
@@ -25,7 +24,6 @@ from radiocli.trust.scope import alert_targets, check_alert_scope
 ALERT_FORMAT = "radiocli-alert/1"
 MAX_AGE = timedelta(minutes=10)
 MAX_AHEAD = timedelta(minutes=1)  # an issuer's clock a little ahead of the station's
-TZ = ZoneInfo(TIMEZONE)
 
 
 def check_alert_key(key_pub: Path | PublicKey, trusted_dir: Path) -> PublicKey:

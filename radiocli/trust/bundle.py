@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import re
-import secrets
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -786,15 +785,10 @@ def _locked(out: Path) -> Iterator[None]:
 
 
 def _write_atomic(out: Path, data: bytes) -> None:
-    tmp = out.with_name(f".{out.name}.{os.getpid()}-{secrets.token_hex(3)}")
+    from radiocli import fileio
+
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
+        fileio.write_atomic(out, data, mode=0o644, sync=fileio.Sync.FULL)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise TrustError(_("{out}: cannot write the bundle: {reason}").format(
             out=out, reason=os_reason(exc))) from exc

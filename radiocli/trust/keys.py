@@ -200,24 +200,18 @@ def generate_key(out_dir: Path, name: str, roles: Iterable[str],
                                 serialization.NoEncryption())
     raw = private.public_key().public_bytes(serialization.Encoding.Raw,
                                             serialization.PublicFormat.Raw)
+    from radiocli import fileio
+
     try:
         # Created 0600 in one step: never world- or group-readable, not even briefly.
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
-                     0o600)
-        try:
-            os.fchmod(fd, 0o600)  # in case the file system ignored the mode
-            os.write(fd, pem)
-        finally:
-            os.close(fd)
+        fileio.write_new(key_path, pem, mode=0o600, sync=fileio.Sync.FULL)
     except OSError as exc:
         raise TrustError(_("{path}: cannot write the private key: {reason}").format(
             path=key_path, reason=os_reason(exc))) from exc
     public = PublicKey(name, role_set, raw, districts, stations)
     text = json.dumps(public.as_dict(), ensure_ascii=False, indent=2) + "\n"
     try:
-        fd = os.open(pub_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        fileio.write_new(pub_path, text, mode=0o644, sync=fileio.Sync.FULL)
     except OSError as exc:
         raise TrustError(_("{path}: cannot write the public key: {reason}").format(
             path=pub_path, reason=os_reason(exc))) from exc

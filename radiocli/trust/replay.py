@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import stat
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from radiocli import fileio
 from radiocli.errors import TrustError
 from radiocli.i18n import _
 
@@ -44,8 +44,7 @@ class AlertMemory:
 
     def _open(self, now: datetime) -> None:
         try:
-            if not self.path.parent.is_dir():
-                self.path.parent.mkdir(parents=True, mode=0o750)
+            fileio.make_folder(self.path.parent)  # 0750
             lines = self._read()
         except (OSError, TrustError) as exc:
             self.problem = (f"{self.path}: cannot read the alerts already taken "
@@ -79,20 +78,9 @@ class AlertMemory:
             return fh.read(MAX_BYTES).splitlines()
 
     def _rewrite(self) -> None:
-        """The file with only the alerts still remembered (atomically, 0640)."""
-        tmp = self.path.with_name(f".{FILE_NAME}.{os.getpid()}-{secrets.token_hex(3)}")
+        """The file with only the alerts still remembered (atomically, 0640, durable)."""
         text = "".join(_line(i, u) for i, u in sorted(self.taken.items(), key=lambda x: x[1]))
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                os.fchmod(fh.fileno(), 0o640)
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except OSError:
-            tmp.unlink(missing_ok=True)
-            raise
+        fileio.write_atomic(self.path, text, mode=0o640, sync=fileio.Sync.FULL)
 
     def seen(self, identity: str) -> bool:
         with self.lock:

@@ -18,15 +18,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from radiocli import TIMEZONE
+from radiocli import TZ
 from radiocli.errors import TrustError
 from radiocli.i18n import _
 from radiocli.trust.keys import PublicKey
 from radiocli.trust.safe import shown
 
-TZ = ZoneInfo(TIMEZONE)
 CITY_FACTS = ("units", "districts", "changes", "settings", "policy", "holidays")
 MAX_LISTED = 5  # stations named in a refusal
 

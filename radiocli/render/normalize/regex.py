@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import atexit
 import marshal
-import os
 import re
 import sys
 from pathlib import Path
@@ -115,16 +114,13 @@ def save() -> None:
         return
     order = [k for k in _known if k in _used] + [k for k in _known if k not in _used]
     data = {"version": _VERSION, "patterns": {k: _known[k] for k in order[:MAX_ENTRIES]}}
-    tmp = _FILE.with_name(f".{_FILE.name}.{os.getpid()}.tmp")
+    from radiocli import fileio
+
     try:
         _FILE.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(marshal.dumps(data))
-        os.replace(tmp, _FILE)
+        fileio.write_atomic(_FILE, marshal.dumps(data), mode=0o644, sync=fileio.Sync.NONE)
     except (OSError, ValueError):
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
+        pass
 
 
 _load()
