@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import re
 import shutil
@@ -22,7 +23,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -178,6 +179,180 @@ def test_reasons_of_the_log_are_translated_where_they_are_shown():
                     "khan-cap@2021-08-05T17:10 lúc 17:10:00")
     i18n.set_language("en")
     assert i18n.reason("blackout: storm") == "blackout: storm"
+
+
+SAMPLE_VALUES = {"late": "2.5", "down": "12", "limit": "30", "paused": "31", "age": "120",
+                 "played": "61.5", "unlogged": "4", "left": "300", "n": "3", "offset": "1024",
+                 "code": "1", "time": "17:10:00", "day": "2021-08-05",
+                 "sent": "2021-08-05 17:10:00", "at": "2021-08-31T23:59+07:00",
+                 "until": "2021-08-31T23:59:00+07:00", "priority": "emergency"}
+
+
+def test_every_reason_the_daemon_writes_is_shown_in_vietnamese():
+    """Each English template of i18n's reasons, filled as the daemon fills it, is shown
+    whole in Vietnamese: nothing left untranslated, no English left in the line."""
+    import string
+
+    seen: list[str] = []
+    i18n.set_language("vi")
+    i18n.on_missing(seen.append)
+    try:
+        for entry in i18n._REASONS:
+            written = entry[0] if isinstance(entry, tuple) else entry
+            fields = {f for _t, f, _s, _c in string.Formatter().parse(written) if f}
+            text = written.format(**{f: SAMPLE_VALUES.get(f, "x9") for f in fields})
+            shown = i18n.reason(text)
+            assert shown != text, text
+            assert not reads_as_english(shown), (text, shown)
+    finally:
+        i18n.on_missing(None)
+        i18n.set_language("en")
+    assert not seen
+
+
+def test_reasons_show_dates_decimals_and_words_as_vietnamese_writes_them():
+    i18n.set_language("vi")
+    try:
+        assert i18n.reason("offline: the alert is 120 min old (sent at 2021-08-05 17:10:00)") \
+            == "không hoạt động: thông báo khẩn cấp đã gửi 120 phút trước (gửi lúc " \
+               "05/08/2021 17:10:00)"
+        assert "1,5 giây" in i18n.reason("late: on air 1.5 s after the alert was sent")
+        assert i18n.reason("waiting behind em (emergency), on air since 10:00:02") == \
+            "đang chờ sau em (khẩn cấp), đang phát từ 10:00:02"
+        assert i18n.reason("expired: the approval of the schedules ended at "
+                           "2021-08-31T23:59+07:00; approve them again and reload") == \
+            "hết hạn: phê duyệt lịch phát đã hết hạn lúc 31/08/2021 23:59; hãy phê duyệt " \
+            "lại rồi tải lại"
+        # a reason whose value holds "; " (another reason) is still one reason
+        assert i18n.reason("alert refused: the alert is not signed; this daemon airs only "
+                           "alerts signed with an emergency key (radiocli alert --key KEY)") \
+            == ("thông báo khẩn cấp bị từ chối: thông báo khẩn cấp chưa được ký; tiến "
+                "trình phát này chỉ phát thông báo khẩn cấp ký bằng khóa khẩn cấp "
+                "(radiocli alert --key KHÓA)")
+        # a general form does not swallow the reasons after it
+        assert i18n.reason("failed: a part was skipped; preempted-by: x@2021-08-05T10:00 at "
+                           "10:00:00") == ("lỗi: một phần bị bỏ qua; bị ngắt để phát "
+                                           "x@2021-08-05T10:00 lúc 10:00:00")
+        # what another module said in the reader's language is shown as written
+        assert i18n.reason("reload refused: a.yaml:2:3: lỗi: thiếu segments:; the schedule "
+                           "loaded before keeps airing") == (
+            "từ chối tải lại: a.yaml:2:3: lỗi: thiếu segments:; lịch phát đã tải trước đó "
+            "vẫn tiếp tục phát")
+        assert i18n.day_text("2021-08-05") == "05/08/2021"
+        assert i18n.number_text(3000) == "3.000"
+    finally:
+        i18n.set_language("en")
+    assert i18n.reason("late: on air 1.5 s after the alert was sent") == \
+        "late: on air 1.5 s after the alert was sent"
+    assert i18n.day_text("2021-08-05") == "2021-08-05"
+    assert i18n.number_text(3000) == "3,000"
+
+
+def test_a_thread_speaks_its_own_language():
+    """The daemon answers each request in its sender's language; its other threads keep
+    the daemon's."""
+    import threading
+
+    i18n.set_language("en")
+    heard: dict[str, str] = {}
+    inside = threading.Event()
+    done = threading.Event()
+
+    def sender() -> None:
+        with i18n.speaking("vi"):
+            heard["inside"] = i18n._("removed")
+            inside.set()
+            done.wait(5)
+        heard["after"] = i18n._("removed")
+
+    thread = threading.Thread(target=sender)
+    thread.start()
+    assert inside.wait(5)
+    heard["other"] = i18n._("removed")  # at the same moment, in another thread
+    done.set()
+    thread.join(5)
+    assert heard == {"inside": "đã xóa", "after": "removed", "other": "removed"}
+    with i18n.speaking("xx"):  # not a language: nothing changes
+        assert i18n.language() == "en"
+
+
+def test_the_daemon_writes_english_and_answers_each_sender_in_its_language(tmp_path):
+    """The as-run log and status.json stay English whatever language the daemon runs in
+    (other programs read them; they are translated where shown); a reload's problems
+    come back in the language of the command that asked."""
+    import json
+
+    from radiocli.home import Home
+    from radiocli.play import control
+    from radiocli.play.clock import FakeClock
+    from radiocli.play.daemon import Config, Daemon
+
+    t0 = datetime(2030, 1, 1, 10, 0, tzinfo=TZ)
+    clock = FakeClock(t0)
+    schedules = playout_schedules(tmp_path / "playout", t0)
+    i18n.set_language("vi")
+    daemon = Daemon(Config(Home(tmp_path / "home"), schedules, stations=["00001"]),
+                    clock=clock)
+    daemon.start(threads=False)
+
+    def reply(kind, payload, sent=None):
+        request = control.submit(daemon.rundir, kind, payload, sent or clock.now())
+        for _step in range(5):
+            clock.advance(0.2)
+            daemon.tick()
+        name = f"alert-{request}" if kind == control.Request.ALERT else request
+        return json.loads((daemon.rundir.replies / f"{name}.json").read_text("utf-8"))
+
+    try:
+        clock.advance(3 * 3600)  # an alert taken three hours after it was sent: missed
+        answer = reply(control.Request.ALERT, {"stations": ["00001"], "text": ALERT_TEXT,
+                                                "lang": "vi"}, sent=t0)
+        assert answer["stations"][0]["reason"].startswith("offline: the alert is 180 min old")
+        (schedules / "loi.yaml").write_text("programs:\n  x:\n    when: {at: 6h}\n",
+                                            encoding="utf-8")
+        i18n.set_language("en")  # the daemon runs in English (systemd's C.UTF-8)
+        daemon_log = DaemonLog()
+        logging.getLogger("radiocli.play").addHandler(daemon_log)
+        try:
+            vietnamese = reply(control.Request.RELOAD, {"lang": "vi"})
+        finally:
+            logging.getLogger("radiocli.play").removeHandler(daemon_log)
+        # the daemon's log keeps the daemon's language (what it quotes is the reply's)
+        assert daemon_log.lines and all(line.startswith("reload refused: ")
+                                        for line in daemon_log.lines), daemon_log.lines
+        english = reply(control.Request.RELOAD, {"lang": "en"})
+        assert not vietnamese["ok"] and not english["ok"]
+        assert "thiếu segments" in vietnamese["problems"][0]["message"]
+        assert "segments" in english["problems"][0]["message"]
+        assert "thiếu" not in english["problems"][0]["message"]
+        status = json.loads(daemon.rundir.status_file.read_text("utf-8"))
+        notes = [e["reason"] for e in status["stations"][0]["errors"]]
+        assert notes and all(n.startswith("reload refused: ") for n in notes), notes
+    finally:
+        daemon.stop()
+        i18n.set_language("en")
+    log = [json.loads(line) for path in (tmp_path / "home" / "logs" / "00001").glob("*.jsonl")
+           for line in path.read_text("utf-8").splitlines()]
+    reasons = [x["reason"] for x in log if x.get("reason")]
+    assert reasons and all(r.isascii() for r in reasons), reasons
+    assert any(r.startswith("offline: the alert is 180 min old") for r in reasons)
+
+
+def test_apscheduler_warnings_come_in_the_daemons_language():
+    from radiocli.play.jobs import SchedulerWords
+
+    class Job:
+        name = "ban-tin-trua"
+
+    record = logging.LogRecord("apscheduler.executors.default", logging.WARNING, "", 0,
+                               'Run time of job "%s" was missed by %s', (Job(), "1:30:00"),
+                               None)
+    i18n.set_language("vi")
+    try:
+        assert SchedulerWords().filter(record)
+    finally:
+        i18n.set_language("en")
+    assert record.getMessage() == 'Tác vụ "ban-tin-trua" đã lỡ giờ chạy 1:30:00'
 
 
 def test_core_errors_are_made_in_the_language_set(tmp_path):
@@ -453,7 +628,9 @@ def fake_daemon(home: Path):
     now = datetime(2021, 8, 5, 17, 10, tzinfo=TZ)
     control.write_json_atomic(rundir.status_file, {
         "sink": "file", "started": "2021-08-05T17:00:00+07:00", "updated": now.isoformat(),
-        "log_errors": ["disk full: /var/log"],
+        "log_errors": ["as-run log: /var/lib/radiocli/logs/00343/2021-08-05.jsonl: cannot "
+                       "write the as-run log: the disk is full; 12 line(s) kept in memory "
+                       "until it can be written"],
         "stations": [{"station": "00343",
                       "on_air": {"program": "khan-cap", "priority": "emergency",
                                  "since": now.isoformat()},
@@ -462,6 +639,182 @@ def fake_daemon(home: Path):
                       "errors": [{"at": now.isoformat(),
                                   "reason": "failed: playout error: ffmpeg exited 1"}]}]})
     return pid
+
+
+# --- the playout daemon, in-process on a fake clock (as tests/test_play_daemon.py) -------
+
+ALERT_TEXT = "Bão số 5 sắp đổ bộ, đề nghị bà con ở trong nhà."
+
+
+def threaded(corpus: Corpus, daemon, clock, *args: str, before=None, tick: bool = True,
+             step: float = 0.01, code: int | None = None) -> str:
+    """A command that waits for the daemon (alert, reload) in a thread, while this
+    thread ticks the daemon on its fake clock (``before`` runs once the request is in
+    the spool)."""
+    import threading
+    import time
+
+    box: dict[str, str] = {}
+    thread = threading.Thread(target=lambda: box.setdefault(
+        "out", corpus(*args, code=code)), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while thread.is_alive() and not any(daemon.rundir.spool.glob("*.json")):
+        thread.join(0.002)
+        assert time.monotonic() < deadline, ("nothing came to the spool", args)
+    if before is not None:
+        before()
+    while thread.is_alive():
+        if tick:
+            clock.advance(step)
+            daemon.tick()
+        thread.join(0.001)
+        assert time.monotonic() < deadline, ("the command did not finish", args)
+    return box["out"]
+
+
+def playout_schedules(root: Path, t0: datetime) -> Path:
+    """Station 00001 and 00004's programs around ``t0``: one on air, one next, one
+    emergency that keeps the station busy."""
+    (root / "registry").mkdir(parents=True)
+    shutil.copy(SAMPLE / "registry" / "units.yaml", root / "registry")
+
+    def program(pid: str, at: datetime, seconds: int, priority: str = "normal") -> str:
+        return (f"  {pid}:\n    title: {pid}\n    priority: {priority}\n"
+                f"    targets: {{stations: [\"00001\", \"00004\"]}}\n"
+                f"    when: {{once: [\"{at:%Y-%m-%d %H:%M:%S}\"]}}\n"
+                f"    segments: [{{silence: {seconds}s}}]\n")
+
+    (root / "programs.yaml").write_text(
+        "programs:\n" + program("ban-tin-sang", t0 + timedelta(seconds=5), 600)
+        + program("ban-tin-trua", t0 + timedelta(hours=2), 900)
+        + program("khan-cap", t0 + timedelta(seconds=40), 1200, "emergency"),
+        encoding="utf-8")
+    return root
+
+
+def run_playout(corpus: Corpus, tmp_path: Path) -> None:
+    """A daemon serving two stations: status while a program airs, alerts on air,
+    missed, refused and waiting, a reload refused and one accepted, a second daemon
+    refused for a station the first serves, and what its log and daemon log say."""
+    from radiocli.home import Home
+    from radiocli.play.clock import FakeClock
+    from radiocli.play.daemon import Config, Daemon
+
+    t0 = datetime(2030, 1, 1, 10, 0, tzinfo=TZ)
+    clock = FakeClock(t0)
+    schedules = playout_schedules(tmp_path / "playout", t0)
+    i18n.set_language("vi")  # the daemon's own language (its log), as `run --lang vi`
+    daemon = Daemon(Config(Home(corpus.home), schedules, stations=["00001", "00004"]),
+                    clock=clock)
+    daemon.start(threads=False)
+
+    def until(moment: datetime) -> None:
+        while clock.now() < moment:
+            clock.advance(1)
+            daemon.tick()
+
+    try:
+        until(t0 + timedelta(seconds=20))
+        corpus("status", code=0)
+        threaded(corpus, daemon, clock, "alert", "--station", "00001", ALERT_TEXT, code=0)
+        until(t0 + timedelta(seconds=50))  # the emergency keeps both stations busy
+        threaded(corpus, daemon, clock, "alert", "--station", "00001", "--wait", "0.3",
+                 ALERT_TEXT, step=0.001, code=1)  # waiting behind the emergency
+        corpus("status", code=0)
+        (schedules / "loi.yaml").write_text("programs:\n  x:\n    when: {at: 6h}\n",
+                                            encoding="utf-8")
+        threaded(corpus, daemon, clock, "reload", code=1)
+        (schedules / "loi.yaml").unlink()
+        threaded(corpus, daemon, clock, "reload", code=0)
+        corpus("status", "--station", "00001", code=0)
+        corpus("run", "--station", "00001", "--name", "thu-hai", "--for", "1s", "--sink",
+               "null", schedules=schedules, code=1)  # served by the first daemon
+        corpus("run", "--for", "1s", "--sink", "null", schedules=schedules,
+               code=1)  # a daemon with this name runs
+        until(t0 + timedelta(hours=1, minutes=30))
+        threaded(corpus, daemon, clock, "alert", "--station", "00004", ALERT_TEXT, code=1,
+                 before=lambda: clock.advance(2 * 3600))  # taken two hours late: missed
+        threaded(corpus, daemon, clock, "alert", "--all", ALERT_TEXT, code=1,
+                 before=lambda: setattr(daemon.desk, "stopping", True))  # refused
+        daemon.desk.stopping = False
+    finally:
+        daemon.stop()
+    corpus("logs", "tail", "--station", "00001", "-n", "30", code=0)
+    corpus("logs", "tail", "--station", "00004", "-n", "30", code=0)
+
+
+def simulate_corpus(corpus: Corpus, tmp_path: Path) -> None:
+    logs = tmp_path / "mo-phong"
+    corpus("simulate", "--from", "02/08/2021", "--to", "03/08/2021", "--station", "00001",
+           "--station", "00004", "--fail", "vov-thoi-su-sang:0.5", "--late", "0.3",
+           "--offline", "00004:2021-08-03T06:00--2021-08-03T12:00", "--logs", str(logs),
+           "--workers", "1", schedules=SAMPLE, code=0)
+    corpus("simulate", "--from", "02/08/2021", "--to", "02/08/2021", "--station", "00001",
+           "--logs", str(logs), schedules=SAMPLE, code=2)  # the logs exist
+    corpus("simulate", "--from", "03/08/2021", "--to", "02/08/2021", "--all",
+           schedules=SAMPLE, code=2)
+    corpus("simulate", "--from", "02/08/2021", "--to", "02/08/2021", "--station", "00001",
+           "--fail", "khong-co", schedules=SAMPLE, code=2)
+    corpus("simulate", "--from", "02/08/2021", "--to", "02/08/2021", "--station", "00001",
+           "--offline", "00001:30/02/2021", schedules=SAMPLE, code=2)
+    corpus("simulate", "--from", "02/08/2021", "--to", "02/08/2021", "--station", "00001",
+           "--offline", "00004:02/08/2021", schedules=SAMPLE, code=2)
+    corpus("simulate", "--from", "02/08/2025", "--to", "02/08/2025", "--station", "00001",
+           schedules=SAMPLE, code=2)  # the unit ceased in 2025
+
+
+def logs_with_problems(corpus: Corpus, tmp_path: Path, home: Path) -> None:
+    """Logs tampered with, emptied, torn, moved, in archives past their limits: verify
+    and collect say what is wrong in Vietnamese."""
+    import io
+    import json
+    import tarfile
+
+    bad = tmp_path / "nhat-ky-loi"
+    source = sorted((home / "logs" / "00001").glob("*.jsonl"))
+    station = bad / "00001"
+    station.mkdir(parents=True)
+    edited = station / source[0].name
+    raw = source[0].read_text(encoding="utf-8").splitlines()
+    minute = next(i for i, line in enumerate(raw) if '"minute"' in line)
+    data = json.loads(raw[minute])
+    data["seconds"] = 61 if data["seconds"] < 60 else 59
+    raw[minute] = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    raw.insert(3, raw[1])  # a line copied twice
+    edited.write_text("\n".join(raw[:-1]) + "\n" + raw[-1][:20], encoding="utf-8")  # torn
+    (station / source[1].name).write_bytes(b"")
+    reordered = source[2].read_text(encoding="utf-8").splitlines()
+    reordered[2], reordered[3] = reordered[3], reordered[2]
+    (station / source[2].name).write_text("\n".join(reordered[:-1]) + "\n", encoding="utf-8")
+    (bad / "00004").mkdir()
+    (bad / "00004" / source[0].name).write_text("\n".join(raw[:2]) + "\n{khong phai json\n",
+                                               encoding="utf-8")
+    (bad / "ghi-chu.txt").write_text("không phải nhật ký", encoding="utf-8")
+    (bad / "00001" / "2021-08-99.jsonl").write_text("", encoding="utf-8")
+    corpus("logs", "verify", str(bad), code=1)
+    corpus("logs", "verify", str(tmp_path / "khong-co"), code=1)
+    archive = tmp_path / "dai-00001.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for path in source:
+            info = tarfile.TarInfo(f"00001/{path.name}")
+            payload = path.read_bytes()
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+        info = tarfile.TarInfo("../ngoai.jsonl")
+        info.size = 0
+        tar.addfile(info, io.BytesIO(b""))
+    broken = tmp_path / "hong.tar.gz"
+    broken.write_bytes(archive.read_bytes()[:200])
+    store = tmp_path / "kho"
+    corpus("logs", "collect", str(bad), str(archive), str(broken), str(tmp_path / "khong-co"),
+           "--into", str(store), schedules=SAMPLE, code=1)
+    corpus("logs", "collect", str(archive), "--into", str(store), "--max-unpacked", "1K",
+           schedules=SAMPLE, code=1)
+    corpus("logs", "collect", str(home / "logs"), "--into", str(store), schedules=SAMPLE,
+           code=0)
+    corpus("logs", "collect", str(archive), "--into", str(store), "--max-unpacked", "xx",
+           schedules=SAMPLE, code=2)
 
 
 def run_corpus(tmp_path: Path, seen: list[str]) -> list[tuple[str, str]]:
@@ -532,13 +885,23 @@ def run_corpus(tmp_path: Path, seen: list[str]) -> list[tuple[str, str]]:
     finally:
         pid.release()
     corpus("doctor", schedules=SAMPLE)
+    corpus("doctor", "--sink", "device", "--device", "hw:9,0", schedules=SAMPLE)
     corpus("run", "--for", "xx", schedules=SAMPLE, code=2)
+    corpus("run", "--clock", "hôm qua", schedules=SAMPLE, code=2)
+    corpus("run", "--clock", "30/02/2021 06:00", schedules=SAMPLE, code=2)
+    corpus("run", "--icecast", "ftp://x", schedules=SAMPLE, code=2)
     corpus("alert", code=2)
+    corpus("alert", "--station", "00001", "🚨🚨🚨 !!!", code=1)
+    corpus("alert", "--station", "00001", "Bão số 5 sắp đổ bộ.", code=3)
     corpus("reload", code=3)
+    run_playout(corpus, tmp_path)
+    # the simulation: its summary and its errors
+    simulate_corpus(corpus, tmp_path)
     # reports on a simulated store, and the logs behind them
     make_store_logs(home)
     corpus("logs", "verify", code=0)
     corpus("logs", "tail", "--station", "00001", "-n", "8", code=0)
+    logs_with_problems(corpus, tmp_path, home)
     for kind in ("summary", "compliance"):
         corpus("report", kind, "--from", "2021-08-02", "--to", "2021-08-04", "--district",
                "001", schedules=SAMPLE, code=0)
@@ -550,14 +913,41 @@ def run_corpus(tmp_path: Path, seen: list[str]) -> list[tuple[str, str]]:
     return corpus.outputs
 
 
+class DaemonLog(logging.Handler):
+    """What the daemon writes to its log (daemon.log and the stderr of `run`)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 def test_every_message_of_the_corpus_is_vietnamese(tmp_path):
     seen: list[str] = []
+    from radiocli.play.jobs import SchedulerWords
+
+    daemon_log = DaemonLog()  # as `radiocli run` sets up its log
+    daemon_log.addFilter(SchedulerWords())
+    logger = logging.getLogger("radiocli.play")
+    scheduler = logging.getLogger("apscheduler")
+    level, propagates = logger.level, scheduler.propagate
+    logger.addHandler(daemon_log)
+    logger.setLevel(logging.INFO)
+    scheduler.addHandler(daemon_log)
     i18n.on_missing(seen.append)
     try:
         outputs = run_corpus(tmp_path, seen)
     finally:
         i18n.on_missing(None)
         i18n.set_language("en")
+        logger.removeHandler(daemon_log)
+        scheduler.removeHandler(daemon_log)
+        logger.setLevel(level)
+        scheduler.propagate = propagates
+    assert len(daemon_log.lines) >= 5, daemon_log.lines
+    outputs.append(("daemon.log", "\n".join(daemon_log.lines)))
     allowed = pending()
     used: set[int] = set()
 

@@ -41,6 +41,7 @@ from radiocli.aslog.publish import Live, StoreWriter
 from radiocli.aslog.store import MINUTE_COLUMNS, Store, StoreBusy, empty_tables
 from radiocli.aslog.verify import MAX_FILE, check_bytes
 from radiocli.errors import Problem
+from radiocli.i18n import _, day_text, number_text, os_reason
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -163,7 +164,7 @@ def _examine_one(job: _Job) -> _Outcome:
             with open(job.path, "rb") as fh:
                 data = fh.read(MAX_FILE + 1)
         except OSError as exc:
-            out.error = f"cannot read: {exc.strerror or exc}"
+            out.error = _("cannot read: {reason}").format(reason=os_reason(exc))
             return out
     out.size = len(data)
     if len(data) > MAX_FILE:
@@ -328,8 +329,9 @@ class _Round:
         if out.error:
             if out.error == "too-large":
                 result.note(Problem(cand.origin, 0, 0,
-                                    f"{out.size - 1:,}+ bytes: too large for a day's log, "
-                                    "not collected", "is it an as-run log?", "too-large"))
+                                    _("{n}+ bytes: too large for a day's log, not collected")
+                                    .format(n=number_text(out.size - 1)),
+                                    _("is it an as-run log?"), "too-large"))
             else:
                 result.note(Problem(cand.origin, 0, 0, out.error, code="unreadable"))
             return
@@ -351,9 +353,10 @@ class _Round:
         district = self.run.district(cand.station, cand.day)
         if district is None:
             out.problems = [Problem(cand.origin, 0, 0,
-                                    f"station {cand.station} is not in the registry",
-                                    "add it to schedules/registry, then collect the store's "
-                                    "unknown/ folder", "unknown-station")]
+                                    _("station {code} is not in the registry").format(
+                                        code=cand.station),
+                                    _("add it to schedules/registry, then collect the "
+                                      "store's unknown/ folder"), "unknown-station")]
             self._set_aside(cand, out, incoming, "unknown")
             return
         old = self.live.get(key)
@@ -370,12 +373,13 @@ class _Round:
                 self._remember(cand)
                 return
             if relation == "conflict":
-                why = ("the day was collected sealed (from {src}); that copy is kept"
-                       if old.sealed else "a different log of the day was collected before "
-                       "(from {src}); the first one is kept")
+                why = (_("station {code} {day}: the day was collected sealed (from {src}); "
+                         "that copy is kept") if old.sealed else
+                       _("station {code} {day}: a different log of the day was collected "
+                         "before (from {src}); the first one is kept"))
                 out.problems = [Problem(cand.origin, 0, 0,
-                                        f"station {cand.station} {day}: "
-                                        + why.format(src=old.source), "", "conflict")]
+                                        why.format(code=cand.station, day=day_text(day),
+                                                   src=old.source), "", "conflict")]
                 self._set_aside(cand, out, incoming, "conflict")
                 return
             result.replaced += 1
@@ -416,22 +420,25 @@ class _Round:
         if not found.sealed and (today is None or cand.day < today):
             result.truncated += 1
             result.note(Problem(cand.origin, found.lines, 0,
-                                f"station {cand.station} {cand.day}: no sealed line, "
-                                "possibly truncated (the lines present are counted)",
+                                _("station {code} {day}: no sealed line, possibly "
+                                  "truncated (the lines present are counted)").format(
+                                    code=cand.station, day=day_text(cand.day)),
                                 code="truncated", severity="warning"))
         if found.torn:
             result.note(Problem(cand.origin, found.lines + 1, 0,
-                                "the last line is cut short; it is not counted",
+                                _("the last line is cut short; it is not counted"),
                                 code="torn", severity="warning"))
         if found.late:
             result.note(Problem(cand.origin, found.lines - found.late + 1, 0,
-                                f"{found.late} line(s) written after the day was sealed; "
-                                "they are counted", code="late", severity="warning"))
+                                _("{n} line(s) written after the day was sealed; they are "
+                                  "counted").format(n=found.late),
+                                code="late", severity="warning"))
         if found.controls:
             result.escaped += 1
             result.note(Problem(cand.origin, 0, 0,
-                                f"control characters in {found.controls} line(s); kept in the "
-                                "raw copy, replaced by spaces or U+FFFD for reports",
+                                _("control characters in {n} line(s); kept in the raw copy, "
+                                  "replaced by spaces or U+FFFD for reports").format(
+                                    n=found.controls),
                                 code="control-characters", severity="warning"))
 
     def _kind(self, problems: list[Problem]) -> str:
@@ -472,10 +479,12 @@ class _Round:
         path = self.writer.aside_path(kind, cand.station, day, out.sha256)
         setattr(result, counter[kind], getattr(result, counter[kind]) + 1)
         errors = [p for p in out.problems if p.severity == "error"] or out.problems
-        first = errors[0] if errors else Problem(cand.origin, 0, 0, "not as the writer writes it")
+        first = errors[0] if errors else Problem(cand.origin, 0, 0,
+                                                 _("not as the writer writes it"))
         for p in errors[:3]:
             result.note(Problem(cand.origin, p.line, 0, p.message,
-                                f"set apart in {self.writer.root / path}", p.code))
+                                _("set apart in {path}").format(path=self.writer.root / path),
+                                p.code))
         self.writer.record_aside(kind=kind, station=cand.station, day=day, sha256=out.sha256,
                                  size=out.size, path=path, source=cand.origin,
                                  code=first.code, message=first.message,
@@ -532,9 +541,10 @@ def collect(
         if legacy is not None:
             sources += [legacy / name for name in ("raw", "unknown") if (legacy / name).is_dir()]
             result.note(Problem(str(legacy), 0, 0,
-                                "a store of format 1: its logs are collected again into "
-                                "this format", f"its rejected and conflicting copies stay in "
-                                f"{legacy}", "upgraded", "warning"))
+                                _("a store of format 1: its logs are collected again into "
+                                  "this format"),
+                                _("its rejected and conflicting copies stay in {path}").format(
+                                    path=legacy), "upgraded", "warning"))
         try:
             run.run(sources)
         finally:

@@ -48,6 +48,7 @@ from radiocli.aslog.store import (
 )
 from radiocli.errors import LogError
 from radiocli.fileio import fsync_dir, make_folder, write_all
+from radiocli.i18n import _, os_reason
 
 
 @dataclass
@@ -82,12 +83,13 @@ def _lock(path: Path, wait: bool, on_wait: Callable[[str], None] | None) -> int:
         if not wait:
             os.close(fd)
             raise StoreBusy(
-                f"{store}: another collect (process {holder}) is writing this store; "
-                "try again when it has finished, or leave out --no-wait to wait for it"
+                _("{store}: another collect (process {holder}) is writing this store; try "
+                  "again when it has finished, or leave out --no-wait to wait for it").format(
+                    store=store, holder=holder)
             ) from None
         if on_wait is not None:
-            on_wait(f"{store}: another collect (process {holder}) is writing this store; "
-                    "waiting for it to finish")
+            on_wait(_("{store}: another collect (process {holder}) is writing this store; "
+                      "waiting for it to finish").format(store=store, holder=holder))
         fcntl.flock(fd, fcntl.LOCK_EX)
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
@@ -107,7 +109,8 @@ class StoreWriter:
         try:
             make_folder(self.root)
         except OSError as exc:
-            raise LogError(f"{self.root}: cannot create the store: {exc.strerror}") from exc
+            raise LogError(_("{store}: cannot create the store: {reason}").format(
+                store=self.root, reason=os_reason(exc))) from exc
         self._lock = _lock(self.root / LOCK, wait, on_wait)
         self.db: sqlite3.Connection | None = None
         self._con: Any = None
@@ -145,8 +148,9 @@ class StoreWriter:
                 ("next_part", "1")])
         elif meta_value(self.db, "format") != str(FORMAT):
             self.db.execute("ROLLBACK")
-            raise LogError(f"{self.root}: the store has format {meta_value(self.db, 'format')}, "
-                           f"this radiocli reads format {FORMAT}; use a newer radiocli")
+            raise LogError(_("{store}: the store has format {found}, this radiocli reads "
+                             "format {format}; use a newer radiocli").format(
+                store=self.root, found=meta_value(self.db, "format"), format=FORMAT))
         self.db.execute("COMMIT")
 
     def _migrate(self) -> Path | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from radiocli.aslog.format import FILE_RE, HASH_HEX
+from radiocli.i18n import _, number_text
 
 MAX_LINE = 1 << 20  # longer lines are reported and not parsed (their hash still counts)
 _CHUNK = 1 << 20
@@ -57,22 +58,24 @@ class Line:
 def parse_line(raw: bytes, length: int | None = None) -> tuple[Any, str]:
     """(object, "") or (None, what is wrong)."""
     if length is not None and length > len(raw):
-        return None, f"line too long ({length:,} bytes)"
+        return None, _("line too long ({n} bytes)").format(n=number_text(length))
     nul = raw.find(b"\x00")
     if nul >= 0:
-        return None, f"NUL byte at column {nul + 1}"
+        return None, _("NUL byte at column {n}").format(n=nul + 1)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, f"invalid UTF-8 at column {exc.start + 1}"
+        return None, _("invalid UTF-8 at column {n}").format(n=exc.start + 1)
     if not text.strip():
-        return None, "empty line"
+        return None, _("empty line")
     try:
         obj = json.loads(text)
-    except ValueError as exc:
-        return None, f"not JSON ({exc})"
+    except json.JSONDecodeError as exc:
+        return None, _("not JSON (column {n})").format(n=exc.colno)
+    except ValueError as exc:  # a number too long to read
+        return None, _("not JSON ({error})").format(error=exc)
     if not isinstance(obj, dict):
-        return None, "not a JSON object"
+        return None, _("not a JSON object")
     return obj, ""
 
 

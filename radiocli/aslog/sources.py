@@ -24,6 +24,7 @@ from radiocli.aslog.format import valid_station
 from radiocli.aslog.store import NOT_SOURCES
 from radiocli.aslog.verify import MAX_FILE
 from radiocli.errors import Problem
+from radiocli.i18n import _, decimal_text, number_text, os_reason
 
 # <YYYY-MM-DD>.jsonl, as the writer names logs; a store adds .v<k> (a later copy of a
 # day) or .<sha12> (a copy set apart) before .jsonl.
@@ -111,11 +112,11 @@ def candidates(source: Path, notes: list[Problem], *, seen_in: SeenIn | None = N
     try:
         mode = os.lstat(source).st_mode
     except FileNotFoundError:
-        notes.append(Problem(str(source), 0, 0, "no such file or folder", code="missing"))
+        notes.append(Problem(str(source), 0, 0, _("no such file or folder"), code="missing"))
         return
     except OSError as exc:
-        notes.append(Problem(str(source), 0, 0, f"cannot read: {exc.strerror}",
-                             code="unreadable"))
+        notes.append(Problem(str(source), 0, 0, _("cannot read: {reason}").format(
+            reason=os_reason(exc)), code="unreadable"))
         return
     if stat.S_ISLNK(mode):
         source = source.resolve()
@@ -124,16 +125,16 @@ def candidates(source: Path, notes: list[Problem], *, seen_in: SeenIn | None = N
         yield from _from_folder(source, notes, seen_in)
         return
     if not stat.S_ISREG(mode):
-        notes.append(Problem(str(source), 0, 0, "not a file or folder", code="source"))
+        notes.append(Problem(str(source), 0, 0, _("not a file or folder"), code="source"))
         return
     if is_archive(source):
         yield from _from_archive(source, notes, limits)
         return
     found = identity(source.parent.name, source.name)
     if found is None:
-        notes.append(Problem(str(source), 0, 0, "not an as-run log or archive",
-                             "give station folders, a logs folder, a store or "
-                             ".zip/.tar/.tar.gz/.tar.bz2/.tar.xz archives", "source"))
+        notes.append(Problem(str(source), 0, 0, _("not an as-run log or archive"),
+                             _("give station folders, a logs folder, a store or "
+                               ".zip/.tar/.tar.gz/.tar.bz2/.tar.xz archives"), "source"))
         return
     st = source.stat()
     yield Candidate(found[0], found[1], str(source.parent), source.name, path=source,
@@ -154,8 +155,8 @@ def _from_folder(root: Path, notes: list[Problem], seen_in: SeenIn | None
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            notes.append(Problem(folder, 0, 0, f"cannot list the folder: {exc.strerror}",
-                                 code="unreadable"))
+            notes.append(Problem(folder, 0, 0, _("cannot list the folder: {reason}").format(
+                reason=os_reason(exc)), code="unreadable"))
             continue
         parent = os.path.basename(folder)
         store = any(e.name in ("catalog.sqlite", "catalog.json") for e in entries)
@@ -191,9 +192,9 @@ def _from_folder(root: Path, notes: list[Problem], seen_in: SeenIn | None
             if found is None:
                 if is_link and entry.is_dir():
                     notes.append(Problem(entry.path, 0, 0,
-                                         "a symbolic link to a folder: not followed",
-                                         "give its target as a source: "
-                                         f"{os.path.realpath(entry.path)}", "symlink"))
+                                         _("a symbolic link to a folder: not followed"),
+                                         _("give its target as a source: {path}").format(
+                                             path=os.path.realpath(entry.path)), "symlink"))
                 continue
             path = Path(entry.path)
             if is_link:
@@ -201,25 +202,25 @@ def _from_folder(root: Path, notes: list[Problem], seen_in: SeenIn | None
                 try:
                     st = target.stat()
                 except OSError:
-                    notes.append(Problem(str(path), 0, 0, "a symbolic link to nothing",
-                                         "copy the log itself into the folder", "symlink"))
+                    notes.append(Problem(str(path), 0, 0, _("a symbolic link to nothing"),
+                                         _("copy the log itself into the folder"), "symlink"))
                     continue
                 if not stat.S_ISREG(st.st_mode):
                     notes.append(Problem(str(path), 0, 0,
-                                         "a symbolic link to something that is not a file",
-                                         "copy the log itself into the folder", "symlink"))
+                                         _("a symbolic link to something that is not a file"),
+                                         _("copy the log itself into the folder"), "symlink"))
                     continue
                 if known == (st.st_size, st.st_mtime_ns, st.st_ino):
                     yield UNCHANGED
                     continue
-                notes.append(Problem(str(path), 0, 0, f"a symbolic link, read from {target}",
-                                     code="symlink", severity="warning"))
+                notes.append(Problem(str(path), 0, 0, _("a symbolic link, read from {path}")
+                                     .format(path=target), code="symlink", severity="warning"))
             else:
                 try:
                     st = entry.stat(follow_symlinks=False)
                 except OSError as exc:
-                    notes.append(Problem(str(path), 0, 0, f"cannot read: {exc.strerror}",
-                                         code="unreadable"))
+                    notes.append(Problem(str(path), 0, 0, _("cannot read: {reason}").format(
+                        reason=os_reason(exc)), code="unreadable"))
                     continue
             yield Candidate(found[0], found[1], folder, name, path=path, size=st.st_size,
                             mtime_ns=st.st_mtime_ns, inode=st.st_ino)
@@ -269,15 +270,16 @@ class _Meter:
         limits = self.limits
         where = f"{self.archive}:{self.member}" if self.member else str(self.archive)
         if self.unpacked > limits.unpacked:
-            raise ArchiveLimit(where, f"the archive unpacks to more than "
-                               f"{limits.unpacked:,} bytes")
+            raise ArchiveLimit(where, _("the archive unpacks to more than {n} bytes").format(
+                n=number_text(limits.unpacked)))
         if self.unpacked > RATIO_FLOOR and self.unpacked > limits.ratio * max(
                 self.compressed(), 1):
-            raise ArchiveLimit(where, f"the archive unpacks more than {limits.ratio:g} "
-                               "times its size (a compression bomb?)")
+            raise ArchiveLimit(where, _("the archive unpacks more than {ratio} times its "
+                                        "size (a compression bomb?)").format(
+                ratio=decimal_text(f"{limits.ratio:g}")))
         if self.elapsed > limits.seconds:
-            raise ArchiveLimit(where, "reading the archive took longer than "
-                               f"{limits.seconds:g} s")
+            raise ArchiveLimit(where, _("reading the archive took longer than {seconds} s")
+                               .format(seconds=decimal_text(f"{limits.seconds:g}")))
 
 
 class _MeteredStream:
@@ -295,6 +297,23 @@ class _MeteredStream:
 
 
 def _archive_error(exc: BaseException) -> str:
+    """Why an archive cannot be read, as people say it (the library's words for what it
+    does not name)."""
+    import lzma
+    import tarfile
+    import zipfile
+    import zlib
+
+    if isinstance(exc, EOFError):
+        return _("it ends too soon (cut short while copying?)")
+    if isinstance(exc, zipfile.BadZipFile):
+        return _("not a valid zip archive")
+    if isinstance(exc, tarfile.ReadError):
+        return _("not a valid tar archive")
+    if isinstance(exc, (zlib.error, lzma.LZMAError)) or type(exc).__name__ == "BadGzipFile":
+        return _("its compressed data is damaged")
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return os_reason(exc)
     return str(exc) or type(exc).__name__
 
 
@@ -323,25 +342,27 @@ def _from_archive(path: Path, notes: list[Problem], limits: Limits) -> Iterator[
                 yield cand
     except ArchiveLimit as exc:
         notes.append(Problem(exc.where, 0, 0, exc.message,
-                             "if the archive is genuine, raise the limits: --max-unpacked, "
-                             "--max-ratio, --archive-timeout",
+                             _("if the archive is genuine, raise the limits: --max-unpacked, "
+                               "--max-ratio, --archive-timeout"),
                              "archive-limit"))
         return
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile, zipfile.LargeZipFile,
             zlib.error, lzma.LZMAError, NotImplementedError, RuntimeError,
             ValueError) as exc:
-        notes.append(Problem(str(path), 0, 0, f"cannot read the archive: {_archive_error(exc)}",
-                             "is it complete? copy it again", "bad-archive"))
+        notes.append(Problem(str(path), 0, 0, _("cannot read the archive: {error}").format(
+                             error=_archive_error(exc)),
+                             _("is it complete? copy it again"), "bad-archive"))
         return
     if others:
         notes.append(Problem(str(path), 0, 0,
-                             f"{len(others)} member(s) are not as-run logs, e.g. {others[0]}",
-                             "logs are <station>/<YYYY-MM-DD>.jsonl", "not-a-log",
+                             _("{n} member(s) are not as-run logs, e.g. {name}").format(
+                                 n=len(others), name=others[0]),
+                             _("logs are <station>/<YYYY-MM-DD>.jsonl"), "not-a-log",
                              "warning"))
     if not found:
-        notes.append(Problem(str(path), 0, 0, "no as-run log in the archive",
-                             "make it from the logs folder: the members must be "
-                             "<station>/<YYYY-MM-DD>.jsonl", "no-logs"))
+        notes.append(Problem(str(path), 0, 0, _("no as-run log in the archive"),
+                             _("make it from the logs folder: the members must be "
+                               "<station>/<YYYY-MM-DD>.jsonl"), "no-logs"))
 
 
 def _member(archive: Path, name: str, data: bytes, notes: list[Problem]) -> Candidate | None:
@@ -363,9 +384,10 @@ def _member(archive: Path, name: str, data: bytes, notes: list[Problem]) -> Cand
     if found is None:
         return None
     notes.append(Problem(f"{archive}:{name}", 0, 0,
-                         f"no station folder in the archive; station {found[0]} is taken "
-                         "from the log's lines (its chain is checked against it)",
-                         "make archives from the logs folder: <station>/<YYYY-MM-DD>.jsonl",
+                         _("no station folder in the archive; station {code} is taken from "
+                           "the log's lines (its chain is checked against it)").format(
+                             code=found[0]),
+                         _("make archives from the logs folder: <station>/<YYYY-MM-DD>.jsonl"),
                          "no-station-folder", "warning"))
     return Candidate(found[0], found[1], folder, parts[-1], data=data, size=len(data))
 
@@ -377,8 +399,8 @@ def _safe_name(name: str, archive: Path, notes: list[Problem]) -> str | None:
     pure = PurePosixPath(clean)
     if pure.is_absolute() or ".." in pure.parts or (len(clean) > 1 and clean[1] == ":"):
         notes.append(Problem(f"{archive}:{name}", 0, 0,
-                             "archive member with an absolute path or '..' refused",
-                             "archives must hold relative paths only", "unsafe-member"))
+                             _("archive member with an absolute path or '..' refused"),
+                             _("archives must hold relative paths only"), "unsafe-member"))
         return None
     return clean
 
@@ -397,8 +419,8 @@ def _read_member(fh: Any, name: str, archive: Path, limits: Limits, meter: _Mete
         size += len(chunk)
         if size > limits.member:
             notes.append(Problem(f"{archive}:{name}", 0, 0,
-                                 f"member larger than {limits.member:,} bytes: not a day's "
-                                 "log, skipped", code="too-large"))
+                                 _("member larger than {n} bytes: not a day's log, skipped")
+                                 .format(n=number_text(limits.member)), code="too-large"))
             return None
         chunks.append(chunk)
 
@@ -419,13 +441,14 @@ def _zip_members(path: Path, fh: BinaryIO, limits: Limits, notes: list[Problem]
             meter.member = name
             if info.file_size > limits.member:
                 notes.append(Problem(f"{path}:{name}", 0, 0,
-                                     f"member of {info.file_size:,} bytes: not a day's log, "
-                                     "skipped", code="too-large"))
+                                     _("member of {n} bytes: not a day's log, skipped").format(
+                                         n=number_text(info.file_size)), code="too-large"))
                 continue
             if info.file_size > RATIO_FLOOR and info.file_size > limits.ratio * max(
                     info.compress_size, 1):
-                raise ArchiveLimit(f"{path}:{name}", f"the member unpacks more than "
-                                   f"{limits.ratio:g} times its size (a compression bomb?)")
+                raise ArchiveLimit(f"{path}:{name}", _(
+                    "the member unpacks more than {ratio} times its size (a compression "
+                    "bomb?)").format(ratio=decimal_text(f"{limits.ratio:g}")))
             if not LOG_NAME_RE.match(PurePosixPath(name).name):
                 yield name, b""  # counted as "not a log", not read
                 continue
@@ -464,8 +487,8 @@ def _tar_members(path: Path, fh: BinaryIO, head: bytes, limits: Limits,
             if member.issym() or member.islnk():
                 if LOG_NAME_RE.match(PurePosixPath(name).name):
                     notes.append(Problem(f"{path}:{name}", 0, 0,
-                                         "a link inside the archive: not followed",
-                                         "archive the logs themselves", "symlink"))
+                                         _("a link inside the archive: not followed"),
+                                         _("archive the logs themselves"), "symlink"))
                 continue
             if not member.isfile():
                 continue
@@ -474,8 +497,8 @@ def _tar_members(path: Path, fh: BinaryIO, head: bytes, limits: Limits,
                 continue
             if member.size > limits.member:
                 notes.append(Problem(f"{path}:{name}", 0, 0,
-                                     f"member of {member.size:,} bytes: not a day's log, "
-                                     "skipped", code="too-large"))
+                                     _("member of {n} bytes: not a day's log, skipped").format(
+                                         n=number_text(member.size)), code="too-large"))
                 continue
             extracted = tar.extractfile(member)
             if extracted is None:

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from radiocli.errors import LogError
+from radiocli.i18n import _
 
 CATALOG = "catalog.sqlite"
 FORMAT = 2
@@ -120,8 +121,9 @@ def connect_catalog(path: Path, *, write: bool) -> sqlite3.Connection:
             return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True,
                                    isolation_level=None)
     except sqlite3.DatabaseError as exc:
-        raise LogError(f"{path}: the store's catalog cannot be read ({exc}); move the store "
-                       "aside and collect the logs again") from exc
+        raise LogError(_("{path}: the store's catalog cannot be read ({error}); move the "
+                         "store aside and collect the logs again").format(path=path, error=exc)
+                       ) from exc
 
 
 def meta_value(db: sqlite3.Connection, key: str, default: str = "") -> str:
@@ -178,8 +180,9 @@ class Store:
         if not path.exists():
             if (self.root / LEGACY_CATALOG).exists():
                 raise LogError(
-                    f"{self.root}: this store was written by an older radiocli (format 1); "
-                    f"upgrade it with: radiocli logs collect <logs> --into {self.root}"
+                    _("{store}: this store was written by an older radiocli (format 1); "
+                      "upgrade it with: radiocli logs collect <logs> --into {store}").format(
+                        store=self.root)
                 )
             return
         self._db = connect_catalog(path, write=False)
@@ -192,7 +195,8 @@ class Store:
             if self.generation == 0 or self._hold_generation():
                 return
             self._db.execute("ROLLBACK")
-        raise LogError(f"{self.root}: the store changes too fast to be read; try again")
+        raise LogError(_("{store}: the store changes too fast to be read; try again").format(
+            store=self.root))
 
     def _hold_generation(self) -> bool:
         """Take a shared lock on the published generation (False: it is gone already,

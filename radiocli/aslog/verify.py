@@ -41,6 +41,7 @@ from radiocli.aslog.scan import (
     scan,
 )
 from radiocli.errors import Problem
+from radiocli.i18n import _, day_text as shown_day, os_reason
 
 MAX_FILE = 64 << 20  # a day's log is well under 1 MB; larger files are read line by line
 
@@ -93,8 +94,8 @@ def check_file(
     day = day or where_day
     if day is None:
         check = FileCheck(path, station, day)
-        check.problems.append(Problem(str(path), 0, 0, "not an as-run log file name",
-                                      "expected <YYYY-MM-DD>.jsonl", "name"))
+        check.problems.append(Problem(str(path), 0, 0, _("not an as-run log file name"),
+                                      _("expected <YYYY-MM-DD>.jsonl"), "name"))
         return check
     try:
         with open(path, "rb") as fh:
@@ -102,7 +103,8 @@ def check_file(
     except OSError as exc:
         check = FileCheck(path, station, day)
         check.problems.append(Problem(str(path), 0, 0,
-                                      f"cannot read the file: {exc.strerror or exc}",
+                                      _("cannot read the file: {reason}").format(
+                                          reason=os_reason(exc)),
                                       code="unreadable"))
         return check
     if len(data) > MAX_FILE:  # not a day's log; read it line by line, not whole
@@ -139,11 +141,13 @@ def _check_lines(
     try:
         lines = list(read_lines(source))
     except OSError as exc:
-        problem(0, "unreadable", f"cannot read the file: {exc.strerror or exc}")
+        problem(0, "unreadable", _("cannot read the file: {reason}").format(
+            reason=os_reason(exc)))
         return check
     check.lines = len(lines)
     if not lines:
-        problem(0, "empty", "the file is empty", "a day's log has at least its sealed line")
+        problem(0, "empty", _("the file is empty"),
+                _("a day's log has at least its sealed line"))
         return check
 
     first = genesis(station, day)
@@ -166,8 +170,9 @@ def _check_lines(
             problem(
                 n,
                 "torn",
-                f"the last line is cut short ({line.length} bytes without a newline)",
-                "a power cut or a copy stopped mid-line; `radiocli run` sets it aside",
+                _("the last line is cut short ({n} bytes without a newline)").format(
+                    n=line.length),
+                _("a power cut or a copy stopped mid-line; `radiocli run` sets it aside"),
             )
             prevs.append(None)
             kinds.append("")
@@ -184,10 +189,10 @@ def _check_lines(
             line_station = match.group("station")
             seconds = int(match.group("seconds"))
             if seconds > 60:
-                problem(n, "value", "'seconds' is more than 60")
+                problem(n, "value", _("'seconds' is more than 60"))
             segment = match.group("segment")
             if len(segment) > 7 or int(segment) > MAX_SEGMENT:
-                problem(n, "value", "'segment' is out of range")
+                problem(n, "value", _("'segment' is out of range"))
             check.minutes += 1
             start = match.start("day")
             minute_of.append(raw[start : start + 16])
@@ -195,11 +200,13 @@ def _check_lines(
             key = (match.group("occ"), stamp)
             if key in first_seen:
                 problem(n, "duplicate",
-                        f"minute {stamp[11:16].decode()} of occurrence "
-                        f"{match.group('occ').decode(errors='replace')} is written twice "
-                        f"(lines {first_seen[key]} and {n})",
-                        "a minute is counted once; the file was written twice over or "
-                        "re-chained by hand")
+                        _("minute {minute} of occurrence {occurrence} is written twice "
+                          "(lines {first} and {n})").format(
+                            minute=stamp[11:16].decode(),
+                            occurrence=match.group("occ").decode(errors="replace"),
+                            first=first_seen[key], n=n),
+                        _("a minute is counted once; the file was written twice over or "
+                          "re-chained by hand"))
             else:
                 first_seen[key] = n
             entry = on_air.setdefault(stamp, [0, 0, n])
@@ -232,7 +239,8 @@ def _check_lines(
                 try:
                     raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
-                    problem(n, "encoding", f"invalid UTF-8 at column {exc.start + 1}")
+                    problem(n, "encoding", _("invalid UTF-8 at column {n}").format(
+                        n=exc.start + 1))
             _controls(line, n, problem)
             canonical.append(True)
             prevs.append(match.group("prev").decode())
@@ -241,24 +249,26 @@ def _check_lines(
             problem(
                 n,
                 "wrong-station",
-                f"line of station {line_station.decode(errors='replace')} "
-                f"in the log of station {station}",
-                "a line was moved between stations",
+                _("line of station {other} in the log of station {station}").format(
+                    other=line_station.decode(errors="replace"), station=station),
+                _("a line was moved between stations"),
             )
         if line_day and line_day != day_text:
             problem(
                 n,
                 "wrong-day",
-                f"line of {line_day.decode(errors='replace')} in the log of {day}",
-                "a line was moved between days",
+                _("line of {other} in the log of {day}").format(
+                    other=shown_day(line_day.decode(errors="replace")), day=shown_day(day)),
+                _("a line was moved between days"),
             )
 
     for stamp, (seconds, count, n) in on_air.items():
         if seconds > overlap_limit(count):
             problem(n, "overlap",
-                    f"{seconds} seconds on air in minute {stamp[11:16].decode()} "
-                    f"({count} minute lines)",
-                    "a station airs one program at a time: at most 60 seconds a minute")
+                    _("{seconds} seconds on air in minute {minute} ({count} minute "
+                      "lines)").format(seconds=seconds, minute=stamp[11:16].decode(),
+                                       count=count),
+                    _("a station airs one program at a time: at most 60 seconds a minute"))
     _check_chain(lines, prevs, kinds, minute_of, canonical, sealed_count, first, problem)
 
     # sealed, late lines, truncation
@@ -266,8 +276,8 @@ def _check_lines(
     while last_good >= 0 and lines[last_good].torn:
         last_good -= 1
     if last_good < 0:
-        problem(lines[-1].number, "empty", "the file holds no complete line",
-                "a day's log has at least its sealed line")
+        problem(lines[-1].number, "empty", _("the file holds no complete line"),
+                _("a day's log has at least its sealed line"))
     if sealed_at:
         final = sealed_at[-1]
         check.sealed = final == last_good
@@ -275,9 +285,9 @@ def _check_lines(
             problem(
                 lines[final + 1].number,
                 "late",
-                f"{last_good - final} line(s) written after the day was sealed "
-                f"(line {lines[final].number})",
-                "late writes are kept; seal the day again",
+                _("{n} line(s) written after the day was sealed (line {line})").format(
+                    n=last_good - final, line=lines[final].number),
+                _("late writes are kept; seal the day again"),
                 severity="warning",
         )
     past = today is None or day < today
@@ -285,8 +295,10 @@ def _check_lines(
         problem(
             lines[-1].number,
             "truncated",
-            f"the log of {day} has no 'sealed' line at its end: possibly truncated",
-            "a day's log ends with its sealed line; the player stopped, or lines were removed",
+            _("the log of {day} has no 'sealed' line at its end: possibly truncated").format(
+                day=shown_day(day)),
+            _("a day's log ends with its sealed line; the player stopped, or lines were "
+              "removed"),
         )
     return check
 
@@ -300,24 +312,25 @@ def _controls(line: Line, n: int, problem) -> None:  # noqa: ANN001
     for key, value in data.items():
         if isinstance(value, str) and clean_text(value)[1]:
             problem(n, "control-characters",
-                    f"'{key}' holds control characters",
-                    "kept in the log; replaced by spaces or U+FFFD in reports",
+                    _("'{key}' holds control characters").format(key=key),
+                    _("kept in the log; replaced by spaces or U+FFFD in reports"),
                     severity="warning")
 
 
 def _event_rules(kind: str, match: re.Match[bytes], n: int, problem) -> None:  # noqa: ANN001
     if kind not in ALL_EVENTS:
-        problem(n, "value", f"unknown event {kind!r}")
+        problem(n, "value", _("unknown event {event}").format(event=repr(kind)))
     bookkeeping = kind in BOOKKEEPING
     if bookkeeping and match.group("priority"):
-        problem(n, "value", f"a '{kind}' line has an empty priority")
+        problem(n, "value", _("a '{event}' line has an empty priority").format(event=kind))
     if not bookkeeping and not match.group("priority"):
-        problem(n, "value", "'priority' is empty")
+        problem(n, "value", _("'priority' is empty"))
     if (kind == "sealed") != (match.group("lines") is not None):
         problem(
             n,
             "keys",
-            "'lines' belongs to sealed lines only" if kind != "sealed" else "'lines' is missing",
+            _("'lines' belongs to sealed lines only") if kind != "sealed"
+            else _("'lines' is missing"),
         )
 
 
@@ -339,33 +352,39 @@ def _explain(line: Line, n: int, problem) -> tuple[str | None, str, bytes, bytes
         expected = SEALED_KEYS if kind == "sealed" else EVENT_KEYS
         when = data.get("at")
     else:
-        problem(n, "keys", "neither a minute line nor an event line (no 'minute' or 'event')")
+        problem(n, "keys", _("neither a minute line nor an event line (no 'minute' or "
+                             "'event')"))
         return prev, "", b"", b""
     keys = tuple(data)
     unknown = [k for k in keys if k not in expected]
     missing = [k for k in expected if k not in data]
     reported = False
     if unknown:
-        problem(n, "unknown-keys", f"unknown key(s): {', '.join(map(repr, unknown))}")
+        problem(n, "unknown-keys", _("unknown key(s): {keys}").format(
+            keys=", ".join(map(repr, unknown))))
         reported = True
     if missing:
-        problem(n, "missing-keys", f"missing key(s): {', '.join(map(repr, missing))}")
+        problem(n, "missing-keys", _("missing key(s): {keys}").format(
+            keys=", ".join(map(repr, missing))))
         reported = True
     if not reported and keys != expected:
-        problem(n, "format", "keys are not in the documented order", "the line was rewritten")
+        problem(n, "format", _("keys are not in the documented order"),
+                _("the line was rewritten"))
         reported = True
     if kind != "minute" and kind not in ALL_EVENTS:
-        problem(n, "value", f"unknown event {kind!r}")
+        problem(n, "value", _("unknown event {event}").format(event=repr(kind)))
         reported = True
     seconds = data.get("seconds")
     if kind == "minute" and not (isinstance(seconds, int) and 1 <= seconds <= 60):
-        problem(n, "value", f"'seconds' must be a whole number 1..60, got {seconds!r}")
+        problem(n, "value", _("'seconds' must be a whole number 1..60, got {value}").format(
+            value=repr(seconds)))
         reported = True
     if data.get("priority") not in PRIORITIES | {""}:
-        problem(n, "value", f"unknown priority {data.get('priority')!r}")
+        problem(n, "value", _("unknown priority {value}").format(
+            value=repr(data.get("priority"))))
         reported = True
     if not isinstance(prev, str) or not re.fullmatch(r"[0-9a-f]{32}", prev):
-        problem(n, "value", "'prev' must be 32 lowercase hex digits")
+        problem(n, "value", _("'prev' must be 32 lowercase hex digits"))
         reported = True
     if not reported:
         canon = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
@@ -373,12 +392,12 @@ def _explain(line: Line, n: int, problem) -> tuple[str | None, str, bytes, bytes
             problem(
                 n,
                 "format",
-                "the line is not written the way the writer writes it "
-                "(spacing, escapes or number format)",
-                "the line was rewritten by another program",
+                _("the line is not written the way the writer writes it (spacing, escapes "
+                  "or number format)"),
+                _("the line was rewritten by another program"),
             )
         else:
-            problem(n, "value", "a time or value is not in the documented format")
+            problem(n, "value", _("a time or value is not in the documented format"))
     station = data.get("station")
     station_b = station.encode() if isinstance(station, str) else b""
     day_b = when[:10].encode() if isinstance(when, str) else b""
@@ -417,23 +436,27 @@ def _check_chain(
                 problem(
                     n,
                     "reordered",
-                    f"line {n} is out of order"
-                    + (f": it belongs right after line {j + 1}" if j is not None else
-                       ": it belongs at the top of the file"),
-                    "lines were moved within the file",
+                    _("line {n} is out of order: it belongs right after line {m}").format(
+                        n=n, m=j + 1) if j is not None else
+                    _("line {n} is out of order: it belongs at the top of the file").format(
+                        n=n),
+                    _("lines were moved within the file"),
                 )
             elif prev == first:
                 problem(
                     n,
                     "inserted",
-                    f"lines 1..{n - 1} were inserted before line {n}, the true first line",
-                    "the chain starts at line " + str(n),
+                    _("lines 1..{last} were inserted before line {n}, the true first "
+                      "line").format(last=n - 1, n=n),
+                    _("the chain starts at line {n}").format(n=n),
                 )
             elif j is not None and j < i - 1:
-                span = f"line {j + 2}" if j + 2 == n - 1 else f"lines {j + 2}..{n - 1}"
+                message = _("line {first} inserted: line {n} follows line {before}") \
+                    if j + 2 == n - 1 else \
+                    _("lines {first}..{last} inserted: line {n} follows line {before}")
                 problem(n - 1 if j + 2 == n - 1 else j + 2, "inserted",
-                        f"{span} inserted: line {n} follows line {j + 1}",
-                        "lines were added by hand")
+                        message.format(first=j + 2, last=n - 1, n=n, before=j + 1),
+                        _("lines were added by hand"))
             else:
                 at_line, code, message, hint = _edited_or_removed(
                     i, lines, kinds, minute_of, canonical, sealed_count
@@ -447,15 +470,17 @@ def _check_chain(
                 problem(
                     n,
                     "removed",
-                    f"the sealed line counts {count} line(s) before it, "
-                    f"the file has {index}: {count - index} line(s) removed",
+                    _("the sealed line counts {count} line(s) before it, the file has "
+                      "{index}: {n} line(s) removed").format(count=count, index=index,
+                                                            n=count - index),
                 )
             else:
                 problem(
                     n,
                     "inserted",
-                    f"the sealed line counts {count} line(s) before it, "
-                    f"the file has {index}: {index - count} line(s) added",
+                    _("the sealed line counts {count} line(s) before it, the file has "
+                      "{index}: {n} line(s) added").format(count=count, index=index,
+                                                          n=index - count),
                 )
 
 
@@ -470,8 +495,9 @@ def _edited_or_removed(
     n = lines[i].number
     before = i - 1
     if before >= 0 and not canonical[before]:
-        return (n - 1, "edited", f"line {n - 1} was edited (line {n} does not chain to it)",
-                "compare with a collected copy")
+        return (n - 1, "edited", _("line {edited} was edited (line {n} does not chain to "
+                                   "it)").format(edited=n - 1, n=n),
+                _("compare with a collected copy"))
     removed_hint = any(count > index for index, count in sealed_count.items() if index >= i)
     gap = False
     if before >= 0 and kinds[i] == "minute" and kinds[before] == "minute":
@@ -481,13 +507,15 @@ def _edited_or_removed(
             minutes_b = int(b[11:13]) * 60 + int(b[14:16])
             gap = minutes_b - minutes_a > 1
     if removed_hint or gap:
-        return (n, "removed", f"line(s) removed between line {n - 1} and line {n}",
-                "the chain of line " + str(n) + " points at a line that is not there")
+        return (n, "removed", _("line(s) removed between line {before} and line {n}").format(
+                    before=n - 1, n=n),
+                _("the chain of line {n} points at a line that is not there").format(n=n))
     if i == 0:
-        return (n, "edited", "line 1 does not start the chain of this station and day",
-                "the line was edited or moved here from another file")
-    return (n - 1, "edited", f"line {n - 1} was edited, or lines after it removed "
-            f"(line {n} does not chain to it)", "compare with a collected copy")
+        return (n, "edited", _("line 1 does not start the chain of this station and day"),
+                _("the line was edited or moved here from another file"))
+    return (n - 1, "edited", _("line {edited} was edited, or lines after it removed (line {n} "
+                               "does not chain to it)").format(edited=n - 1, n=n),
+            _("compare with a collected copy"))
 
 
 def iter_log_files(path: Path) -> Iterator[Path]:
@@ -508,7 +536,7 @@ def verify_tree(path: Path | str, *, today: date | None = None) -> list[Problem]
     path = Path(path)
     problems: list[Problem] = []
     if not path.exists():
-        return [Problem(str(path), 0, 0, "no such file or folder", code="missing")]
+        return [Problem(str(path), 0, 0, _("no such file or folder"), code="missing")]
     for file in iter_log_files(path):
         problems.extend(verify_file(file, today=today))
     if path.is_dir():
@@ -520,8 +548,8 @@ def verify_tree(path: Path | str, *, today: date | None = None) -> list[Problem]
                             str(Path(folder) / name),
                             0,
                             0,
-                            "torn bytes set aside after a power cut",
-                            "kept for inspection; the log itself was recovered",
+                            _("torn bytes set aside after a power cut"),
+                            _("kept for inspection; the log itself was recovered"),
                             "torn-file",
                             "warning",
                         )

@@ -16,23 +16,25 @@ import click
 
 from radiocli.cli import Env, fail
 from radiocli.cli.common import selection_options
-from radiocli.i18n import _
+from radiocli.i18n import N_, _, decimal_text, language, moment_text, reason as shown, word
 
 SHOWN = 5  # station codes named per line, then a count
 
 
-@click.command("alert", epilog='Example: radiocli alert --district 001 "Bão số 5 sắp đổ bộ..."')
+@click.command("alert",
+               epilog=N_('Example: radiocli alert --district 001 "Bão số 5 sắp đổ bộ..."'))
 @selection_options
-@click.argument("text", required=False)
+@click.argument("text", required=False, metavar=N_("[TEXT]"))
 @click.option("--file", "audio", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Air this recording instead of a spoken text.")
+              help=N_("Air this recording instead of a spoken text."))
 @click.option("--wait", "timeout", type=float, default=10.0, show_default=True,
-              help="Seconds to wait for every station's start line (0: only put it in the "
-                   "spool; exit 0 then says it was queued, not that it aired).")
+              metavar=N_("SECONDS"), help=N_("Seconds to wait for every station's start line (0: only put it in "
+                      "the spool; exit 0 then says it was queued, not that it aired)."))
 @click.option("--key", "key_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Sign the alert with this private key (emergency role); required by a "
-                   "daemon run with --trust.")
-@click.option("--json", "as_json", is_flag=True, help="Print the daemons' replies as JSON.")
+              help=N_("Sign the alert with this private key (emergency role); required by "
+                      "a daemon run with --trust."))
+@click.option("--json", "as_json", is_flag=True,
+              help=N_("Print the daemons' replies as JSON."))
 @click.pass_obj
 def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...], all_stations: bool,
             text: str | None, audio: Path | None, key_path: Path | None, timeout: float,
@@ -94,7 +96,7 @@ def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...], all
     ids = []
     for rundir, info in running:
         now = control.daemon_now(info, machine_now)  # a rehearsal's clock is its own
-        payload = dict(body)
+        payload = dict(body, lang=language())  # a refusal comes in this command's language
         if audio is not None:
             payload["file"] = str(_keep(audio, rundir.alert_audio / f"{now:%Y%m%dT%H%M%S%f}"
                                                                   f"{audio.suffix}"))
@@ -157,8 +159,9 @@ def report(replies: list[dict[str, Any]], timeout: float, asked: tuple[str, ...]
 
         if reply is None:
             ok = False
-            say(_("no answer in {seconds:g} s: nothing is known to have aired; the alert "
-                  "stays in its spool and airs when the daemon takes it"), seconds=timeout)
+            say(_("no answer in {seconds} s: nothing is known to have aired; the alert "
+                  "stays in its spool and airs when the daemon takes it"),
+                seconds=decimal_text(f"{timeout:g}"))
             continue
         if reply.get("outcome") == "refused":
             ok = False
@@ -166,7 +169,7 @@ def report(replies: list[dict[str, Any]], timeout: float, asked: tuple[str, ...]
             where = [s["station"] for s in reply.get("stations") or []]
             say(_("REFUSED{where}: {reason}; nothing was aired"),
                 where=_(" at {n} station(s) ({codes})").format(n=len(where), codes=_codes(where))
-                if where else "", reason=reply.get("reason", ""))
+                if where else "", reason=shown(reply.get("reason", "")))
             reached.update(where)
             continue
         answers = reply.get("stations") or []
@@ -175,13 +178,14 @@ def report(replies: list[dict[str, Any]], timeout: float, asked: tuple[str, ...]
         groups: dict[tuple[str, str, bool], list[dict[str, Any]]] = {}
         for answer in answers:
             reached.add(answer["station"])
-            key = (answer["outcome"], answer.get("reason", ""), answer.get("logged", True))
+            key = (answer["outcome"], shown(answer.get("reason", "")),
+                   answer.get("logged", True))
             groups.setdefault(key, []).append(answer)
         clock = _(" (rehearsal clock)") if reply.get("clock") == "rehearsal" else ""
         for (outcome, reason, logged), group in groups.items():
             codes = [a["station"] for a in group]
             n = len(codes)
-            at = min(a["at"] for a in group)[:19].replace("T", " ")
+            at = moment_text(min(a["at"] for a in group))
             if outcome == "on-air" and logged:
                 say(_("on air at {n} station(s) ({codes}) since {at}{clock}"), n=n,
                     codes=_codes(codes), at=at, clock=clock)
@@ -201,12 +205,13 @@ def report(replies: list[dict[str, Any]], timeout: float, asked: tuple[str, ...]
                 say(_("MISSED at {n} station(s) ({codes}) at {at}{clock}: {reason}"), n=n,
                     codes=_codes(codes), at=at, clock=clock, reason=reason)
             elif outcome == "waiting":
-                say(_("NOT on air yet at {n} station(s) ({codes}): {reason} (after {seconds:g} "
+                say(_("NOT on air yet at {n} station(s) ({codes}): {reason} (after {seconds} "
                       "s; it starts when the station is free, or is missed after its "
-                      "max_delay)"), n=n, codes=_codes(codes), reason=reason, seconds=timeout)
+                      "max_delay)"), n=n, codes=_codes(codes), reason=reason,
+                    seconds=decimal_text(f"{timeout:g}"))
             else:
-                say(_("{outcome} at {n} station(s) ({codes}): {reason}"), outcome=outcome, n=n,
-                    codes=_codes(codes), reason=reason)
+                say(_("{outcome} at {n} station(s) ({codes}): {reason}"),
+                    outcome=word("outcome", outcome), n=n, codes=_codes(codes), reason=reason)
         if not reply.get("final", True):
             ok = False
     if all(r["reply"] is not None and r["reply"].get("outcome") == "none" for r in replies):

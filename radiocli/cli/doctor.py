@@ -7,15 +7,17 @@ import json
 import click
 
 from radiocli.cli import Env
+from radiocli.i18n import N_, _, word
 
 
-@click.command("doctor", epilog="Example: radiocli doctor --sink device")
+@click.command("doctor", epilog=N_("Example: radiocli doctor --sink device"))
 @click.option("--sink", type=click.Choice(["null", "file", "device", "stream"]),
-              help="The sink this machine airs through [default: config run.sink]. With "
-                   "device, a sound card that cannot play or is muted is a FAIL; with "
-                   "stream, an Icecast that does not answer.")
-@click.option("--device", help="ALSA device to test [default: config run.device or default].")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+              help=N_("The sink this machine airs through [default: config run.sink]. With "
+                      "device, a sound card that cannot play or is muted is a FAIL; with "
+                      "stream, an Icecast that does not answer."))
+@click.option("--device", metavar=N_("DEVICE"),
+              help=N_("ALSA device to test [default: config run.device or default]."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 @click.pass_obj
 def command(env: Env, sink: str | None, device: str | None, as_json: bool) -> None:
     """Check espeak-ng, ffmpeg, the audio device, clock sync, disk space of the home and
@@ -39,7 +41,9 @@ def command(env: Env, sink: str | None, device: str | None, as_json: bool) -> No
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
-        print_rows(rows, [("check", "Check"), ("result", "Result"), ("detail", "Detail"),
-                          ("fix", "What to do")], None)
+        shown = [{**row, "check": word("check", row["check"]),
+                  "result": word("result", row["result"])} for row in rows]
+        print_rows(shown, [("check", _("Check")), ("result", _("Result")),
+                           ("detail", _("Detail")), ("fix", _("What to do"))], None)
     if any(c.result == FAIL for c in checks):
         raise click.exceptions.Exit(1)

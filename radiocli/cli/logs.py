@@ -13,7 +13,7 @@ import click
 
 from radiocli.cli.common import hanoi_today
 from radiocli.cli.output import echo_lines
-from radiocli.i18n import _
+from radiocli.i18n import N_, _, day_text, moment_text, reason as shown_reason, word
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,8 +33,8 @@ def registry_for(env: Env) -> Registry:
         from radiocli.errors import RadioError
 
         raise RadioError(
-            f"{env.schedules}: no station registry found "
-            "(pass --schedules DIR holding registry/units.yaml)"
+            _("{schedules}: no station registry found (pass --schedules DIR holding "
+              "registry/units.yaml)").format(schedules=env.schedules)
         )
     return schedule.registry
 
@@ -47,12 +47,12 @@ def command() -> None:
     """
 
 
-REHEARSAL_HELP = _("The rehearsals' logs (<home>/rehearsal/logs), not the as-run log.")
+REHEARSAL_HELP = N_("The rehearsals' logs (<home>/rehearsal/logs), not the as-run log.")
 
 
 @command.command(name="verify")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help=_("Print JSON."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 @click.option("--rehearsal", is_flag=True, help=REHEARSAL_HELP)
 @click.pass_obj
 def logs_verify(env: Env, paths: tuple[Path, ...], as_json: bool, rehearsal: bool) -> None:
@@ -87,23 +87,26 @@ def logs_verify(env: Env, paths: tuple[Path, ...], as_json: bool, rehearsal: boo
 
 
 def _human(data: dict) -> str:
+    """A line of the as-run log as people read it: its time (DD/MM/YYYY in Vietnamese),
+    station, event (or minute and seconds), occurrence and reason, in their language."""
     station = data.get("station", "?")
     if "minute" in data:
-        when = str(data.get("minute", ""))[:16].replace("T", " ")
-        what = f"{_('minute')} {data.get('seconds', '?')}s"
+        when = moment_text(str(data.get("minute", ""))[:16], seconds=False)
+        what = _("minute {seconds}s").format(seconds=data.get("seconds", "?"))
     else:
-        when = str(data.get("at", ""))[:19].replace("T", " ")
-        what = str(data.get("event", "?"))
+        when = moment_text(str(data.get("at", ""))[:19])
+        what = word("event", str(data.get("event", "?")))
     program = data.get("occurrence") or data.get("program") or ""
-    reason = data.get("reason") or ""
-    text = f"{when}  {station}  {what:<10}  {program}"
+    reason = shown_reason(str(data.get("reason") or ""))
+    text = f"{when}  {station}  {what:<12}  {program}"
     return f"{text}  ({reason})" if reason else text
 
 
 @command.command(name="tail")
-@click.option("--station", help=_("Only this station (code)."))
-@click.option("-n", "count", default=20, show_default=True, help=_("How many lines."))
-@click.option("--follow", "-f", is_flag=True, help=_("Keep printing new lines."))
+@click.option("--station", metavar=N_("CODE"), help=N_("Only this station (code)."))
+@click.option("-n", "count", default=20, show_default=True, metavar=N_("LINES"),
+              help=N_("How many lines."))
+@click.option("--follow", "-f", is_flag=True, help=N_("Keep printing new lines."))
 @click.option("--rehearsal", is_flag=True, help=REHEARSAL_HELP)
 @click.pass_obj
 def logs_tail(env: Env, station: str | None, count: int, follow: bool, rehearsal: bool
@@ -218,18 +221,21 @@ class _Bar:
 @command.command(name="collect")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--into", "into", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help=_("The store folder (created if needed)."))
-@click.option("--json", "as_json", is_flag=True, help=_("Print JSON."))
+              help=N_("The store folder (created if needed)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 @click.option("--no-wait", is_flag=True,
-              help=_("When another collect is writing the store, stop at once (exit 1) "
+              help=N_("When another collect is writing the store, stop at once (exit 1) "
                      "instead of waiting for it."))
 @click.option("--max-unpacked", default="16G", show_default=True, callback=_size,
-              help=_("Most bytes one archive may unpack to."))
+              metavar=N_("SIZE"),
+              help=N_("Most bytes one archive may unpack to."))
 @click.option("--max-ratio", default=100.0, show_default=True, type=click.FloatRange(min=1),
-              help=_("Most bytes one archive may unpack per byte it holds (logs compress "
+              metavar=N_("RATIO"),
+              help=N_("Most bytes one archive may unpack per byte it holds (logs compress "
                      "about 10 to 1)."))
 @click.option("--archive-timeout", default=1200.0, show_default=True,
-              type=click.FloatRange(min=1), help=_("Most seconds spent reading one archive."))
+              type=click.FloatRange(min=1), metavar=N_("SECONDS"),
+              help=N_("Most seconds spent reading one archive."))
 @click.pass_obj
 def logs_collect(env: Env, sources: tuple[Path, ...], into: Path, as_json: bool, no_wait: bool,
                  max_unpacked: int, max_ratio: float, archive_timeout: float) -> None:
@@ -263,7 +269,8 @@ def logs_collect(env: Env, sources: tuple[Path, ...], into: Path, as_json: bool,
             shown = list(result.gaps.items())[:20]
             for station, days in shown:
                 click.echo(_("gap: station {station} has no log for {days}").format(
-                    station=station, days=", ".join(days[:10]) + ("…" if len(days) > 10 else "")),
+                    station=station,
+                    days=", ".join(day_text(d) for d in days[:10]) + ("…" if len(days) > 10 else "")),
                     err=True)
             if len(result.gaps) > 20:
                 click.echo(_("gap: … and {n} more station(s)").format(n=len(result.gaps) - 20),

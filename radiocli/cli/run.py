@@ -13,11 +13,7 @@ import click
 
 from radiocli.cli import Env
 from radiocli.cli.common import selection_options, selected_stations
-from radiocli.i18n import _
-
-SINK_HELP = ("null: pace in real time, no output; file: aircheck WAV per session under "
-             "<home>/aircheck; device: ALSA through ffmpeg; stream: Icecast, one mount "
-             "per station")
+from radiocli.i18n import N_, _
 
 
 def parse_icecast(text: str | None) -> Any:
@@ -30,7 +26,7 @@ def parse_icecast(text: str | None) -> Any:
         return None
     url = urlsplit(text)
     if url.scheme not in ("icecast", "http") or not url.hostname:
-        raise click.BadParameter("expected icecast://source:PASSWORD@HOST:PORT/PREFIX")
+        raise click.BadParameter(_("expected icecast://source:PASSWORD@HOST:PORT/PREFIX"))
     return Icecast(host=url.hostname, port=url.port or 8000, password=url.password or "hackme",
                    user=url.username or "source", mount_prefix=url.path or "/")
 
@@ -52,35 +48,43 @@ def parse_when(text: str | None, now: datetime) -> datetime | None:
 
 @click.command(
     "run",
-    epilog="Example: radiocli run --district 001 --sink file --for 2h",
+    epilog=N_("Example: radiocli run --district 001 --sink file --for 2h"),
 )
 @selection_options
 @click.option("--sink", type=click.Choice(["null", "file", "device", "stream"]),
-              help=SINK_HELP + " [default: config run.sink, else null]")
-@click.option("--until", "until", metavar="TIME", help="Stop at this time (HH:MM or date time).")
-@click.option("--for", "for_", metavar="DURATION", help="Stop after this long (90s, 10m, 2h).")
+              help=N_("null: pace in real time, no output; file: aircheck WAV per session "
+                      "under <home>/aircheck; device: ALSA through ffmpeg; stream: Icecast, "
+                      "one mount per station [default: config run.sink, else null]"))
+@click.option("--until", "until", metavar=N_("TIME"),
+              help=N_("Stop at this time (HH:MM or date time)."))
+@click.option("--for", "for_", metavar=N_("DURATION"),
+              help=N_("Stop after this long (90s, 10m, 2h)."))
 @click.option("--on-stop", type=click.Choice(["cut", "finish"]),
-              help="On SIGTERM: cut the program on air, or let it finish [default: cut].")
-@click.option("--name", default="main", show_default=True,
-              help="Daemon name (several daemons may share a home).")
-@click.option("--device", help="ALSA device for --sink device [default: default].")
-@click.option("--icecast", metavar="URL",
-              help="icecast://source:PASSWORD@HOST:PORT/PREFIX for --sink stream.")
+              help=N_("On SIGTERM: cut the program on air, or let it finish [default: cut]."))
+@click.option("--name", default="main", show_default=True, metavar=N_("NAME"),
+              help=N_("Daemon name (several daemons may share a home)."))
+@click.option("--device", metavar=N_("DEVICE"),
+              help=N_("ALSA device for --sink device [default: default]."))
+@click.option("--icecast", metavar=N_("URL"),
+              help=N_("icecast://source:PASSWORD@HOST:PORT/PREFIX for --sink stream."))
 @click.option("--relay-fallback", type=click.Path(dir_okay=False, path_type=Path),
-              help="A local recording to air when a relay fails [default: skip the relay].")
+              help=N_("A local recording to air when a relay fails [default: skip the "
+                      "relay]."))
 @click.option("--trust", "trusted", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder of trusted .pub keys: air only schedules that verify against "
-                   "<schedules>/approved.json (from a private copy under <home>/approved) "
-                   "and only signed alerts [default: config run.trust, else off].")
-@click.option("--no-render", is_flag=True, help="Never render on demand (estimate lengths).")
+              help=N_("Folder of trusted .pub keys: air only schedules that verify against "
+                      "<schedules>/approved.json (from a private copy under <home>/approved) "
+                      "and only signed alerts [default: config run.trust, else off]."))
+@click.option("--no-render", is_flag=True,
+              help=N_("Never render on demand (estimate lengths)."))
 @click.option("--allow-past-clock", is_flag=True,
-              help="Start even when the clock looks wrong (tests only).")
-@click.option("--clock", "clock_at", metavar="DATETIME",
-              help="Start the daemon's clock at this local time: a rehearsal (implies "
-                   "--rehearsal).")
+              help=N_("Start even when the clock looks wrong (tests only)."))
+@click.option("--clock", "clock_at", metavar=N_("DATETIME"),
+              help=N_("Start the daemon's clock at this local time: a rehearsal (implies "
+                      "--rehearsal)."))
 @click.option("--rehearsal", is_flag=True,
-              help="Rehearse: as-run lines and aircheck recordings go under "
-                   "<home>/rehearsal, never into the as-run log (the proof of broadcast).")
+              help=N_("Rehearse: as-run lines and aircheck recordings go under "
+                      "<home>/rehearsal, never into the as-run log (the proof of "
+                      "broadcast)."))
 @click.pass_obj
 def command(env: Env, stations: tuple[str, ...], districts: tuple[str, ...],
             all_stations: bool, sink: str | None, until: str | None, for_: str | None,
@@ -156,7 +160,7 @@ def serve(daemon: Any, clock: Any) -> None:
     daemon.start()
 
     def on_term(signum: int, _frame: Any) -> None:
-        logging.getLogger("radiocli.play").info("signal %d: stopping", signum)
+        logging.getLogger("radiocli.play").info(_("signal {n}: stopping").format(n=signum))
         daemon.request_stop()
 
     def on_hup(_signum: int, _frame: Any) -> None:
@@ -167,9 +171,11 @@ def serve(daemon: Any, clock: Any) -> None:
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
     signal.signal(signal.SIGHUP, on_hup)
-    what = "rehearsal" if daemon.config.rehearsal else "on air"
-    click.echo(f"radiocli: {what} ({len(daemon.stations)} stations, sink {daemon.sink.kind}, "
-               f"pid file {daemon.rundir.pid_file})", err=True)
+    started = _("radiocli: rehearsal ({n} stations, sink {sink}, pid file {pid})") \
+        if daemon.config.rehearsal else \
+        _("radiocli: on air ({n} stations, sink {sink}, pid file {pid})")
+    click.echo(started.format(n=len(daemon.stations), sink=daemon.sink.kind,
+                              pid=daemon.rundir.pid_file), err=True)
     if daemon.config.rehearsal:
         click.echo(_("radiocli: rehearsal: as-run lines go to {logs}, not to the as-run "
                      "log (see them: radiocli logs tail --rehearsal)").format(
@@ -202,16 +208,21 @@ class DaemonClock(logging.Filter):
         self.clock = clock
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.daemon_clock = (f"[rehearsal clock {self.clock.now():%Y-%m-%d %H:%M:%S}] "
-                               if self.clock is not None else "")
+        record.daemon_clock = (_("[rehearsal clock {clock}] ").format(
+            clock=f"{self.clock.now():%Y-%m-%d %H:%M:%S}") if self.clock is not None else "")
         return True
 
 
 def setup_logging(rundir: Any, clock: Any = None) -> list[logging.Handler]:
     """The daemon log (``daemon.log``, 0640, and stderr): radiocli's messages, and
     APScheduler's warnings (a job that ran late) with them. The time of each line is
-    the machine's; a rehearsal puts its own clock beside it."""
+    the machine's; a rehearsal puts its own clock beside it.
+
+    The messages are in the daemon's language (``--lang``, ``LANG``: Vietnamese under
+    vi_VN, English under the service's C.UTF-8); the time stamp, the level (INFO,
+    WARNING, ERROR) and the ``first audio`` line benchmarks read stay as they are."""
     from radiocli.play import control
+    from radiocli.play.jobs import SchedulerWords
 
     control.make_folder(rundir.folder)
     control.private_file(rundir.log_file)
@@ -225,6 +236,7 @@ def setup_logging(rundir: Any, clock: Any = None) -> list[logging.Handler]:
                                        logging.StreamHandler(sys.stderr)]
     for handler in handlers:
         handler.setFormatter(fmt)
+        handler.addFilter(SchedulerWords())
         handler.addFilter(DaemonClock(clock))
         logger.addHandler(handler)
         scheduler.addHandler(handler)

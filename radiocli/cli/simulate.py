@@ -15,7 +15,7 @@ from radiocli.cli.common import (
     DATE, hanoi_today, load_schedule, selected_stations, selection_options,
 )
 from radiocli.cli.output import Progress
-from radiocli.i18n import _
+from radiocli.i18n import N_, _, day_text, decimal_text, number_text
 
 
 SEPARATORS = ("--", "~", "_", "/")  # between FROM and TO; "/" last: dates may hold it
@@ -46,6 +46,8 @@ def parse_offline(values: tuple[str, ...], today: date
 
 def _span(value: str, text: str, today: date) -> tuple[datetime, datetime]:
     """FROM--TO (or a single date): the first split whose two sides both read."""
+    from radiocli.schedule.values import NoSuchDay
+
     problem = None
     for sep in SEPARATORS:
         at = text.find(sep)
@@ -54,7 +56,7 @@ def _span(value: str, text: str, today: date) -> tuple[datetime, datetime]:
                 return (_moment(text[:at], today, end=False),
                         _moment(text[at + len(sep):], today, end=True))
             except ValueError as exc:
-                if "does not exist" in str(exc) and problem is None:
+                if isinstance(exc, NoSuchDay) and problem is None:
                     problem = str(exc)
             at = text.find(sep, at + 1)
     try:
@@ -71,7 +73,7 @@ def _moment(text: str, today: date, end: bool, day_only: bool = False) -> dateti
     """A date (its midnight; with ``end``, the next midnight: the day included) or a date
     and a time, in Hanoi."""
     from radiocli import TZ
-    from radiocli.schedule.values import parse_day, parse_time
+    from radiocli.schedule.values import NoSuchDay, parse_day, parse_time
 
     text = text.strip()
     try:
@@ -79,7 +81,7 @@ def _moment(text: str, today: date, end: bool, day_only: bool = False) -> dateti
         return moment + timedelta(days=1) if end else moment
     except ValueError as exc:
         parts = DATE_AND_TIME.fullmatch(text)
-        if "does not exist" in str(exc) or parts is None:
+        if isinstance(exc, NoSuchDay) or parts is None:
             raise
     if day_only:
         raise ValueError(_("a single day takes no time of day: give FROM--TO"))
@@ -87,28 +89,28 @@ def _moment(text: str, today: date, end: bool, day_only: bool = False) -> dateti
 
 
 @click.command("simulate")
-@click.option("--from", "first", required=True, type=DATE, metavar="DATE",
-              help=_("First day: YYYY-MM-DD, DD/MM/YYYY, today or tomorrow."))
-@click.option("--to", "last", required=True, type=DATE, metavar="DATE",
-              help=_("Last day (included)."))
+@click.option("--from", "first", required=True, type=DATE, metavar=N_("DATE"),
+              help=N_("First day: YYYY-MM-DD, DD/MM/YYYY, today or tomorrow."))
+@click.option("--to", "last", required=True, type=DATE, metavar=N_("DATE"),
+              help=N_("Last day (included)."))
 @selection_options
-@click.option("--offline", multiple=True, metavar="STATION:FROM--TO",
-              help=_("A station off the air from one moment to another: it writes nothing, "
+@click.option("--offline", multiple=True, metavar=N_("STATION:FROM--TO"),
+              help=N_("A station off the air from one moment to another: it writes nothing, "
                      "what is on air stops, nothing missed airs later; dates as --from takes "
                      "them (whole days) or with a time, e.g. "
                      "00001:2021-08-10T06:00--2021-08-12T12:00, 00001:10/08/2021--11/08/2021 "
                      "or 00001:10/08/2021."))
-@click.option("--fail", "failing", multiple=True, metavar="PROGRAM[:FRACTION]",
-              help=_("Occurrences of this program fail (all, or the given fraction)."))
-@click.option("--late", type=click.FloatRange(0, 1), default=0.0,
-              help=_("Fraction of starts that are late (by up to 90 s)."))
-@click.option("--seed", type=int, default=2021, show_default=True,
-              help=_("Random seed for the injected faults."))
+@click.option("--fail", "failing", multiple=True, metavar=N_("PROGRAM[:FRACTION]"),
+              help=N_("Occurrences of this program fail (all, or the given fraction)."))
+@click.option("--late", type=click.FloatRange(0, 1), default=0.0, metavar=N_("FRACTION"),
+              help=N_("Fraction of starts that are late (by up to 90 s)."))
+@click.option("--seed", type=int, default=2021, show_default=True, metavar=N_("NUMBER"),
+              help=N_("Random seed for the injected faults."))
 @click.option("--logs", "logs_dir", type=click.Path(file_okay=False, path_type=Path),
-              help=_("Where to write the logs [default: <home>/logs]."))
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help=_("Processes [default: the number of cores]."))
-@click.option("--json", "as_json", is_flag=True, help=_("Print the totals as JSON."))
+              help=N_("Where to write the logs [default: <home>/logs]."))
+@click.option("--workers", type=click.IntRange(1, 64), default=None, metavar=N_("PROCESSES"),
+              help=N_("Processes [default: the number of cores]."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the totals as JSON."))
 @click.pass_obj
 def command(env: Env, first: date, last: date, stations: tuple[str, ...],
             districts: tuple[str, ...], all_stations: bool, offline: tuple[str, ...],
@@ -137,12 +139,13 @@ def command(env: Env, first: date, last: date, stations: tuple[str, ...],
         if code not in roster:
             raise click.UsageError(_("station {code} is not in force on any day from {first} "
                                      "to {last} (see radiocli stations history {code})").format(
-                code=code, first=first, last=last))
+                code=code, first=day_text(first), last=day_text(last)))
     fail_rules = []
     for item in failing:
         program, _sep, fraction = item.partition(":")
         if program not in schedule.programs:
-            raise click.BadParameter(_("unknown program") + f" {program}", param_hint="--fail")
+            raise click.BadParameter(_("unknown program {program}").format(program=program),
+                                     param_hint="--fail")
         try:
             share = float(fraction) if fraction else 1.0
         except ValueError:
@@ -161,7 +164,8 @@ def command(env: Env, first: date, last: date, stations: tuple[str, ...],
         raise click.UsageError(
             _("logs for {n} station(s) already exist for {day} in {logs}; simulate into an "
               "empty folder with --logs DIR (or another --home)").format(
-                n=len({code for code, _a in existing}), day=existing[0][1], logs=logs))
+                n=len({code for code, _a in existing}), day=day_text(existing[0][1]),
+                logs=logs))
     logs.mkdir(parents=True, exist_ok=True)
     from radiocli.cli.plan import rendered_durations
 
@@ -176,7 +180,9 @@ def command(env: Env, first: date, last: date, stations: tuple[str, ...],
         return
     per_day = totals.station_days or 1
     click.echo(_("{stations} stations, {days} days: {sessions} sessions, {minutes} minutes on "
-                 "air ({spd:.1f} sessions and {mpd:.0f} minutes per station per day); "
+                 "air ({spd} sessions and {mpd} minutes per station per day); "
                  "{missed} missed, {failed} failed, {preempted} preempted, {offline} not aired "
                  "and {interrupted} cut off (station offline). Logs: {logs}").format(
-        spd=totals.sessions / per_day, mpd=totals.seconds / 60 / per_day, **data))
+        spd=decimal_text(f"{totals.sessions / per_day:.1f}"),
+        mpd=f"{totals.seconds / 60 / per_day:.0f}",
+        **{k: number_text(v) if type(v) is int else v for k, v in data.items()}))

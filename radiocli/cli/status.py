@@ -9,12 +9,12 @@ from typing import Any
 import click
 
 from radiocli.cli import Env
-from radiocli.i18n import _
+from radiocli.i18n import N_, _, moment_text, reason, word
 
 
 def when(text: str | None, today: str = "") -> str:
     """An ISO time as an operator reads it: '17:10:02' today, else '2021-08-05 17:10:02'
-    (never microseconds nor an offset)."""
+    ('05/08/2021 17:10:02' in Vietnamese; never microseconds nor an offset)."""
     if not text:
         return ""
     try:
@@ -23,7 +23,7 @@ def when(text: str | None, today: str = "") -> str:
         return text
     if moment.date().isoformat() == today:
         return f"{moment:%H:%M:%S}"
-    return f"{moment:%Y-%m-%d %H:%M:%S}"
+    return moment_text(moment)
 
 
 def minutes(seconds: Any) -> str:
@@ -40,13 +40,13 @@ def last_error(errors: list[dict[str, str]], today: str) -> str:
     if not errors:
         return ""
     latest = max(errors, key=lambda e: e.get("at", ""))
-    return f"{when(latest.get('at'), today)} {latest.get('reason', '')}"
+    return f"{when(latest.get('at'), today)} {reason(latest.get('reason', ''))}"
 
 
-@click.command("status", epilog="Example: radiocli status --station 00001 --json")
-@click.option("--station", "stations", multiple=True, metavar="CODE",
-              help="Only this station (repeatable).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.command("status", epilog=N_("Example: radiocli status --station 00001 --json"))
+@click.option("--station", "stations", multiple=True, metavar=N_("CODE"),
+              help=N_("Only this station (repeatable)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 @click.pass_obj
 def command(env: Env, stations: tuple[str, ...], as_json: bool) -> None:
     """Show each running daemon's stations: the station's name, what is on air (for how
@@ -85,14 +85,15 @@ def command(env: Env, stations: tuple[str, ...], as_json: bool) -> None:
                     clock=when(d["updated"]), real=when(d["real_time"]) or "?")
             click.echo(head, err=True)
             for err in d["log_errors"]:
-                click.echo("  " + _("log error: {error}").format(error=err), err=True)
+                click.echo("  " + _("log error: {error}").format(error=reason(err)), err=True)
             table = []
             for r in d["stations"]:
                 air = r.get("on_air") or {}
                 nxt = r.get("next") or {}
                 table.append({
                     "station": r["station"], "name": r.get("name", ""),
-                    "on_air": f"{air['program']} ({_(air['priority'])})" if air else "",
+                    "on_air": f"{air['program']} ({word('priority', air['priority'])})"
+                    if air else "",
                     "elapsed": minutes(air.get("elapsed_s")) if air else "",
                     "left": minutes(air.get("remaining_s")) if air else "",
                     "next": f"{nxt['program']} {when(nxt['at'], today)}" if nxt else "",

@@ -31,8 +31,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from radiocli import TZ
+from radiocli import TZ, i18n
 from radiocli.errors import TrustError
+from radiocli.i18n import _
 from radiocli.plan.timeline import Action
 from radiocli.play import control
 from radiocli.play.clock import Clock
@@ -150,8 +151,13 @@ class AlertDesk:
     # --- one alert ---------------------------------------------------------------------
     def take(self, path: Path, data: dict[str, Any]) -> None:
         """An emergency: check it, render it (or use its file), then preempt at every
-        target station; the reply follows the start lines."""
+        target station; the reply follows the start lines. The reply's reasons are
+        English (the as-run log's, and the desk's below); a refusal's words made by
+        another module (a text that cannot be spoken, a signature that does not verify)
+        are in the language of the command that sent the alert (``lang`` in the
+        request). The daemon's log keeps the daemon's language."""
         taken = self.clock.now()
+        lang = data.get("lang")
         request = _request_id(path, data)
         if self.desk.stopping:
             self._refuse(path, data, request, "alert refused: the daemon is stopping")
@@ -162,11 +168,12 @@ class AlertDesk:
             return
         alert_id = request
         if self.trust is not None:
-            checked = self._checked(path, data, request, taken)
+            checked = self._checked(path, data, request, taken, lang)
             if checked is None:
                 return
             data, alert_id = checked
-        problem = None if data.get("file") else control.check_alert_text(data.get("text"))
+        problem = None if data.get("file") else \
+            i18n.said(lang, control.check_alert_text, data.get("text"))
         if problem:
             self._refuse(path, data, request, f"alert refused: {problem}")
             return
@@ -224,8 +231,9 @@ class AlertDesk:
                         entry.answers[code] = self._waiting(desk.stations[code], now)
                 entry.handing = False
                 started = set(entry.unlogged)
-        log.info("alert %s taken at %s for %d station(s)%s", alert_id, _iso(taken), len(codes),
-                 f" ({failure})" if failure else "")
+        log.info(_("alert {id} taken at {at} for {n} station(s){failure}").format(
+            id=alert_id, at=_iso(taken), n=len(codes),
+            failure=f" ({i18n.reason(failure)})" if failure else ""))
         if started:
             desk.logs.put(lambda: self._logged(alert_id, started))
         self._answer(alert_id)
@@ -236,12 +244,13 @@ class AlertDesk:
         try:
             created = datetime.fromisoformat(str(data.get("created"))).astimezone(TZ)
         except (ValueError, TypeError):
-            log.warning("alert %s has no valid time; stamped %s", data.get("id"), _iso(taken))
+            log.warning(_("alert {id} has no valid time; stamped {at}").format(
+                id=data.get("id"), at=_iso(taken)))
             return taken
         if (created - taken).total_seconds() > AHEAD_S:
-            log.warning("alert %s says it was sent at %s, after the daemon's clock (%s); "
-                        "stamped with the daemon's clock", data.get("id"), _iso(created),
-                        _iso(taken))
+            log.warning(_("alert {id} says it was sent at {sent}, after the daemon's clock "
+                          "({at}); stamped with the daemon's clock").format(
+                id=data.get("id"), sent=_iso(created), at=_iso(taken)))
             return taken
         return created
 
@@ -329,12 +338,14 @@ class AlertDesk:
         elif program.segments:
             for attempt in range(2):  # a retry: the speech engine may fail once
                 try:
-                    parts, finish = self._render(program, plays=self.programs.decodes)
+                    with i18n.speaking("en"):  # its error is a reason of the as-run log
+                        parts, finish = self._render(program, plays=self.programs.decodes)
                     failure = ""
                     break
                 except Exception as exc:  # noqa: BLE001
                     failure = f"failed: speech engine: {str(exc).splitlines()[0][:300]}"
-                    log.warning("alert %s render attempt %d: %s", alert_id, attempt + 1, exc)
+                    log.warning(_("alert {id} render attempt {n}: {error}").format(
+                        id=alert_id, n=attempt + 1, error=exc))
         if parts is None:
             parts = self.programs.chime_parts() or [AirPart("estimate", 1.0)]
         if failure:
@@ -413,11 +424,13 @@ class AlertDesk:
         cannot be levelled fails the alert: its part is missing, the chime airs)."""
         failure = ""
         try:
-            finish()
+            with i18n.speaking("en"):  # its error is a reason of the as-run log
+                finish()
         except Exception as exc:  # noqa: BLE001 - reported in the reply and the log
             failure = (f"failed: speech engine: {str(exc).splitlines()[0][:300]}; the alert "
                        "chime airs instead")
-            log.error("alert %s: %s", alert_id, failure)
+            log.error(_("alert {id}: {reason}").format(id=alert_id,
+                                                      reason=i18n.reason(failure)))
         with self.lock:
             entry = self.pending.get(alert_id)
             if entry is None:
@@ -449,7 +462,7 @@ class AlertDesk:
             if finish is not None:
                 finish()
         except Exception as exc:  # noqa: BLE001 - the first alert will say what fails
-            log.warning("alert warm-up: %s", exc)
+            log.warning(_("alert warm-up: {error}").format(error=exc))
 
     # --- what the stations did with it ---------------------------------------------------
     def on_action(self, code: str, action: Action) -> None:
@@ -549,14 +562,15 @@ class AlertDesk:
             control.write_json_atomic(self.rundir.replies / f"alert-{request}.json", reply,
                                       fsync=False)
         except OSError as exc:
-            log.error("alert %s: cannot write the reply: %s", request, exc.strerror or exc)
+            log.error(_("alert {id}: cannot write the reply: {error}").format(
+                id=request, error=exc.strerror or exc))
 
     def _refuse(self, path: Path, data: dict[str, Any], request: str, reason: str,
                 answer: bool = True) -> None:
         """Refused everywhere: logged, noted in status, answered (not when the request
         is a copy of one on air: its reply stands), set apart in ``rejected/``."""
         now = self.clock.now()
-        log.error("%s (%s)", reason, path.name)
+        log.error("%s (%s)", i18n.reason(reason), path.name)
         self.desk.note(now, reason)
         if not answer:
             _move(path, self.rundir.rejected)
@@ -572,8 +586,8 @@ class AlertDesk:
         _move(path, self.rundir.rejected)
 
     # --- trust ---------------------------------------------------------------------------
-    def _checked(self, path: Path, data: dict[str, Any], request: str, now: datetime
-                 ) -> tuple[dict[str, Any], str] | None:
+    def _checked(self, path: Path, data: dict[str, Any], request: str, now: datetime,
+                 lang: object = None) -> tuple[dict[str, Any], str] | None:
         """With trust: (the alert as signed, its id), or None when it is refused
         (logged, answered, moved to ``rejected/``). An alert taken before is a replay,
         unless it was on air when the daemon stopped: then the rest of it airs."""
@@ -587,8 +601,8 @@ class AlertDesk:
             if not isinstance(signed, dict):
                 raise TrustError("the alert is not signed; this daemon airs only alerts "
                                  "signed with an emergency key (radiocli alert --key KEY)")
-            verified = check_signed_alert(signed, self.trust, now=now,
-                                          registry=schedule.registry if schedule else None)
+            verified = i18n.said(lang, check_signed_alert, signed, self.trust, now=now,
+                             registry=schedule.registry if schedule else None)
             alert = verified.alert
             checked: dict[str, Any] = {
                 "id": request, "kind": control.Request.ALERT.value,
@@ -607,13 +621,14 @@ class AlertDesk:
                                      "signed (SHA-256 differs)")
                 checked["file"] = str(audio)
             else:
-                problem = control.check_alert_text(checked.get("text"))
+                problem = i18n.said(lang, control.check_alert_text, checked.get("text"))
                 if problem:
                     raise TrustError(problem)
             alert_id = _signed_id(verified.issued_at, verified.identity)
             try:
                 assert self.memory is not None, "remember() opens the memory at start"
-                warning = self.memory.take(verified.identity, verified.valid_until, now=now)
+                warning = i18n.said(lang, self.memory.take, verified.identity,
+                                verified.valid_until, now=now)
             except TrustError:
                 if not self._unfinished(alert_id):
                     raise
@@ -730,5 +745,6 @@ def _move(path: Path, folder: Path) -> None:
         path.replace(folder / path.name)
         control.narrow(folder / path.name)
     except OSError as exc:
-        log.warning("cannot move %s to %s: %s", path, folder.name, exc)
+        log.warning(_("cannot move {path} to {folder}: {error}").format(
+            path=path, folder=folder.name, error=exc))
 

@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 
 from radiocli import fileio
 from radiocli.errors import RadioError, ScheduleError, TrustError
+from radiocli.i18n import _, os_reason
 from radiocli.schedule.model import Schedule
 from radiocli.trust.bundle import VerifiedBundle
 
@@ -97,8 +98,8 @@ def _refusing(bundle: Path) -> Iterator[None]:
     except RadioError as exc:
         raise TrustError(str(exc)) from exc
     except (OSError, ValueError, RecursionError, MemoryError) as exc:
-        raise TrustError(f"{bundle}: cannot check the approved schedules "
-                         f"({type(exc).__name__}: {exc})") from exc
+        raise TrustError(_("{bundle}: cannot check the approved schedules ({error})").format(
+            bundle=bundle, error=f"{type(exc).__name__}: {exc}")) from exc
 
 
 def _make_copy(verified: VerifiedBundle, folder: Path, trusted: Path, now: datetime
@@ -116,8 +117,9 @@ def _make_copy(verified: VerifiedBundle, folder: Path, trusted: Path, now: datet
                 _copy(verified.audio_dir / rel, tmp / "audio", rel, digest, "audio")
             approved = _open_copy(tmp, trusted, now)
     except OSError as exc:
-        raise TrustError(f"{folder}: cannot make the private copy of the approved "
-                         f"schedules: {exc.strerror or exc}") from exc
+        raise TrustError(_("{folder}: cannot make the private copy of the approved "
+                           "schedules: {reason}").format(folder=folder, reason=os_reason(exc))
+                         ) from exc
     return Approved(approved.sha256, folder, approved.valid_from, approved.valid_to,
                     approved.key, approved.approver, _read(folder),
                     approved.program_valid_to)
@@ -131,9 +133,10 @@ def last_approved(trusted: Path, root: Path, *, now: datetime) -> Approved:
         current = json.loads((root / CURRENT).read_text(encoding="utf-8"))
         sha = str(current["sha256"])
     except (OSError, ValueError, KeyError, TypeError):
-        raise TrustError(f"no earlier approved schedule in {root}") from None
+        raise TrustError(_("no earlier approved schedule in {root}").format(root=root)
+                         ) from None
     if len(sha) != 64 or not all(c in "0123456789abcdef" for c in sha):
-        raise TrustError(f"{root / CURRENT}: not a bundle's SHA-256")
+        raise TrustError(_("{path}: not a bundle's SHA-256").format(path=root / CURRENT))
     with _refusing(root / sha / BUNDLE):
         return _open_copy(root / sha, trusted, now)
 
@@ -144,7 +147,7 @@ def _open_copy(folder: Path, trusted: Path, now: datetime) -> Approved:
 
     bundle = folder / BUNDLE
     if not bundle.is_file():
-        raise TrustError(f"{folder}: no approved copy there")
+        raise TrustError(_("{folder}: no approved copy there").format(folder=folder))
     data = read_bundle(bundle)
     verified = verify_bundle(bundle, trusted, folder / "schedules", now=now,
                              audio_dir=folder / "audio", data=data)
@@ -186,7 +189,7 @@ def _mkdir(path: Path) -> None:
         path.mkdir(mode=0o750)
     except FileExistsError:
         if path.is_symlink() or not path.is_dir():
-            raise TrustError(f"{path}: not a folder; remove it") from None
+            raise TrustError(_("{path}: not a folder; remove it").format(path=path)) from None
         return
     os.chmod(path, 0o750)
 
@@ -214,10 +217,11 @@ def _copy(source: Path, base: Path, rel: str, expected: str, kind: str) -> None:
 
     digest = hashlib.sha256()
     target = _mkdirs(base, rel)
+    what = _("audio file") if kind == "audio" else _("schedule file")
     try:
-        src = os.fdopen(open_regular(source, f"{kind} file", follow=kind == "audio"), "rb")
+        src = os.fdopen(open_regular(source, what, follow=kind == "audio"), "rb")
     except TrustError as exc:
-        raise TrustError(f"{exc} (while it was being copied)") from None
+        raise TrustError(_("{error} (while it was being copied)").format(error=exc)) from None
 
     def copy(path: Path) -> None:
         with open(path, "wb") as out:
@@ -228,8 +232,9 @@ def _copy(source: Path, base: Path, rel: str, expected: str, kind: str) -> None:
     with src:
         fileio.write_new(target, copy, mode=0o640, sync=fileio.Sync.NONE)  # fsynced with the copy
     if digest.hexdigest() != expected:
-        raise TrustError(f"{source}: {kind} file changed while it was being copied "
-                         "(SHA-256 differs from the approved bundle); approve it again")
+        raise TrustError(_("{source}: {what} changed while it was being copied (SHA-256 "
+                           "differs from the approved bundle); approve it again").format(
+            source=source, what=what))
 
 
 def _set_current(root: Path, approved: Approved, now: datetime) -> None:

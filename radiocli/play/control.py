@@ -43,6 +43,7 @@ from typing import Any
 
 from radiocli import fileio
 from radiocli.errors import PlayoutError, TrustError
+from radiocli.i18n import _, ngettext, number_text, reason as shown_reason
 
 log = logging.getLogger("radiocli.play")
 
@@ -190,8 +191,9 @@ class PidFile:
         except OSError:
             os.close(fd)
             other = read_json(self.path) or {}
-            raise PlayoutError(f"a daemon is already running ({self.path}, pid "
-                               f"{other.get('pid', '?')}); stop it first") from None
+            raise PlayoutError(_("a daemon is already running ({path}, pid {pid}); stop it "
+                                 "first").format(path=self.path, pid=other.get("pid", "?"))
+                               ) from None
         os.fchmod(fd, FILE_MODE)
         os.ftruncate(fd, 0)
         os.write(fd, (json.dumps({"pid": os.getpid(), **info}, default=str) + "\n").encode())
@@ -266,9 +268,10 @@ class StationLocks:
     def who(self, code: str, kind: str = "") -> str:
         info = read_json(self.path(code, kind))
         if not isinstance(info, dict):
-            return "another daemon"
-        what = "a rehearsal" if info.get("rehearsal") else "daemon"
-        return f"{what} {info.get('name', '?')!r} (pid {info.get('pid', '?')})"
+            return _("another daemon")
+        what = _("a rehearsal {name} (pid {pid})") if info.get("rehearsal") else \
+            _("daemon {name} (pid {pid})")
+        return what.format(name=repr(info.get("name", "?")), pid=info.get("pid", "?"))
 
     def release(self, codes: list[str] | None = None) -> None:
         for code in list(self.held) if codes is None else codes:
@@ -284,11 +287,15 @@ def _unlock(fd: int) -> None:
 
 def refusal(refused: dict[str, str]) -> str:
     """'station 00001 is served by daemon 'main' (pid 12): ...' for up to 5 stations."""
-    shown = [f"{code} by {who}" for code, who in sorted(refused.items())[:5]]
-    more = f" and {len(refused) - 5} more" if len(refused) > 5 else ""
-    noun = "station" if len(refused) == 1 else "stations"
-    return (f"{noun} already served on this machine: {', '.join(shown)}{more}; a station "
-            "is served by one daemon: stop that one first, or leave these stations out")
+    shown = [_("{code} by {who}").format(code=code, who=who)
+             for code, who in sorted(refused.items())[:5]]
+    more = _(" and {n} more").format(n=len(refused) - 5) if len(refused) > 5 else ""
+    return ngettext("station already served on this machine: {stations}{more}; a station "
+                    "is served by one daemon: stop that one first, or leave these stations "
+                    "out",
+                    "stations already served on this machine: {stations}{more}; a station "
+                    "is served by one daemon: stop that one first, or leave these stations "
+                    "out", len(refused)).format(stations=", ".join(shown), more=more)
 
 
 def alive(pid_file: Path) -> dict[str, Any] | None:
@@ -381,17 +388,18 @@ def check_alert_text(text: object) -> str | None:
     or None. ``radiocli alert`` asks before it writes to the spool; the daemon asks
     again of every alert it takes."""
     if not isinstance(text, str) or not text.strip():
-        return "the alert text is empty"
+        return _("the alert text is empty")
     if len(text) > MAX_ALERT_CHARS:
-        return (f"the alert text has {len(text):,} characters, more than {MAX_ALERT_CHARS:,} "
-                "(about 3 minutes of speech): an alert is read out at once; shorten it, or "
-                "put a longer notice in a program")
+        return _("the alert text has {n} characters, more than {limit} (about 3 minutes of "
+                 "speech): an alert is read out at once; shorten it, or put a longer notice "
+                 "in a program").format(
+                     n=number_text(len(text)), limit=number_text(MAX_ALERT_CHARS))
     from radiocli.render.normalize import normalize_with_warnings
 
     spoken, _warnings = normalize_with_warnings(text)
     if not _LETTER.search(spoken):  # as the renderer judges it (render.speech.LETTER)
-        return (f"nothing in the alert text can be spoken ({text[:40]!r} has no words once "
-                "normalized); write the announcement in words")
+        return _("nothing in the alert text can be spoken ({text} has no words once "
+                 "normalized); write the announcement in words").format(text=repr(text[:40]))
     return None
 
 
@@ -474,10 +482,11 @@ def set_apart(rundir: RunDir, path: Path, reason: str) -> SetApart:
         try:
             path.unlink()
         except OSError:
-            log.error("spool: cannot move or remove %s (%s); it is ignored", shown(name, 200),
-                      exc.strerror or exc)
-    log.error("spool: %s refused: %s; %s", shown(name, 200), reason,
-              f"moved to {target}" if target else "removed")
+            log.error(_("spool: cannot move or remove {name} ({error}); it is ignored").format(
+                name=shown(name, 200), error=exc.strerror or exc))
+    log.error(_("spool: {name} refused: {reason}; {what}").format(
+        name=shown(name, 200), reason=shown_reason(reason),
+        what=_("moved to {path}").format(path=target) if target else _("removed")))
     stem = name[: -len(".json")] if name.endswith(".json") else name
     if _SAFE_NAME.fullmatch(stem) and stem.split("-", 1)[0] in tuple(Request):
         with contextlib.suppress(OSError):
@@ -558,10 +567,10 @@ class Doorbell:
             fd = os.open(self.path, os.O_RDWR | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
             if not stat.S_ISFIFO(os.fstat(fd).st_mode):
                 os.close(fd)
-                raise OSError(0, "not a FIFO")
+                raise OSError(0, _("not a FIFO"))
         except OSError as exc:
-            log.warning("doorbell %s: %s; requests are taken within 100 ms instead of at "
-                        "once", self.path, exc.strerror or exc)
+            log.warning(_("doorbell {path}: {error}; requests are taken within 100 ms instead "
+                          "of at once").format(path=self.path, error=exc.strerror or exc))
             return False
         self.fd = fd
         self.thread = threading.Thread(target=self._listen, name="doorbell", daemon=True)

@@ -29,9 +29,10 @@ from datetime import date, datetime, time as dtime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from radiocli import TZ
+from radiocli import TZ, i18n
 from radiocli.errors import PlayoutError, Problem, ScheduleError, TrustError
 from radiocli.home import Home
+from radiocli.i18n import _, day_text
 from radiocli.plan.planner import blackouts_for
 from radiocli.play import control
 from radiocli.play.alerts import AlertDesk
@@ -87,8 +88,8 @@ class Daemon:
     def __init__(self, config: Config, clock: Clock | None = None,
                  sink: Sink | None = None) -> None:
         if config.on_stop not in tuple(OnStop):
-            raise PlayoutError(f"on_stop must be one of {', '.join(OnStop)}, "
-                               f"got {config.on_stop!r}")
+            raise PlayoutError(_("on_stop must be one of {choices}, got {value}").format(
+                choices=", ".join(OnStop), value=repr(config.on_stop)))
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.rundir = control.RunDir(config.home.run, config.name)
@@ -172,9 +173,10 @@ class Daemon:
         now = self.clock.now()
         if not plausible(now) and not self.config.allow_bad_clock:
             raise PlayoutError(
-                f"the clock says {now.isoformat(timespec='seconds')}, which cannot be right "
-                "(before 2024 or after 2100): set the time (timedatectl, chrony) and start "
-                "again, or pass --allow-past-clock / --clock for a test")
+                _("the clock says {now}, which cannot be right (before 2024 or after 2100): "
+                  "set the time (timedatectl, chrony) and start again, or pass "
+                  "--allow-past-clock / --clock for a test").format(
+                    now=now.isoformat(timespec="seconds")))
         schedule = self._load(starting=True)
         self.rundir.make()
         self.sink.check()
@@ -219,8 +221,9 @@ class Daemon:
                 self.logs.start()
                 self.jobs.start_thread()
                 self._spawn(self._supervise, "supervisor")
-            log.info("on air: %d stations, %d programs, sink %s", len(self.desk.stations),
-                     len(self.jobs.triggers), self.sink.kind)
+            log.info(_("on air: {stations} stations, {programs} programs, sink {sink}").format(
+                stations=len(self.desk.stations), programs=len(self.jobs.triggers),
+                sink=self.sink.kind))
         except BaseException:
             self.jobs.shutdown()
             self.children.close()
@@ -247,9 +250,10 @@ class Daemon:
             "replaces what an earlier rehearsal left for its stations.\n"
             "Diễn tập: nhật ký và bản ghi ở đây KHÔNG phải bằng chứng phát sóng.\n",
             encoding="utf-8")
-        log.info("rehearsal: the daemon's clock starts at %s; as-run lines go to %s and "
-                 "recordings to %s, not to the as-run log",
-                 now.isoformat(timespec="seconds"), self.logs_root, self.aircheck)
+        log.info(_("rehearsal: the daemon's clock starts at {now}; as-run lines go to {logs} "
+                   "and recordings to {aircheck}, not to the as-run log").format(
+                     now=now.isoformat(timespec="seconds"), logs=self.logs_root,
+                     aircheck=self.aircheck))
 
     def _spawn(self, target: Any, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -297,7 +301,7 @@ class Daemon:
         self.locks.release()
         self.pidfile.release()
         self.stopped.set()
-        log.info("stopped")
+        log.info(_("stopped"))
 
     def _seal_replayed_day(self) -> None:
         """A rehearsal of a past day (``--clock``) seals that day's logs when it stops:
@@ -321,28 +325,30 @@ class Daemon:
             raise ScheduleError(problems)
         return schedule
 
-    def _load_approved(self, starting: bool) -> Approved:
+    def _load_approved(self, starting: bool, lang: object = None) -> Approved:
         """Verify the working folders' bundle and load its private copy. At start, when
-        it is refused, the last approved copy airs while it is still valid."""
+        it is refused, the last approved copy airs while it is still valid. A refusal
+        is said in ``lang`` (a reload's sender's language)."""
         assert self.config.trust is not None
         now = self.clock.now()
         root = self.config.home.approved
         try:
-            approved = load_approved(self.config.schedules, self.config.trust, root, now=now)
+            approved = i18n.said(lang, load_approved, self.config.schedules,
+                                 self.config.trust, root, now=now)
         except (TrustError, ScheduleError) as exc:
             if not starting:
                 raise
             try:
                 previous = last_approved(self.config.trust, root, now=now)
             except TrustError as why:
-                raise TrustError(f"{exc}\nnothing airs: no earlier approved schedule is "
-                                 f"still valid ({why})") from None
+                raise TrustError(_("{error}\nnothing airs: no earlier approved schedule is "
+                                   "still valid ({why})").format(error=exc, why=why)) from None
             note = (f"schedules refused: {str(exc).splitlines()[0]}; airing the last "
                     f"{previous.describe()}")
-            log.error("%s", note)
+            log.error("%s", i18n.reason(note))
             self.notes.append(note)
             return previous
-        log.info("airing %s", approved.describe())
+        log.info(_("airing {bundle}").format(bundle=i18n.reason(approved.describe())))
         return approved
 
     def _select(self, schedule: Schedule, day: date) -> list[str]:
@@ -351,8 +357,8 @@ class Daemon:
         registry = schedule.registry
         unknown = [c for c in self.config.stations or () if not registry.known(c)]
         if unknown:
-            raise PlayoutError(f"unknown station code(s): {', '.join(unknown)} "
-                               "(see `radiocli stations list`)")
+            raise PlayoutError(_("unknown station code(s): {codes} (see `radiocli stations "
+                                 "list`)").format(codes=", ".join(unknown)))
         reached = registry.select(self._chosen(), day)
         # the codes asked for by name first, in their order
         return list(dict.fromkeys([*(c for c in self.config.stations or () if c in reached),
@@ -378,19 +384,26 @@ class Daemon:
             units = registry.history(code)
             later = [u for u in units if u.valid_from is not None and u.valid_from > day]
             if later:
-                out.append(f"station {code} is in force from {later[0].valid_from}")
+                out.append(_("station {code} is in force from {day}").format(
+                    code=code, day=day_text(str(later[0].valid_from))))
                 continue
             last = max((u.valid_to for u in units if u.valid_to is not None), default=None)
             heirs = registry.successors(code, last, day) if last else ()
-            out.append(f"station {code} ceased after {last}" + (
-                f"; its units on {day}: " + ", ".join(f"{u.code} {u.name}" for u in heirs)
-                if heirs else ""))
+            if heirs:
+                out.append(_("station {code} ceased after {last}; its units on {day}: "
+                             "{units}").format(
+                    code=code, last=day_text(last) if last else "?", day=day_text(day),
+                    units=", ".join(f"{u.code} {u.name}" for u in heirs)))
+            else:
+                out.append(_("station {code} ceased after {last}").format(
+                    code=code, last=day_text(last) if last else "?"))
         for district in self.config.districts:
             if not registry.select(Targets(districts=frozenset({district})), day):
-                out.append(f"district {district} has no units on {day}"
-                           + (" (districts were abolished: choose the units with --station,"
-                              " see `radiocli stations list --on DAY`)"
-                              if not registry.districts_on(day) else ""))
+                out.append(_("district {district} has no units on {day}").format(
+                    district=district, day=day_text(day))
+                    + (_(" (districts were abolished: choose the units with --station, see "
+                         "`radiocli stations list --on DAY`)")
+                       if not registry.districts_on(day) else ""))
         return out
 
     def _airing(self, schedule: Schedule, day: date) -> dict[str, Program]:
@@ -412,19 +425,23 @@ class Daemon:
             log.error("%s", control.refusal(refused))
         return sorted(refused)
 
-    def _install(self, schedule: Schedule, now: datetime) -> None:
-        """Take a (validated) schedule: stations, timelines, jobs. Refused (PlayoutError)
-        when it would serve no station, or a station another daemon serves."""
+    def _install(self, schedule: Schedule, now: datetime, lang: object = None) -> None:
+        """Take a (validated) schedule: stations, timelines, jobs. Refused (PlayoutError,
+        said in ``lang``) when it would serve no station, or a station another daemon
+        serves."""
         day = now.date()
-        codes = self._select(schedule, day)
+        codes = i18n.said(lang, self._select, schedule, day)
         if not codes:
-            why = "; ".join(self._absent(schedule, day)) or "the registry has no units"
-            raise PlayoutError(f"no station to serve on {day}: {why}")
+            with i18n.speaking(lang):
+                why = "; ".join(self._absent(schedule, day)) or _("the registry has no units")
+                error = PlayoutError(_("no station to serve on {day}: {why}").format(
+                    day=day_text(day), why=why))
+            raise error
         new = [c for c in codes if c not in self.locks.held]
         refused = self.locks.take(new)
         if refused:
             self.locks.release([c for c in new if c not in refused])
-            raise PlayoutError(control.refusal(refused))
+            raise PlayoutError(i18n.said(lang, control.refusal, refused))
         for note in self._absent(schedule, day):
             log.warning("%s", note)
         with self.desk.lock:
@@ -476,7 +493,7 @@ class Daemon:
             try:
                 codes = self._select(schedule, day)
             except PlayoutError as exc:
-                log.error("day %s: %s", day, exc)
+                log.error(_("day {day}: {error}").format(day=day, error=exc))
                 return
             refused = self._claim([c for c in codes if c not in self.locks.held])
             codes = [c for c in codes if c not in refused]
@@ -490,52 +507,58 @@ class Daemon:
                            and unit is not None and unit.key != (
                                schedule.registry.unit(c, day) or unit).key]
             self.jobs.install(self._airing(schedule, day), frozenset(schedule.holidays))
-        log.info("day %s: %d stations (%d ceased and sealed, %d new, %d units renewed "
-                 "under their code)", day, len(self.desk.stations), len(gone), len(new),
-                 len(changed))
+        log.info(_("day {day}: {stations} stations ({gone} ceased and sealed, {new} new, "
+                   "{changed} units renewed under their code)").format(
+            day=day, stations=len(self.desk.stations), gone=len(gone), new=len(new),
+            changed=len(changed)))
         for note in self._absent(schedule, day):
-            log.warning("day %s: %s", day, note)
+            log.warning(_("day {day}: {error}").format(day=day, error=note))
         if not self.desk.stations:
-            log.error("day %s: no station to serve: the daemon airs nothing until it is "
-                      "given today's units (radiocli stations list --on %s)", day, day)
+            log.error(_("day {day}: no station to serve: the daemon airs nothing until it is "
+                        "given today's units (radiocli stations list --on {day})").format(
+                day=day))
         self._next_up(now)
         self.status.changed()
 
-    def reload(self) -> tuple[bool, list[Problem | str]]:
+    def reload(self, lang: object = None) -> tuple[bool, list[Problem | str]]:
         """Re-read the schedules; on errors keep the old one. Nothing on air is touched.
-        With trust, the schedules must verify against their approved bundle."""
+        With trust, the schedules must verify against their approved bundle. The
+        problems returned are in ``lang`` (the language of the command that asked; the
+        daemon's log and status keep theirs)."""
         approved: Approved | None = None
         problems: list[Problem] = []
         if self.config.trust is not None:
             try:
-                approved = self._load_approved(starting=False)
+                approved = self._load_approved(starting=False, lang=lang)
             except ScheduleError as exc:
                 self._refused(exc.problems)
                 return False, list(exc.problems)
             except TrustError as exc:
                 still = self.approved.describe() if self.approved else "nothing"
                 reason = f"reload refused: {exc}; still airing {still}"
-                log.error("%s", reason)
+                log.error("%s", i18n.reason(reason))
                 self.desk.note(self.clock.now(), reason)
-                return False, [Problem("", message=f"{exc}; the previous approved schedule "
-                                                   "keeps airing", code="untrusted")]
+                with i18n.speaking(lang):
+                    message = _("{error}; the previous approved schedule keeps airing").format(
+                        error=exc)
+                return False, [Problem("", message=message, code="untrusted")]
             schedule = approved.schedule
         else:
-            schedule, problems = read_schedule(self.config.schedules)
+            schedule, problems = i18n.said(lang, read_schedule, self.config.schedules)
             errors = [p for p in problems if p.severity == "error"]
             if errors:
                 self._refused(errors)
                 return False, list(problems)
         try:
-            self._install(schedule, self.clock.now())
+            self._install(schedule, self.clock.now(), lang)
         except PlayoutError as exc:
             self._refused([str(exc)])
             return False, [str(exc)]
         if approved is not None:
             self.approved = approved
             self.desk.expiry = None
-        log.info("reloaded: %d programs for %d stations", len(self.jobs.triggers),
-                 len(self.desk.stations))
+        log.info(_("reloaded: {programs} programs for {stations} stations").format(
+            programs=len(self.jobs.triggers), stations=len(self.desk.stations)))
         self._next_up(self.clock.now())
         if self.threaded and self.sink.decodes and self.config.render:
             threading.Thread(target=self._prerender, name="prerender", daemon=True).start()
@@ -545,7 +568,7 @@ class Daemon:
         """A reload was refused: the daemon log has every problem; status (at once) has
         the first and how many more."""
         for problem in problems:
-            log.error("reload refused: %s", problem)
+            log.error(_("reload refused: {problem}").format(problem=problem))
         more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
         self.desk.note(self.clock.now(), f"reload refused: {problems[0]}{more}; the "
                                          "schedule loaded before keeps airing")
@@ -581,7 +604,7 @@ class Daemon:
             self._handled.add(path.name)
             kind = data.get("kind")
             if kind == control.Request.RELOAD:
-                ok, problems = self.reload()
+                ok, problems = self.reload(data.get("lang"))  # in the sender's language
                 if self.status.dirty:  # refused: in status before `reload` hears it
                     self.status.write(self.clock.now())
                 reply = {"ok": ok, "problems": [p.as_dict() if hasattr(p, "as_dict")
@@ -597,7 +620,7 @@ class Daemon:
                 threading.Thread(target=self.alerts.take, args=(path, data), name="alert",
                                  daemon=True).start()
             else:
-                log.warning("unknown request in the spool: %s", path)
+                log.warning(_("unknown request in the spool: {path}").format(path=path))
 
     # --- the supervisor ------------------------------------------------------------------
     def _supervise(self) -> None:
@@ -651,8 +674,9 @@ class Daemon:
         reason = (f"expired: the approval of the schedules ended at "
                   f"{self.approved.valid_to.isoformat(timespec='minutes')}; approve them "
                   "again and reload")
-        log.error("%s: no program from %s starts any more (emergency alerts still air)",
-                  reason, self.approved.describe())
+        log.error(_("{reason}: no program from {bundle} starts any more (emergency alerts "
+                    "still air)").format(reason=i18n.reason(reason),
+                                         bundle=i18n.reason(self.approved.describe())))
         self.desk.note(now, reason)
         self.desk.expire(now, reason)
 
@@ -662,10 +686,11 @@ class Daemon:
             then, mono_then = self._heartbeat
             drift = (now - then).total_seconds() - (mono - mono_then)
             if abs(drift) > JUMP_S:
-                log.warning("the wall clock jumped %+.1f s (now %s)", drift,
-                            now.isoformat(timespec="seconds"))
+                log.warning(_("the wall clock jumped {drift} s (now {now})").format(
+                    drift=f"{drift:+.1f}", now=now.isoformat(timespec="seconds")))
                 if not plausible(now):
-                    log.error("the clock now says %s: fix the time sync", now.isoformat())
+                    log.error(_("the clock now says {now}: fix the time sync").format(
+                        now=now.isoformat()))
                 self.jobs.wakeup()
         self._heartbeat = (now, mono)
         if self._day is not None and now.date() > self._day:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from radiocli import TZ
+from radiocli import TZ, i18n
 from radiocli.plan.timeline import Action, Occurrence, Timeline, occurrence_id
 from radiocli.play.clock import Clock
 from radiocli.play.kinds import AlertOccurrence, Event, Fire
@@ -342,13 +342,14 @@ class StationDesk:
         st = self.stations.get(code)
         if st is not None:
             st.error(at, reason)
-        log.warning("%s: %s", code, reason)
+        log.warning("%s: %s", code, i18n.reason(reason))
         if occ is not None:
             self.logs.event(code, Event.FAILED, at, occ, reason)
         self.changed()
 
     # --- what feed threads report: into the inbox, read under the lock -------------------
     def _first_audio(self, feed: Feed, at: datetime) -> None:
+        # English in every language: benchmarks/bench_lateness.py reads this line
         log.info("first audio of %s at %s for %d station(s)", feed.key[0],
                  at.isoformat(timespec="milliseconds"), len(feed.stations))
 

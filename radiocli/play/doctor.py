@@ -19,16 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from radiocli import tools
+from radiocli.i18n import _, decimal_text, moment_text, ngettext, os_reason
 from radiocli.play.clock import plausible
 
-OK, WARN, FAIL = "OK", "WARN", "FAIL"
+OK, WARN, FAIL = "OK", "WARN", "FAIL"  # codes (JSON); shown through i18n.word("result")
 
 
 @dataclass(frozen=True)
 class Check:
-    name: str
+    name: str  # a code (JSON); shown through i18n.word("check")
     result: str
-    detail: str
+    detail: str  # what was found and what to do, in the current language
     fix: str = ""
 
     def as_dict(self) -> dict[str, str]:
@@ -45,10 +46,10 @@ def _run(argv: list[str], timeout: float = 10) -> tuple[int, str]:
 def check_espeak() -> Check:
     path = tools.on_path("espeak-ng")
     if path is None:
-        return Check("espeak-ng", FAIL, "not installed", "sudo apt-get install espeak-ng")
+        return Check("espeak-ng", FAIL, _("not installed"), "sudo apt-get install espeak-ng")
     code, out = _run([path, "--voices=vi"])
     if code != 0 or " vi" not in out:
-        return Check("espeak-ng", FAIL, "no Vietnamese voice",
+        return Check("espeak-ng", FAIL, _("no Vietnamese voice"),
                      "sudo apt-get install espeak-ng-data")
     _code, version = _run([path, "--version"])
     return Check("espeak-ng", OK, version.strip().splitlines()[0][:80] if version else path)
@@ -57,7 +58,7 @@ def check_espeak() -> Check:
 def check_ffmpeg() -> Check:
     path = tools.on_path("ffmpeg")
     if path is None:
-        return Check("ffmpeg", FAIL, "not installed", "sudo apt-get install ffmpeg")
+        return Check("ffmpeg", FAIL, _("not installed"), "sudo apt-get install ffmpeg")
     _code, out = _run([path, "-hide_banner", "-version"])
     return Check("ffmpeg", OK, out.splitlines()[0][:80] if out else path)
 
@@ -70,22 +71,24 @@ def check_device(device: str, needed: bool,
     from radiocli.play.sinks import probe_device
 
     bad = FAIL if needed else WARN
-    why = "the station airs through it (sink device)" if needed else \
-        "only needed with --sink device"
+    why = _("the station airs through it (sink device)") if needed else \
+        _("only needed with --sink device")
     if probe is None and tools.on_path("ffmpeg") is None:
-        return Check("audio device", bad, "cannot test without ffmpeg",
+        return Check("audio device", bad, _("cannot test without ffmpeg"),
                      "sudo apt-get install ffmpeg")
     problem = (probe or probe_device)(device)
     if problem is not None:
-        return Check("audio device", bad, f"ALSA {device!r}: {problem} ({why})",
-                     "connect the amplifier's sound card (aplay -l) and check `--device` "
-                     "(aplay -L), or run with --sink file/stream")
+        return Check("audio device", bad, _("ALSA {device}: {problem} ({why})").format(
+                         device=repr(device), problem=problem, why=why),
+                     _("connect the amplifier's sound card (aplay -l) and check `--device` "
+                       "(aplay -L), or run with --sink file/stream"))
     muted = (mixer or muted_controls)(device)
     if muted:
-        return Check("audio device", bad, f"ALSA {device!r} opens but is silent: {muted}",
-                     "unmute and raise it: alsamixer (M unmutes), or amixer sset Master "
-                     "80% unmute")
-    return Check("audio device", OK, f"ALSA {device!r} plays")
+        return Check("audio device", bad, _("ALSA {device} opens but is silent: {muted}")
+                     .format(device=repr(device), muted=muted),
+                     _("unmute and raise it: alsamixer (M unmutes), or amixer sset Master "
+                       "80% unmute"))
+    return Check("audio device", OK, _("ALSA {device} plays").format(device=repr(device)))
 
 
 def muted_controls(device: str) -> str | None:
@@ -129,30 +132,33 @@ def check_icecast(url: Any, needed: bool) -> Check:
     try:
         socket.create_connection((url.host, url.port), timeout=3).close()
     except OSError as exc:
-        return Check("icecast", bad, f"{url.host}:{url.port}: {exc.strerror or exc}",
-                     "start Icecast (systemctl start icecast2) or check run.icecast")
-    return Check("icecast", OK, f"{url.host}:{url.port} answers")
+        return Check("icecast", bad, f"{url.host}:{url.port}: {os_reason(exc)}",
+                     _("start Icecast (systemctl start icecast2) or check run.icecast"))
+    return Check("icecast", OK, _("{host}:{port} answers").format(host=url.host,
+                                                                   port=url.port))
 
 
 def check_clock(now: datetime) -> Check:
     if not plausible(now):
-        return Check("clock", FAIL, f"the clock says {now:%Y-%m-%d %H:%M}",
-                     "set the time: sudo timedatectl set-ntp true (or chrony)")
+        return Check("clock", FAIL, _("the clock says {now}").format(
+                         now=moment_text(now, seconds=False)),
+                     _("set the time: sudo timedatectl set-ntp true (or chrony)"))
     if tools.on_path("timedatectl"):
         code, out = _run(["timedatectl", "show", "-p", "NTPSynchronized", "--value"])
         if code == 0 and out.strip() == "yes":
-            return Check("clock", OK, "synchronized (timedatectl)")
+            return Check("clock", OK, _("synchronized (timedatectl)"))
         if code == 0:
-            return Check("clock", WARN, "not synchronized (timedatectl)",
+            return Check("clock", WARN, _("not synchronized (timedatectl)"),
                          "sudo timedatectl set-ntp true")
     if tools.on_path("chronyc"):
         code, out = _run(["chronyc", "tracking"])
         if code == 0 and "Normal" in out:
-            return Check("clock", OK, "synchronized (chrony)")
-        return Check("clock", WARN, "chrony is not synchronized", "chronyc sources -v")
-    return Check("clock", WARN, f"{now:%Y-%m-%d %H:%M %z}; cannot tell whether it is "
-                 "synchronized (no timedatectl or chronyc)",
-                 "install chrony or enable systemd-timesyncd")
+            return Check("clock", OK, _("synchronized (chrony)"))
+        return Check("clock", WARN, _("chrony is not synchronized"), "chronyc sources -v")
+    return Check("clock", WARN, _("{now}; cannot tell whether it is synchronized (no "
+                                  "timedatectl or chronyc)").format(
+                     now=f"{moment_text(now, seconds=False)} {now:%z}"),
+                 _("install chrony or enable systemd-timesyncd"))
 
 
 def check_disk(root: Path) -> Check:
@@ -161,18 +167,21 @@ def check_disk(root: Path) -> Check:
         probe = probe.parent
     usage = shutil.disk_usage(probe)
     free_gb = usage.free / 1e9
-    detail = f"{free_gb:.1f} GB free on {probe}"
+    detail = _("{gb} GB free on {folder}").format(gb=decimal_text(f"{free_gb:.1f}"),
+                                                  folder=probe)
     if usage.free < 500e6:
-        return Check("disk", FAIL, detail, "free space: logs and aircheck recordings need it")
+        return Check("disk", FAIL, detail,
+                     _("free space: logs and aircheck recordings need it"))
     writable = root if root.exists() else probe
     try:
         with tempfile.NamedTemporaryFile(dir=writable, prefix=".doctor-"):
             pass
     except OSError as exc:
-        return Check("disk", FAIL, f"{writable} is not writable: {exc.strerror}",
-                     "check the home's owner and mount options (read-only?)")
+        return Check("disk", FAIL, _("{folder} is not writable: {reason}").format(
+                         folder=writable, reason=os_reason(exc)),
+                     _("check the home's owner and mount options (read-only?)"))
     if usage.free < 2e9:
-        return Check("disk", WARN, detail, "free space soon")
+        return Check("disk", WARN, detail, _("free space soon"))
     return Check("disk", OK, detail)
 
 
@@ -183,11 +192,14 @@ def check_schedule(schedules: Path) -> Check:
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         shown = "; ".join(str(p) for p in errors[:3])
-        more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
+        more = _(" (+{n} more)").format(n=len(errors) - 3) if len(errors) > 3 else ""
         return Check("schedule", FAIL, shown + more, f"radiocli validate -s {schedules}")
-    detail = f"{len(schedule.programs)} programs, {len(schedule.registry.base)} stations"
+    detail = _("{programs} programs, {stations} stations").format(
+        programs=len(schedule.programs), stations=len(schedule.registry.base))
     if problems:
-        return Check("schedule", WARN, f"{detail}; {len(problems)} warnings",
+        return Check("schedule", WARN, ngettext("{detail}; {n} warning", "{detail}; {n} warnings",
+                                                len(problems)).format(detail=detail,
+                                                                      n=len(problems)),
                      f"radiocli validate -s {schedules}")
     return Check("schedule", OK, detail)
 

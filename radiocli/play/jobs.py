@@ -39,6 +39,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from radiocli import TZ
+from radiocli.i18n import N_, _
 from radiocli.plan.triggers import program_trigger
 from radiocli.play.clock import Clock
 from radiocli.play.kinds import Fire
@@ -65,6 +66,32 @@ class _ClockTime(datetime):
             return datetime.now(tz)
         now = clock.now()
         return now.astimezone(tz) if tz is not None else now.replace(tzinfo=None)
+
+
+# APScheduler's warnings, as the daemon's log shows them: (its format, our message, the
+# names of its arguments); the job is named by its program
+_SCHEDULER_WORDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    'Run time of job "%s" was missed by %s':
+        (N_('Run time of job "{job}" was missed by {late}'), ("job", "late")),
+    'Execution of job "%s" skipped: maximum number of running instances reached (%d)':
+        (N_('Execution of job "{job}" skipped: maximum number of running instances '
+            "reached ({n})"), ("job", "n")),
+    'Job "%s" raised an exception': (N_('Job "{job}" raised an exception'), ("job",)),
+    'Error running job %s': (N_("Error running job {job}"), ("job",)),
+}
+
+
+class SchedulerWords(logging.Filter):
+    """Puts APScheduler's warnings (a job that ran late) in the daemon's language."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        found = _SCHEDULER_WORDS.get(record.msg) if isinstance(record.msg, str) else None
+        args = record.args if isinstance(record.args, tuple) else ()
+        if found is not None and len(args) == len(found[1]):
+            values = {name: getattr(value, "name", value) if name == "job" else value
+                      for name, value in zip(found[1], args, strict=True)}
+            record.msg, record.args = _(found[0]).format(**values), ()
+        return True
 
 
 def _route_apscheduler_time() -> None:
@@ -124,7 +151,7 @@ def first_fire(trigger: BaseTrigger, since: datetime) -> datetime | None:
     """The trigger's first fire time at or after ``since`` (``DateTrigger`` returns its
     date whatever "now" is: a date in the past is walked past, never returned)."""
     fire = trigger.get_next_fire_time(None, since)
-    for _ in range(WALK_LIMIT):
+    for _attempt in range(WALK_LIMIT):
         if fire is None or fire >= since:
             return fire
         fire = trigger.get_next_fire_time(fire, since)
@@ -196,8 +223,9 @@ class Jobs:
             kept = []
             for fire in fires:
                 if fire.missed and fire.scheduled.astimezone(TZ).date() < today:
-                    log.warning("program %s: the slot of %s is of an earlier day; it is "
-                                "not logged", fire.program, fire.scheduled.isoformat())
+                    log.warning(_("program {program}: the slot of {slot} is of an earlier "
+                                  "day; it is not logged").format(
+                        program=fire.program, slot=fire.scheduled.isoformat()))
                     continue
                 kept.append(fire)
             kept.sort(key=lambda f: (f.scheduled, -self._rank.get(f.program, 0), f.program))
@@ -218,7 +246,7 @@ class Jobs:
         out = []
         for pid, trigger in self.triggers.items():
             nxt = first_fire(trigger, now)
-            for _ in range(per_program):
+            for _n in range(per_program):
                 if nxt is None or (until is not None and nxt > until):
                     break
                 out.append((nxt, pid))

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 from radiocli.aslog import LogBook
+from radiocli.i18n import reason
 from radiocli.plan.timeline import Occurrence
 from radiocli.play.clock import Clock
 from radiocli.play.kinds import Event
@@ -114,7 +115,7 @@ class LogQueue:
             self.failing = False
             message = ("as-run log: writable again; the lines kept in memory are written "
                        f"(at {self.clock.now().isoformat(timespec='seconds')})")
-            log.warning("%s", message)
+            log.warning("%s", reason(message))
             self.errors.append(message)
 
     def retry(self) -> None:
@@ -133,7 +134,7 @@ class LogQueue:
         mono = self.clock.monotonic()
         last_key, last_at = self._last_error
         if key != last_key or mono - last_at >= 60:
-            log.error("%s", message)
+            log.error("%s", reason(message))
             self._last_error = (key, mono)
         if self.errors and self.errors[-1].split(";")[0] == message.split(";")[0]:
             self.errors[-1] = message  # the same fault: keep the newest count

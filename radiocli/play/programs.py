@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from radiocli.errors import PlayoutError
+from radiocli.i18n import _, speaking
 from radiocli.plan.durations import program_seconds, segment_seconds
 from radiocli.plan.timeline import Occurrence
 from radiocli.play.ledger import SegmentMap
@@ -51,12 +52,12 @@ class Programs:
 
             self.durations = rendered_durations(self.cache, schedule)
         except Exception as exc:  # noqa: BLE001 - estimates are the fallback
-            log.warning("rendered durations unavailable: %s", exc)
+            log.warning(_("rendered durations unavailable: {error}").format(error=exc))
             self.durations = {}
 
     def _schedule(self) -> Schedule:
         if self.schedule is None:
-            raise PlayoutError("no schedule is installed")
+            raise PlayoutError(_("no schedule is installed"))
         return self.schedule
 
     def get(self, program_id: str) -> Program | None:
@@ -83,17 +84,19 @@ class Programs:
                 RenderSettings, program_playlist, render_program,
             )
 
-            playlist = program_playlist(self.cache, schedule, program)
-            if playlist is None and self.render and self.decodes:
-                result = render_program(self.cache, schedule, program,
-                                        RenderSettings.from_schedule(schedule))
-                playlist = result.playlist
+            with speaking("en"):  # its error is a reason of the as-run log: English
+                playlist = program_playlist(self.cache, schedule, program)
+                if playlist is None and self.render and self.decodes:
+                    result = render_program(self.cache, schedule, program,
+                                            RenderSettings.from_schedule(schedule))
+                    playlist = result.playlist
             if playlist is not None:
                 parts = [AirPart(p.kind, p.seconds, p.path, p.url,
                                  p.segments[0] if p.segments else i)
                          for i, p in enumerate(playlist.parts)]
         except Exception as exc:  # noqa: BLE001 - a render failure is a logged fault
-            log.warning("program %s could not be rendered: %s", program.id, exc)
+            log.warning(_("program {program} could not be rendered: {error}").format(
+                program=program.id, error=exc))
             self.render_errors[program.id] = str(exc).splitlines()[0][:300]
             self._playlists[program.id] = None
             return None
@@ -117,7 +120,7 @@ class Programs:
         result = render_program(self.cache, schedule, program,
                                 RenderSettings.from_schedule(schedule))
         if result.playlist is None:
-            raise PlayoutError("the renderer returned no playlist")
+            raise PlayoutError(_("the renderer returned no playlist"))
         return [AirPart(p.kind, p.seconds, p.path, p.url, p.segments[0] if p.segments else i)
                 for i, p in enumerate(result.playlist.parts)]
 

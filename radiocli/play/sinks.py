@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -40,6 +41,7 @@ from typing import Any, Protocol
 
 from radiocli import tools
 from radiocli.errors import PlayoutError, RadioError, ToolMissing
+from radiocli.i18n import _, os_text
 from radiocli.play.clock import Clock
 
 log = logging.getLogger("radiocli.play")
@@ -350,7 +352,7 @@ class Feed:
             # the last chunk leaves when its time has come
             self._wait_until(self.started_mono + self.position())
         except Exception as exc:  # noqa: BLE001 - a feed must always report its end
-            log.exception("feed %s crashed", self.key)
+            log.exception(_("feed {key} crashed").format(key=self.key))
             reason = f"failed: playout error: {exc}"
         finally:
             with self.lock:
@@ -465,7 +467,7 @@ def _close_quietly(out: Output) -> None:
     try:
         out.close()
     except (OSError, SinkFault, ValueError) as exc:
-        log.warning("closing an output: %s", exc)
+        log.warning(_("closing an output: {error}").format(error=exc))
 
 
 # --- outputs -----------------------------------------------------------------------------
@@ -559,7 +561,17 @@ def probe_device(device: str = "default") -> str | None:
         raise
     except RadioError as exc:  # could not start, or did not answer
         return str(exc)
-    return None if proc.returncode == 0 else last_line(proc.stderr)
+    return None if proc.returncode == 0 else alsa_problem(last_line(proc.stderr))
+
+
+def alsa_problem(line: str) -> str:
+    """ffmpeg's word on an ALSA device that cannot open, in the current language (any
+    other line as ffmpeg wrote it)."""
+    found = re.fullmatch(r"cannot open audio device (?P<device>.+) \((?P<error>[^()]+)\)", line)
+    if found is None:
+        return line
+    return _("cannot open audio device {device} ({error})").format(
+        device=found["device"], error=os_text(found["error"]))
 
 
 # --- Icecast ------------------------------------------------------------------------------
@@ -753,8 +765,9 @@ class DeviceSink(Sink):
     def check(self) -> None:
         problem = probe_device(self.device)
         if problem is not None:
-            raise PlayoutError(f"the audio device {self.device!r} cannot play: {problem} "
-                               "(check the sound card, `aplay -l`, or use --sink file/null)")
+            raise PlayoutError(_("the audio device {device} cannot play: {problem} (check the "
+                                 "sound card, `aplay -l`, or use --sink file/null)").format(
+                device=repr(self.device), problem=problem))
 
     def open(self, station: str, feed: Feed, title: str, session: str) -> None:
         feed.add_output(station, ProcessOutput(alsa_argv(self.device),
@@ -781,8 +794,9 @@ class StreamSink(Sink):
         try:
             socket.create_connection((self.icecast.host, self.icecast.port), timeout=3).close()
         except OSError as exc:
-            log.warning("Icecast at %s:%s is not reachable now (%s); programs will be "
-                        "logged failed until it is", self.icecast.host, self.icecast.port, exc)
+            log.warning(_("Icecast at {host}:{port} is not reachable now ({error}); programs "
+                          "will be logged failed until it is").format(
+                host=self.icecast.host, port=self.icecast.port, error=exc))
 
     def open(self, station: str, feed: Feed, title: str, session: str) -> None:
         with self._fans:  # stations open in parallel: one encoder per feed
@@ -814,5 +828,6 @@ def make_sink(kind: str, *, aircheck: Path, device: str = "default",
         return DeviceSink(device)
     if kind == "stream":
         return StreamSink(icecast or Icecast(), on_fault)
-    raise PlayoutError(f"unknown sink {kind!r}: choose one of {', '.join(SINKS)}")
+    raise PlayoutError(_("unknown sink {kind}: choose one of {choices}").format(
+        kind=repr(kind), choices=", ".join(SINKS)))
 
