@@ -191,7 +191,7 @@ def wait_until(instant: float) -> None:
 def reference_feeds(case: Case) -> list[float]:
     """Start as many ffmpeg decoders as the daemon's feeds, of the same files, at one
     instant per slot; each first byte counts for the feed's stations."""
-    from radiocli.play.sinks import AirPart, decoder_argv
+    from radiocli.play.feed import AirPart, decoder_argv
 
     out: list[float] = []
     by_slot: dict[datetime, list[tuple[str, int]]] = {}
@@ -240,7 +240,7 @@ def reference_direct(case: Case, tmp: Path, icecast: str | None) -> list[float]:
     from concurrent.futures import ThreadPoolExecutor
     from urllib.parse import urlsplit
 
-    from radiocli.play.sinks import Icecast, SourceConnection, alsa_argv
+    from radiocli.play.outputs import Icecast, SourceConnection, alsa_argv
 
     out: list[float] = []
     folder = tmp / f"ref-direct-{case.sink}-{case.n}"

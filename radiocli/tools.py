@@ -2,7 +2,7 @@
 timedatectl, chronyc, the speech worker).
 
 Every process radiocli starts goes through this module, but for the daemon's ffmpegs,
-which live in a process group of their own (:class:`radiocli.play.sinks.ChildGroup`
+which live in a process group of their own (:class:`radiocli.play.children.ChildGroup`
 says why), and pools of Python workers (which call :func:`die_with_parent` first):
 
 - never a shell: every command is an argv list, a tool name is looked up on PATH and

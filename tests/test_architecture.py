@@ -121,3 +121,12 @@ def test_the_check_catches_an_upward_import(tmp_path):
     assert found == {"radiocli.play.daemon"}
     rank = {name: i for i, name in enumerate(play_order())}
     assert rank["daemon"] < rank["desk"]
+
+
+def test_no_module_of_play_is_a_room_for_everything():
+    """Issue 10: no module in play/ holds more than about 600 lines (a module that
+    grows past this wants splitting along a seam, as sinks, alerts and the daemon were)."""
+    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines())
+             for p in (ROOT / "radiocli" / "play").glob("*.py")}
+    assert len(sizes) > 15
+    assert {name: n for name, n in sizes.items() if n > 650} == {}

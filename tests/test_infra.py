@@ -29,7 +29,7 @@ ALLOWED = {
     # the daemon's ffmpegs (decoders, encoders, ALSA outputs): one process group led by a
     # watchdog that kills it when the daemon dies, even by kill -9; started by vfork,
     # without the preexec_fn a parent-death signal needs (ChildGroup's docstring)
-    "radiocli/play/sinks.py": 4,
+    "radiocli/play/children.py": 4,
     # pools of Python workers: each worker calls tools.die_with_parent first
     "radiocli/render/programs.py": 1,
     "radiocli/play/simulate.py": 1,
@@ -225,17 +225,17 @@ def test_the_daemon_serves_what_registry_select_says(tmp_path, sample_schedules)
     daemon = Daemon(Config(Home(tmp_path), sample_schedules, stations=["00505", "00001"],
                            districts=("001",)))
     day = date(2021, 8, 5)
-    served = daemon._select(schedule, day)
+    served = daemon.served.select(schedule, day)
     district = registry.select(Targets(districts=frozenset({"001"})), day)
     assert "00001" in district and "00505" not in district and len(district) > 5
     assert served == ["00505", "00001", *(c for c in district if c != "00001")]
     assert set(served) == set(registry.select(
         Targets(stations=frozenset({"00505", "00001"}), districts=frozenset({"001"})), day))
-    assert daemon._absent(schedule, day) == []
+    assert daemon.served.absent(schedule, day) == []
     later = date(2025, 7, 1)
-    assert daemon._select(schedule, later) == [c for c in ("00505", "00001")
+    assert daemon.served.select(schedule, later) == [c for c in ("00505", "00001")
                                                 if registry.unit(c, later)]
     assert any("district 001 has no units on 2025-07-01" in note
-               for note in daemon._absent(schedule, later))
+               for note in daemon.served.absent(schedule, later))
     everyone = Daemon(Config(Home(tmp_path), sample_schedules, name="all"))
-    assert everyone._select(schedule, day) == sorted(registry.as_of(day))
+    assert everyone.served.select(schedule, day) == sorted(registry.as_of(day))

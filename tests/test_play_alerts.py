@@ -421,8 +421,8 @@ def test_an_alert_for_one_station_uses_its_words(project: Path) -> None:
               for code, place in places.items()}
     assert "nhà văn hóa" in spoken["00505"]
     assert "nhà văn hóa" not in spoken["00478"] and "en vê hát" in spoken["00478"]
-    assert d.alerts._scope(["00505", "00478"]) == "district:017"
-    assert d.alerts._scope(["00505", "00001"]) == "city"
+    assert d.alerts.audio.scope(["00505", "00478"]) == "district:017"
+    assert d.alerts.audio.scope(["00505", "00001"]) == "city"
 
 
 # --- issue 13.5: the chime airs while the speech is levelled --------------------------------

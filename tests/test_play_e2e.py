@@ -206,7 +206,7 @@ def test_failed_relay_and_missing_recording_are_logged_and_playout_goes_on(tmp_p
 
 
 def test_device_sink_fails_loudly_without_a_sound_card(tmp_path):
-    from radiocli.play.sinks import probe_device
+    from radiocli.play.outputs import probe_device
 
     if probe_device() is None:
         pytest.skip("this machine has a working sound card")

@@ -39,7 +39,7 @@ def test_feeds_start_after_every_start_line_of_the_round(tmp_path, monkeypatch):
     every later station wait for its launch), the 40 stations share one feed, and the
     occurrence id is computed once per program, not once per station."""
     from radiocli.plan import timeline
-    from radiocli.play import sinks
+    from radiocli.play import feed as feeds
 
     stations = codes(70)
     at = T0 + timedelta(seconds=5)
@@ -51,13 +51,13 @@ def test_feeds_start_after_every_start_line_of_the_round(tmp_path, monkeypatch):
                clock=clock)
     d.start(threads=False)
     decided_at_start: list[int] = []
-    real_start = sinks.Feed.start
+    real_start = feeds.Feed.start
 
     def start(feed):  # noqa: ANN001, ANN202
         decided_at_start.append(sum(st.air is not None for st in d.stations.values()))
         real_start(feed)
 
-    monkeypatch.setattr(sinks.Feed, "start", start)
+    monkeypatch.setattr(feeds.Feed, "start", start)
     ids = []
     real_id = timeline.occurrence_id
     monkeypatch.setattr(timeline, "occurrence_id", lambda *a: ids.append(a) or real_id(*a))
@@ -77,7 +77,8 @@ def test_an_alert_to_many_stations_starts_them_all_before_its_one_feed(tmp_path,
                                                                        monkeypatch):
     """The same cause in the alert path: each station's start of an alert is decided
     before its feed starts, and the 40 stations share one feed."""
-    from radiocli.play import control, sinks
+    from radiocli.play import control
+    from radiocli.play import feed as feeds
 
     stations = codes(40)
     clock = FakeClock(T0)
@@ -87,13 +88,13 @@ def test_an_alert_to_many_stations_starts_them_all_before_its_one_feed(tmp_path,
                clock=clock)
     d.start(threads=False)
     decided: list[int] = []
-    real_start = sinks.Feed.start
+    real_start = feeds.Feed.start
 
     def start(feed):  # noqa: ANN001, ANN202
         decided.append(sum(st.air is not None for st in d.stations.values()))
         real_start(feed)
 
-    monkeypatch.setattr(sinks.Feed, "start", start)
+    monkeypatch.setattr(feeds.Feed, "start", start)
     try:
         control.submit(d.rundir, control.Request.ALERT,
                        {"stations": stations, "text": "Thông báo khẩn."}, clock.now())
@@ -111,7 +112,7 @@ def test_a_rendered_wav_airs_byte_for_byte_without_ffmpeg(tmp_path):
     (from an offset too), and no decoder process for it."""
     import subprocess
 
-    from radiocli.play.sinks import RATE, AirPart, decoder_argv, open_pcm_wav
+    from radiocli.play.feed import RATE, AirPart, decoder_argv, open_pcm_wav
 
     path = tmp_path / "x.wav"
     subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
@@ -266,7 +267,7 @@ def test_status_shows_the_name_what_airs_the_real_next_and_errors_at_once(tmp_pa
 
 
 def test_doctor_on_a_playout_pc_fails_without_a_sound_card(tmp_path, cli):
-    from radiocli.play.sinks import probe_device
+    from radiocli.play.outputs import probe_device
 
     schedules = make_schedule(tmp_path / "s", program("a", T0, 5))
     args = ("--home", str(tmp_path / "h"), "-s", str(schedules), "doctor", "--json")

@@ -20,7 +20,7 @@ def parse_icecast(text: str | None) -> Any:
     """icecast://source:PASSWORD@HOST:PORT/PREFIX -> Icecast."""
     from urllib.parse import urlsplit
 
-    from radiocli.play.sinks import Icecast
+    from radiocli.play.outputs import Icecast
 
     if not text:
         return None

@@ -37,17 +37,20 @@ from radiocli.plan.planner import blackouts_for
 from radiocli.play import control
 from radiocli.play.alerts import AlertDesk
 from radiocli.play.approved import Approved, last_approved, load_approved
+from radiocli.play.children import ChildGroup
 from radiocli.play.clock import Clock, SystemClock, plausible
 from radiocli.play.desk import StationDesk, StationState
 from radiocli.play.jobs import Jobs
 from radiocli.play.kinds import Fire, OnStop
 from radiocli.play.logqueue import LogQueue
+from radiocli.play.outputs import Icecast
 from radiocli.play.programs import Programs
 from radiocli.play.recovery import recover
-from radiocli.play.sinks import ChildGroup, Icecast, Sink, make_sink
+from radiocli.play.served import Served
+from radiocli.play.sinks import Sink, make_sink
 from radiocli.play.status import StatusFile
 from radiocli.schedule.load import read as read_schedule
-from radiocli.schedule.model import Program, Schedule, Targets
+from radiocli.schedule.model import Program, Schedule
 
 if TYPE_CHECKING:
     from radiocli.aslog import LogBook
@@ -111,6 +114,7 @@ class Daemon:
                                 on_alert=self._alert_action)
         self.alerts = AlertDesk(self.clock, self.rundir, self.desk, self.programs,
                                 self.logs_root, trust=config.trust)
+        self.served = Served(config.stations, config.districts)
         self.jobs = Jobs(self.clock, misfire_grace=config.misfire_grace,
                          deliver=self._deliver)
         # one daemon per station on this machine (a rehearsal that drives the real
@@ -214,7 +218,7 @@ class Daemon:
             self._next_up(now)
             self.threaded = threads
             if threads:
-                self._spawn(self.alerts.warm_up, "alert-warm-up")
+                self._spawn(self.alerts.audio.warm_up, "alert-warm-up")
                 if self.sink.decodes and self.config.render:
                     self._spawn(self._prerender, "prerender")
                 self.doorbell.open()
@@ -351,68 +355,13 @@ class Daemon:
         log.info(_("airing {bundle}").format(bundle=i18n.reason(approved.describe())))
         return approved
 
-    def _select(self, schedule: Schedule, day: date) -> list[str]:
-        """The stations this daemon serves on ``day``: the chosen codes and the units of
-        the chosen districts in force that day (nothing chosen: every unit)."""
-        registry = schedule.registry
-        unknown = [c for c in self.config.stations or () if not registry.known(c)]
-        if unknown:
-            raise PlayoutError(_("unknown station code(s): {codes} (see `radiocli stations "
-                                 "list`)").format(codes=", ".join(unknown)))
-        reached = registry.select(self._chosen(), day)
-        # the codes asked for by name first, in their order
-        return list(dict.fromkeys([*(c for c in self.config.stations or () if c in reached),
-                                   *reached]))
-
-    def _chosen(self) -> Targets:
-        """The stations and districts this daemon serves, as a program's targets (nothing
-        chosen: every unit), so that ``Registry.select`` says which units they are on
-        each day, as it does for programs."""
-        stations = frozenset(self.config.stations or ())
-        districts = frozenset(self.config.districts)
-        return Targets(everywhere=not stations and not districts, districts=districts,
-                       stations=stations)
-
-    def _absent(self, schedule: Schedule, day: date) -> list[str]:
-        """Why chosen stations or districts have no unit on ``day`` (for the log)."""
-        registry = schedule.registry
-        reached = registry.select(self._chosen(), day)
-        out = []
-        for code in self.config.stations or ():
-            if code in reached:
-                continue
-            units = registry.history(code)
-            later = [u for u in units if u.valid_from is not None and u.valid_from > day]
-            if later:
-                out.append(_("station {code} is in force from {day}").format(
-                    code=code, day=day_text(str(later[0].valid_from))))
-                continue
-            last = max((u.valid_to for u in units if u.valid_to is not None), default=None)
-            heirs = registry.successors(code, last, day) if last else ()
-            if heirs:
-                out.append(_("station {code} ceased after {last}; its units on {day}: "
-                             "{units}").format(
-                    code=code, last=day_text(last) if last else "?", day=day_text(day),
-                    units=", ".join(f"{u.code} {u.name}" for u in heirs)))
-            else:
-                out.append(_("station {code} ceased after {last}").format(
-                    code=code, last=day_text(last) if last else "?"))
-        for district in self.config.districts:
-            if not registry.select(Targets(districts=frozenset({district})), day):
-                out.append(_("district {district} has no units on {day}").format(
-                    district=district, day=day_text(day))
-                    + (_(" (districts were abolished: choose the units with --station, see "
-                         "`radiocli stations list --on DAY`)")
-                       if not registry.districts_on(day) else ""))
-        return out
-
     def _airing(self, schedule: Schedule, day: date) -> dict[str, Program]:
         """The programs that reach a station of this daemon on ``day`` or on a later day
         the registry changes (so a unit that starts then has its jobs already)."""
         days = [day, *(d for d in schedule.registry.change_days if d > day)]
         airing: dict[str, Program] = {}
         for when in days:
-            mine = set(self._select(schedule, when))
+            mine = set(self.served.select(schedule, when))
             for pid, program in schedule.programs.items():
                 if pid not in airing and set(self.programs.targets(program, when)) & mine:
                     airing[pid] = program
@@ -430,10 +379,11 @@ class Daemon:
         said in ``lang``) when it would serve no station, or a station another daemon
         serves."""
         day = now.date()
-        codes = i18n.said(lang, self._select, schedule, day)
+        codes = i18n.said(lang, self.served.select, schedule, day)
         if not codes:
             with i18n.speaking(lang):
-                why = "; ".join(self._absent(schedule, day)) or _("the registry has no units")
+                why = ("; ".join(self.served.absent(schedule, day))
+                       or _("the registry has no units"))
                 error = PlayoutError(_("no station to serve on {day}: {why}").format(
                     day=day_text(day), why=why))
             raise error
@@ -442,7 +392,7 @@ class Daemon:
         if refused:
             self.locks.release([c for c in new if c not in refused])
             raise PlayoutError(i18n.said(lang, control.refusal, refused))
-        for note in self._absent(schedule, day):
+        for note in self.served.absent(schedule, day):
             log.warning("%s", note)
         with self.desk.lock:
             self.programs.install(schedule)
@@ -491,7 +441,7 @@ class Daemon:
             if schedule is None:
                 return
             try:
-                codes = self._select(schedule, day)
+                codes = self.served.select(schedule, day)
             except PlayoutError as exc:
                 log.error(_("day {day}: {error}").format(day=day, error=exc))
                 return
@@ -511,7 +461,7 @@ class Daemon:
                    "{changed} units renewed under their code)").format(
             day=day, stations=len(self.desk.stations), gone=len(gone), new=len(new),
             changed=len(changed)))
-        for note in self._absent(schedule, day):
+        for note in self.served.absent(schedule, day):
             log.warning(_("day {day}: {error}").format(day=day, error=note))
         if not self.desk.stations:
             log.error(_("day {day}: no station to serve: the daemon airs nothing until it is "

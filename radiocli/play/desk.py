@@ -20,11 +20,12 @@ from pathlib import Path
 from radiocli import TZ, i18n
 from radiocli.plan.timeline import Action, Occurrence, Timeline, occurrence_id
 from radiocli.play.clock import Clock
+from radiocli.play.feed import AirPart, Feed, SinkFault
 from radiocli.play.kinds import AlertOccurrence, Event, Fire
 from radiocli.play.ledger import MinuteLedger, SegmentMap
 from radiocli.play.logqueue import LogQueue
 from radiocli.play.programs import Programs, segments_of
-from radiocli.play.sinks import AirPart, Feed, Sink, SinkFault
+from radiocli.play.sinks import Sink
 from radiocli.schedule.model import Priority, Program
 
 log = logging.getLogger("radiocli.play")

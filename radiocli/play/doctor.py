@@ -68,7 +68,7 @@ def check_device(device: str, needed: bool,
                  mixer: Callable[[str], str | None] | None = None) -> Check:
     """Can ALSA ``device`` play (ffmpeg plays 0.2 s of silence to it), and is it not
     muted? ``needed``: the machine airs through it, so a problem is a FAIL."""
-    from radiocli.play.sinks import probe_device
+    from radiocli.play.outputs import probe_device
 
     bad = FAIL if needed else WARN
     why = _("the station airs through it (sink device)") if needed else \
@@ -216,7 +216,7 @@ def run_checks(home_root: Path, schedules: Path, now: datetime, device: str = "d
         lambda: check_schedule(schedules),
     ]
     if sink == "stream":
-        from radiocli.play.sinks import Icecast
+        from radiocli.play.outputs import Icecast
 
         checks.append(lambda: check_icecast(icecast or Icecast(), True))
     out = []

@@ -12,8 +12,8 @@ from radiocli.errors import PlayoutError
 from radiocli.i18n import _, speaking
 from radiocli.plan.durations import program_seconds, segment_seconds
 from radiocli.plan.timeline import Occurrence
+from radiocli.play.feed import AirPart
 from radiocli.play.ledger import SegmentMap
-from radiocli.play.sinks import AirPart
 from radiocli.schedule.audiofiles import audio_duration, chime_path
 from radiocli.schedule.model import Program, Schedule
 
