@@ -78,3 +78,23 @@ def test_a_slot_missed_on_an_earlier_day_is_not_handed_on():
     jobs.run_due()
     assert got == [Fire("a", T0 + timedelta(seconds=30), missed=True)]
     jobs.shutdown()
+
+
+def test_a_once_list_whose_first_moment_is_past_airs_its_later_moments():
+    """A one-off list started after its first moment: the daemon airs each later moment,
+    on its day, and never the past one (the planner walks the same trigger)."""
+    clock = FakeClock(T0)
+    moments = (T0 - timedelta(hours=1), T0 + timedelta(seconds=30),
+               T0 + timedelta(days=1, seconds=30))
+    program = Program(id="x", title="x", priority=Priority.PRIORITY,
+                      targets=Targets(everywhere=True), rules=(Rule(once=moments),),
+                      segments=())
+    got: list[Fire] = []
+    jobs = jobs_with(clock, [program], got.extend)
+    clock.advance(30)
+    jobs.run_due()
+    assert got == [Fire("x", moments[1])]
+    clock.advance(86400)
+    jobs.run_due()
+    assert got == [Fire("x", moments[1]), Fire("x", moments[2])]
+    jobs.shutdown()
