@@ -99,6 +99,19 @@ def test_vietnamese_tables_use_the_decimal_comma(cli, sample_schedules, terminal
     assert "45,0" in text and "31,1" in text and "45.0" not in text
 
 
+def test_vietnamese_plans_write_dates_as_people_read_them(cli, sample_schedules):
+    """Under --lang vi the title and the date column say 05/08/2021, and rows of several
+    days still come in the order of the days (not of the day-month text)."""
+    result = cli("--lang", "vi", "--schedules", str(sample_schedules), "plan", "--date",
+                 "31/08/2021", "--days", "2", "--station", "00343")
+    assert result.exit_code == 0, result.output
+    title, _header, *rows = result.stdout.splitlines()
+    assert "31/08/2021" in title and "2021-08-31" not in title
+    days = [row.split("\t")[1] for row in rows]
+    assert days[0] == "31/08/2021" and days[-1] == "01/09/2021"
+    assert days == sorted(days, key=lambda d: d[6:] + d[3:5] + d[:2])
+
+
 def test_dates_as_operators_write_them(cli, sample_schedules):
     iso = cli("--schedules", str(sample_schedules), "plan", "--date", "2021-08-05",
               "--station", "00343", "--json").stdout

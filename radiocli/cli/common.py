@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from radiocli.cli import Env
-from radiocli.i18n import N_, _
+from radiocli.i18n import N_, _, day_text
 
 
 def hanoi_today() -> date:
@@ -104,7 +104,8 @@ def selected_stations(schedule: Any, stations: tuple[str, ...], districts: tuple
         if not found:  # e.g. any district from 2025-07-01, when districts were abolished
             raise click.UsageError(_("district {code} has no units on {day} (its last day: "
                                      "{last})").format(
-                code=code, day=day, last=registry.district_before(code, day)[0]))
+                code=code, day=day_text(day),
+                last=_last_day(registry.district_before(code, day)[0])))
         chosen.update(found)
     return sorted(chosen)
 
@@ -114,3 +115,7 @@ def every_station(schedule: Any, day: date) -> list[str]:
     from radiocli.schedule.model import Targets
 
     return sorted(schedule.registry.select(Targets(everywhere=True), day))
+
+
+def _last_day(day: date | None) -> str:
+    return day_text(day) if day is not None else "?"

@@ -13,7 +13,7 @@ from radiocli.cli import Env
 from radiocli.cli.common import DATE, hanoi_today, load_schedule, selected_stations, \
     selection_options
 from radiocli.cli.output import Column, decimal, print_rows
-from radiocli.i18n import N_, _, ngettext, reason, word
+from radiocli.i18n import N_, _, day_text, ngettext, reason, word
 
 PREEMPTED_BY = re.compile(r"preempted-by: (\S+?)@(\S+) at (\d\d:\d\d:\d\d)")
 
@@ -61,7 +61,7 @@ def command(env: Env, day: date | None, days: int, stations: tuple[str, ...],
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     rows = [row for occ in occurrences for row in table_rows(occ, schedule, env.lang)]
-    rows.sort(key=lambda r: (r["date"], r["start"], r["station"]))
+    rows.sort(key=lambda r: (r["at"], r["station"]))
     one_station = len({o.station for o in occurrences}) == 1
     columns = [
         # dropped in this order when the terminal is too narrow: the program id (the
@@ -80,7 +80,7 @@ def command(env: Env, day: date | None, days: int, stations: tuple[str, ...],
     ]
     title = ngettext("{n} occurrence from {start} for {days} day(s)",
                      "{n} occurrences from {start} for {days} day(s)", len(occurrences)).format(
-        n=len(occurrences), start=day, days=days)
+        n=len(occurrences), start=day_text(day), days=days)
     if one_station:
         code = occurrences[0].station
         station = schedule.registry.as_of(day).get(code) or schedule.registry.ever().get(code)
@@ -100,7 +100,8 @@ def table_rows(occ: Any, schedule: Any, lang: str) -> list[dict[str, str]]:
 
     def row(start: Any, end: Any, status: str, note: str) -> dict[str, str]:
         seconds = (end - start).total_seconds() if end is not None else occ.duration_s
-        return dict(base, date=f"{start:%Y-%m-%d}", start=f"{start:%H:%M:%S}",
+        return dict(base, at=start.isoformat(), date=day_text(start.date()),
+                    start=f"{start:%H:%M:%S}",
                     end=f"{end:%H:%M:%S}" if end is not None else "",
                     minutes=decimal(seconds / 60, lang), status=status, note=note)
 

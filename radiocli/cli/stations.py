@@ -9,7 +9,7 @@ import click
 from radiocli.cli import Env
 from radiocli.cli.common import DATE, load_schedule
 from radiocli.cli.output import output_options, print_rows
-from radiocli.i18n import N_, _, ngettext
+from radiocli.i18n import N_, _, day_text, ngettext
 
 
 @click.group("stations")
@@ -48,7 +48,8 @@ def stations_list(env: Env, district: str | None, day: date | None, fmt: str | N
     if district is not None and district not in registry.districts_on(day):
         last, _units = registry.district_before(district, day)
         raise click.UsageError(_("district {code} has no units on {day} (its last day: "
-                                 "{last})").format(code=district, day=day, last=last))
+                                 "{last})").format(code=district, day=day_text(day),
+                                                  last=day_text(last) if last else "?"))
     from radiocli.schedule.model import Targets
 
     current = registry.as_of(day)
@@ -60,7 +61,7 @@ def stations_list(env: Env, district: str | None, day: date | None, fmt: str | N
         columns += [("district", _("district")), ("district_name", _("district name"))]
     columns += [("lat", _("lat")), ("lon", _("lon"))]
     print_rows(rows, columns, fmt, title=ngettext("{n} station on {day}", "{n} stations on {day}",
-                                                  len(rows)).format(n=len(rows), day=day))
+                                                  len(rows)).format(n=len(rows), day=day_text(day)))
 
 
 @command.command("history")
