@@ -57,7 +57,8 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str, pause: flo
 
 def log_lines(home: Path, station: str) -> list[dict]:
     out = []
-    for path in (home / "logs" / station).glob("*.jsonl"):
+    # a --clock run is a rehearsal: its lines go to <home>/rehearsal/logs
+    for path in (home / "rehearsal" / "logs" / station).glob("*.jsonl"):
         out += [json.loads(raw) for raw in path.read_text(encoding="utf-8").splitlines()]
     return out
 
@@ -123,7 +124,7 @@ def product(tmp: Path, sched: Path, sink: str, station: str | None, runs: int,
                 out["last start"].append(
                     (datetime.fromisoformat(end["at"]) - before).total_seconds() - offset)
             if sink == "file":
-                folder = home / "aircheck" / first / rec["at"][:10]
+                folder = home / "rehearsal" / "aircheck" / first / rec["at"][:10]
                 wait_for(lambda p=rec["program"], f=folder: first_audio(f, p), 10,
                          "the first audio bytes")
                 out["audio"].append(time.monotonic() - t0)

@@ -65,10 +65,19 @@ def catalog_file(language: str) -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
 
 
+_loaded: dict[str, gettext.NullTranslations] = {}
+
+
 def _translations(language: str) -> gettext.NullTranslations:
-    if language == "en":
-        return gettext.NullTranslations()
-    return gettext.translation(DOMAIN, LOCALE_DIR, [language], fallback=True)
+    """The catalogue of ``language``, read once (``gettext.translation`` looks for the
+    file and copies its catalogue at every call: 48 us, and a report switches language
+    for every word it shows, a million times over the 2021 city period)."""
+    found = _loaded.get(language)
+    if found is None:
+        found = (gettext.NullTranslations() if language == "en" else
+                 gettext.translation(DOMAIN, LOCALE_DIR, [language], fallback=True))
+        _loaded[language] = found
+    return found
 
 
 def set_language(language: str) -> None:

@@ -6,6 +6,7 @@ later gettext catalogue can take them over from one place.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from radiocli import i18n
@@ -25,7 +26,10 @@ LOG_STATE = ("ok", "empty", "unsealed", "no-log")
 PRIORITY = ("normal", "priority", "emergency")  # Circular 39/2020/TT-BTTTT
 
 
+@functools.cache
 def _word(kind: str, code: str, lang: str) -> str:
+    """One word of the vocabulary in ``lang`` (a handful of words; a report asks for
+    them once per row, hundreds of thousands of times)."""
     with i18n.using(lang):
         return i18n.word(kind, code)
 
