@@ -75,6 +75,7 @@ class LogBook:
         self._json: dict[str, str] = {}
         self._days: dict[int, tuple[date, list[str]]] = {}
         self.lines_written = 0
+        self.seconds_written = 0  # the seconds of every minute line written, as they say
 
     # --- public API ---------------------------------------------------------------------
 
@@ -160,6 +161,7 @@ class LogBook:
         mins: list[str] = []
         touched: list[DayFile] = []
         added = 0
+        total = 0
         with self._lock(station):
             while m < t1:
                 a = t0 if t0 > m else m
@@ -185,6 +187,7 @@ class LogBook:
                     touched.append(f)
                     f.sealed = False  # a late write reopens a sealed day
                 assert f is not None
+                total += secs
                 line = f'{head}{mins[local % 86400 // 60]}{mid}{secs},"prev":"{f.prev}"}}'.encode()
                 f.prev = sha(line).hexdigest()[:HASH_HEX]
                 if self.durable:
@@ -200,6 +203,7 @@ class LogBook:
                 self._disk.buffered += added
                 self._disk.bound(touched, failures, self._lock)
         self.lines_written += n
+        self.seconds_written += total
         self._disk.raise_failures(failures)
         return n
 

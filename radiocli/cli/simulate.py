@@ -185,4 +185,13 @@ def command(env: Env, first: date, last: date, stations: tuple[str, ...],
                  "and {interrupted} cut off (station offline). Logs: {logs}").format(
         spd=decimal_text(f"{totals.sessions / per_day:.1f}"),
         mpd=f"{totals.seconds / 60 / per_day:.0f}",
-        **{k: number_text(v) if type(v) is int else v for k, v in data.items()}))
+        **{k: number_text(v) if type(v) is int else v for k, v in data.items()
+           if k != "minutes"},
+        minutes=minutes_text(totals.seconds)))
+
+
+def minutes_text(seconds: float) -> str:
+    """Minutes to a tenth, as the reports show them (6,447,141.5; 6.447.141,5 in
+    Vietnamese)."""
+    whole, tenth = divmod(round(seconds / 6), 10)
+    return number_text(whole) + (decimal_text(f".{tenth}") if tenth else "")

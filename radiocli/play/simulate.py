@@ -90,7 +90,7 @@ class Totals:
     def as_dict(self) -> dict[str, object]:
         return {"stations": self.stations, "days": self.days,
                 "station_days": self.station_days, "sessions": self.sessions,
-                "minutes": round(self.seconds / 60), "minute_lines": self.minute_lines,
+                "minutes": round(self.seconds / 60, 1), "minute_lines": self.minute_lines,
                 "missed": self.missed, "failed": self.failed, "preempted": self.preempted,
                 "offline": self.offline, "interrupted": self.interrupted}
 
@@ -288,12 +288,10 @@ class StationRun:
         kind = action.kind
         totals = self.totals
         if kind == "end" or kind == "missed":
-            seconds, lines = self.ledger.take(occ, self.segments.get(occ.program, NO_SEGMENTS))
-            totals.seconds += seconds
+            _seconds, lines = self.ledger.take(occ, self.segments.get(occ.program, NO_SEGMENTS))
             self.lines(lines)
         elif kind == "preempted":
-            totals.seconds += self.ledger.add_pieces(
-                occ, self.segments.get(occ.program, NO_SEGMENTS))
+            self.ledger.add_pieces(occ, self.segments.get(occ.program, NO_SEGMENTS))
             if occ.remaining_s > 0.5:
                 self.lines(self.ledger.close(action.at.replace(second=0, microsecond=0),
                                              occ.occurrence_id))
@@ -313,9 +311,14 @@ class StationRun:
                         occ.occurrence_id, occ.priority, reason)
 
     def lines(self, items: Sequence[Airtime]) -> None:
+        """Write minute lines; the totals count the seconds the lines say (rounded to
+        the second, as the log keeps them), so the minutes simulate reports are the
+        minutes a report of its logs shows."""
         if items:
             self.last_line_end = items[-1].end
+            before = self.book.seconds_written
             self.totals.minute_lines += write_lines(self.book, items)
+            self.totals.seconds += self.book.seconds_written - before
 
     def go_down(self, at: datetime) -> None:
         """The station goes dark at ``at``: the program on air stops there (its piece
@@ -334,10 +337,9 @@ class StationRun:
                 else:
                     totals.offline += 1
             timeline.waiting.clear()
-            totals.seconds += self.ledger.add_pieces(
-                occ, self.segments.get(occ.program, NO_SEGMENTS))
+            self.ledger.add_pieces(occ, self.segments.get(occ.program, NO_SEGMENTS))
             self.lines(self.ledger.close(at.replace(second=0, microsecond=0)))
-            totals.seconds -= self.ledger.discard()
+            self.ledger.discard()  # the minute in progress is never written
         midnight = datetime.combine(at.astimezone(TZ).date(), time(0), TZ)
         if (self.last_event is not None and self.last_event >= midnight) or \
                 (self.last_line_end is not None and self.last_line_end > midnight):
