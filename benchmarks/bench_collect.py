@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bytecode import command_env
+
 ROOT = Path(__file__).resolve().parent.parent
 RADIOCLI = str(Path(sys.executable).parent / "radiocli")
 COLUMNS = ("{'station':'VARCHAR','minute':'VARCHAR','event':'VARCHAR','at':'VARCHAR',"
@@ -70,9 +72,12 @@ def reference(files: list[str], out: Path) -> tuple[float, int]:
     return time.perf_counter() - started, lines
 
 
+ENV: dict[str, str] = {}  # radiocli's bytecode kept, as on a station (bytecode.py)
+
+
 def run(*args: str) -> float:
     started = time.perf_counter()
-    result = subprocess.run([RADIOCLI, *args], capture_output=True, text=True)
+    result = subprocess.run([RADIOCLI, *args], capture_output=True, text=True, env=ENV or None)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         sys.exit(f"radiocli {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -88,7 +93,7 @@ def duckdb_query(store: Path) -> float:
     start-up and the DuckDB import included, as for any command)."""
     code = f"import duckdb; duckdb.sql({QUERY.format(store=store)!r}).fetchall()"
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True)
+    subprocess.run([sys.executable, "-c", code], check=True, env=ENV or None)
     return time.perf_counter() - started
 
 
@@ -108,6 +113,7 @@ def main() -> int:
     print(f"{len(files):,} files, {size / 1e9:.2f} GB, {os.cpu_count()} cores; "
           f"load average {os.getloadavg()[0]:.1f}")
     work = Path(tempfile.mkdtemp(prefix="bench-collect-"))
+    ENV.update(command_env(work))
     try:
         for round_ in range(1, args.rounds + 1):
             ref, lines = reference(files, work / "reference.parquet")

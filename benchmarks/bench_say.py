@@ -34,6 +34,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from bytecode import command_env
+
 SENTENCES = [
     "UBND xã thông báo: 7h30 ngày {n}/8 tiêm vắc xin cho người dân từ 18 tuổi trở lên.",
     "Từ 27/4/2021 đến nay, Hà Nội ghi nhận {n}.542 ca mắc Covid-19; gọi ngay Tổng đài 1022.",
@@ -88,12 +90,7 @@ def main() -> None:
     start_load = load()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        env = dict(os.environ)
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        if args.bytecode == "cached":
-            env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
-        else:
-            env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env = command_env(folder, cached=args.bytecode == "cached")
         home = folder / "home"
         say = [sys.executable, "-m", "radiocli", "--home", str(home), "say", *extra]
         for warm in ("khởi động", "khởi động lần hai"):  # bytecode, page cache, espeak memo
