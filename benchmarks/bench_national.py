@@ -218,7 +218,10 @@ def measure(args: argparse.Namespace, work: Path) -> int:
               f"{parquet / max(minutes, 1) * year_lines / 1e9:.1f} GB; first collect of it all "
               f"{full['seconds'] / full['files'] * year_files / 3600:.1f} h on this machine; "
               f"a day's collect {day['seconds'] / max(day['files'], 1) * stations / 60:.1f} min; "
-              f"peak memory {full['peak_main_kib'] / 1024:.0f} MiB whatever the number of files")
+              f"peak memory measured: {full['peak_main_kib'] / 1024:.0f} MiB for "
+              f"{full['files']:,} files")
+    print("(memory per file above is what the run measured; it is independent of the number "
+          "of files only where it is near zero, as at full size: check it before extrapolating)")
     return 0
 
 
