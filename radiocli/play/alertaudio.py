@@ -46,7 +46,7 @@ class AlertAudio:
         return "city"
 
     def program(self, alert_id: str, data: dict[str, Any], codes: list[str],
-                 created: datetime) -> Program:
+                created: datetime) -> Program:
         chime = self.programs.chime
         return Program(
             id=alert_program(alert_id), title=str(data.get("title") or "alert"),
@@ -60,7 +60,7 @@ class AlertAudio:
             scope=self.scope(codes))
 
     def parts(self, alert_id: str, program: Program, data: dict[str, Any]
-               ) -> tuple[list[AirPart], str, Callable[[], None] | None]:
+              ) -> tuple[list[AirPart], str, Callable[[], None] | None]:
         """What the alert airs, why it fails when it does (the chime airs then), and
         what is left to do while its first part airs (levelling its speech), if any."""
         failure = ""
@@ -94,7 +94,7 @@ class AlertAudio:
         return parts, failure, finish
 
     def render(self, program: Program, plays: bool = True
-                ) -> tuple[list[AirPart], Callable[[], None] | None]:
+               ) -> tuple[list[AirPart], Callable[[], None] | None]:
         """The alert's audio (chime, speech, chime), spoken with the words of its scope,
         as one part per segment: each source levelled (from the cache, where the chimes
         are after :meth:`warm_up`) and the speech synthesized, so its length is known at
