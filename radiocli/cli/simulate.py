@@ -127,6 +127,7 @@ def command(env: Env, first: date, last: date, stations: tuple[str, ...],
     --offline 00478:10/08/2021--12/08/2021 --fail chuong-trinh-017:0.1 --late 0.05
     """
     from radiocli.play.simulate import Faults, simulate, station_days
+    from radiocli.report.numbers import fmt_num
 
     if last < first:
         raise click.UsageError(_("--to is before --from: the date range is backwards"))
@@ -187,11 +188,4 @@ def command(env: Env, first: date, last: date, stations: tuple[str, ...],
         mpd=f"{totals.seconds / 60 / per_day:.0f}",
         **{k: number_text(v) if type(v) is int else v for k, v in data.items()
            if k != "minutes"},
-        minutes=minutes_text(totals.seconds)))
-
-
-def minutes_text(seconds: float) -> str:
-    """Minutes to a tenth, as the reports show them (6,447,141.5; 6.447.141,5 in
-    Vietnamese)."""
-    whole, tenth = divmod(round(seconds / 6), 10)
-    return number_text(whole) + (decimal_text(f".{tenth}") if tenth else "")
+        minutes=fmt_num(round(totals.seconds / 60, 1), env.lang)))  # as reports show it
