@@ -105,7 +105,7 @@ def selected_stations(schedule: Any, stations: tuple[str, ...], districts: tuple
             raise click.UsageError(_("district {code} has no units on {day} (its last day: "
                                      "{last})").format(
                 code=code, day=day_text(day),
-                last=_last_day(registry.district_before(code, day)[0])))
+                last=last_day_text(registry.district_before(code, day)[0])))
         chosen.update(found)
     return sorted(chosen)
 
@@ -117,5 +117,6 @@ def every_station(schedule: Any, day: date) -> list[str]:
     return sorted(schedule.registry.select(Targets(everywhere=True), day))
 
 
-def _last_day(day: date | None) -> str:
+def last_day_text(day: date | None) -> str:
+    """A district's last day (``Registry.district_before``), or "?" when it had none."""
     return day_text(day) if day is not None else "?"

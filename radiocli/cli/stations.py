@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import click
 
 from radiocli.cli import Env
-from radiocli.cli.common import DATE, load_schedule
+from radiocli.cli.common import DATE, last_day_text, load_schedule
 from radiocli.cli.output import output_options, print_rows
 from radiocli.i18n import N_, _, day_text, ngettext
 
@@ -49,7 +49,7 @@ def stations_list(env: Env, district: str | None, day: date | None, fmt: str | N
         last, _units = registry.district_before(district, day)
         raise click.UsageError(_("district {code} has no units on {day} (its last day: "
                                  "{last})").format(code=district, day=day_text(day),
-                                                  last=day_text(last) if last else "?"))
+                                                  last=last_day_text(last)))
     from radiocli.schedule.model import Targets
 
     current = registry.as_of(day)
