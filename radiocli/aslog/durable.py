@@ -290,20 +290,28 @@ class DayFiles:
         if opened_here and not self.durable and f.fd is not None and not f.pending:
             _close(f)
 
-    def release(self, f: DayFile, failures: list[OSError]) -> None:
-        """After a seal: write, sync and forget the file unless lines are pending."""
+    def _write_out(self, f: DayFile, failures: list[OSError]) -> None:
+        """Write what ``f`` holds in memory: its buffered lines, then what is still
+        pending (not synced)."""
         if f.buf:
-            self._write_buffer(f, failures, sync=False)
+            self._write_buffer(f, failures)
         if f.pending:
             self._drain(f, failures)
+
+    def _forget(self, f: DayFile) -> None:
+        with self.guard:
+            self.files.pop((f.station, f.day.toordinal()), None)
+
+    def release(self, f: DayFile, failures: list[OSError]) -> None:
+        """After a seal: write, sync and forget the file unless lines are pending."""
+        self._write_out(f, failures)
         if self.durable:
             self._fsync(f, failures)
         if f.pending or f.buf:
             return
         if f.fd is not None:
             _close(f)
-        with self.guard:
-            self.files.pop((f.station, f.day.toordinal()), None)
+        self._forget(f)
 
     def flush_pending(self, failures: list[OSError], locks: Locks) -> int:
         """Write again what failed to land; returns how many lines landed."""
@@ -311,10 +319,7 @@ class DayFiles:
         for f in self.snapshot():
             with locks(f.station):
                 before = len(f.pending)
-                if f.buf:
-                    self._write_buffer(f, failures)
-                if f.pending:
-                    self._drain(f, failures)
+                self._write_out(f, failures)
                 landed += before - len(f.pending)
         return landed
 
@@ -326,10 +331,7 @@ class DayFiles:
         """Write buffered lines and fsync every open file now."""
         for f in self.snapshot():
             with locks(f.station):
-                if f.buf:
-                    self._write_buffer(f, failures)
-                if f.pending:
-                    self._drain(f, failures)
+                self._write_out(f, failures)
                 self._fsync(f, failures)
 
     def close(self, failures: list[OSError], locks: Locks) -> None:
@@ -337,17 +339,13 @@ class DayFiles:
         stay open)."""
         for f in self.snapshot():
             with locks(f.station):
-                if f.buf:
-                    self._write_buffer(f, failures, sync=False)
-                if f.pending:
-                    self._drain(f, failures)
+                self._write_out(f, failures)
                 if self.durable:
                     self._fsync(f, failures)
                 if f.fd is not None and not f.pending:
                     _close(f)
                 if not f.pending and not f.buf:
-                    with self.guard:
-                        self.files.pop((f.station, f.day.toordinal()), None)
+                    self._forget(f)
         if not self.durable:
             try:
                 sync_filesystem(self.root)
