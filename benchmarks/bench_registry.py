@@ -42,7 +42,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from radiocli.plan import day_window, plan
-    from radiocli.schedule import load
+    from radiocli.schedule.load import load
     from radiocli.schedule.model import Program, Priority, Rule, Targets
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -22,7 +22,7 @@ from pathlib import Path
 from radiocli.report.compliance import compliance
 from radiocli.report.connection import open_engine
 from radiocli.report.summary import summary
-from radiocli.schedule import load
+from radiocli.schedule.load import load
 
 SCHEDULES = Path(__file__).resolve().parent.parent / "schedules"
 

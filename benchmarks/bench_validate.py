@@ -60,7 +60,7 @@ def main() -> int:
     args = parser.parse_args()
     from radiocli.plan.days import day_groups
     from radiocli.plan.validate import validate
-    from radiocli.schedule import read
+    from radiocli.schedule.load import read
 
     with tempfile.TemporaryDirectory() as tmp:
         long = Path(tmp) / "schedules"

@@ -92,7 +92,7 @@ def synthetic_logs(folder: Path, stations: int, days: int, first: date = date(20
     """Logs of the first ``stations`` stations of the registry: five sessions a day."""
     sys.path.insert(0, str(ROOT))
     from radiocli.aslog import LogBook
-    from radiocli.schedule import read
+    from radiocli.schedule.load import read
 
     codes = sorted(read(SCHEDULES)[0].registry.as_of(first))[:stations]
     book = LogBook(folder, durable=False)

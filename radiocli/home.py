@@ -53,13 +53,13 @@ class Home:
 
     def load_config(self) -> dict[str, Any]:
         """The home's ``config.yaml`` (empty when there is none)."""
+        if not self.config_file.is_file():
+            return {}
         import yaml
 
         from radiocli.errors import RadioError
         from radiocli.i18n import _, os_reason
 
-        if not self.config_file.is_file():
-            return {}
         try:
             data = yaml.safe_load(self.config_file.read_text(encoding="utf-8")) or {}
         except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:

@@ -24,7 +24,7 @@ from radiocli.aslog.format import genesis
 from radiocli.aslog.sources import Limits, candidates
 from radiocli.aslog.verify import verify_file
 from radiocli.cli import cli
-from radiocli.schedule import read
+from radiocli.schedule.load import read
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SCHEDULES = Path(__file__).resolve().parent.parent / "schedules"

@@ -107,7 +107,7 @@ YAML_TEXT = st.one_of(
 @given(content=st.one_of(YAML_TEXT.map(lambda s: s.encode("utf-8", "surrogatepass")),
                          st.binary(max_size=2000)))
 def test_schedule_loader_never_raises(registry_only: Path, content: bytes) -> None:
-    from radiocli.schedule import read
+    from radiocli.schedule.load import read
 
     (registry_only / "fuzz.yaml").write_bytes(content)
     started = time.monotonic()

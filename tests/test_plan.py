@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from radiocli.plan import day_window, plan
 from radiocli.plan.timeline import Occurrence, Timeline, run_static
 from radiocli.plan.triggers import fire_times, program_trigger
-from radiocli.schedule import load
+from radiocli.schedule.load import load
 from radiocli.schedule.model import Priority
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

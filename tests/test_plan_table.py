@@ -44,7 +44,7 @@ def test_a_cut_program_says_so_on_its_last_piece(sample_schedules):
 
     from radiocli.cli.plan import table_rows
     from radiocli.plan import day_window, plan
-    from radiocli.schedule import load
+    from radiocli.schedule.load import load
 
     schedule = load(sample_schedules)
     emergency = schedule.programs["khan-cap-009-phong-toa"]

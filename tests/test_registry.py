@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from radiocli.schedule import load
+from radiocli.schedule.load import load
 from radiocli.schedule.registry import Change, District, Registry, Station
 
 REPO = Path(__file__).resolve().parent.parent

@@ -30,7 +30,7 @@ def test_say_writes_a_wav(tmp_path: Path) -> None:
 
 
 def test_say_of_the_sample_bulletin_is_at_the_target_loudness(tmp_path: Path) -> None:
-    from radiocli.schedule import load
+    from radiocli.schedule.load import load
 
     from tests.test_assemble import ebur128
 

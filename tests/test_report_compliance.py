@@ -211,7 +211,7 @@ def recount(logs: Path, planned: list, station_codes: set[str]) -> dict[tuple[st
 
 def test_compliance_agrees_with_a_recount_from_the_raw_lines(offline_home):
     from radiocli.plan import plan
-    from radiocli.schedule import load
+    from radiocli.schedule.load import load
 
     root, home = offline_home
     stations = {"00478", "00481"}
@@ -263,7 +263,7 @@ def test_policy_on_what_aired_equals_validate_on_the_plan(tmp_path):
     violations through the report as through radiocli.plan.policy.check on the plan."""
     from radiocli.plan import plan
     from radiocli.plan.policy import Session, check
-    from radiocli.schedule import load
+    from radiocli.schedule.load import load
 
     shutil.copytree(REPO / "schedules", tmp_path / "schedules")
     shutil.copytree(REPO / "audio", tmp_path / "audio")
@@ -304,7 +304,7 @@ def test_policy_counts_an_occurrence_once_and_places_each_piece(tmp_path):
     from radiocli.aslog.collect import collect
     from radiocli.report.connection import open_engine
     from radiocli.report.policy_check import aired_violations
-    from radiocli.schedule import load
+    from radiocli.schedule.load import load
     from radiocli.schedule.model import PolicyRule, Targets
 
     schedule = load(REPO / "schedules")
@@ -388,7 +388,7 @@ def test_plan_cache_follows_the_audio_files(tmp_path):
 def test_plan_key_covers_version_rendered_lengths_and_files(monkeypatch, tmp_path):
     import radiocli
     from radiocli.report.compliance import plan_key
-    from radiocli.schedule import load
+    from radiocli.schedule.load import load
 
     shutil.copytree(REPO / "schedules", tmp_path / "schedules")
     shutil.copytree(REPO / "audio", tmp_path / "audio")

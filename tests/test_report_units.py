@@ -50,7 +50,7 @@ def invoke(home: Path, *args: str) -> str:
 def city(tmp_path_factory):
     """The two windows simulated for every unit in force each day, collected into one
     store: (root, schedules folder, store, registry)."""
-    from radiocli.schedule import load
+    from radiocli.schedule.load import load
 
     root = tmp_path_factory.mktemp("reorg")
     schedules = root / "schedules"
@@ -285,7 +285,7 @@ def test_a_district_report_across_its_end_counts_its_days_and_says_so(city):
 def reused(tmp_path_factory):
     """00004's station simulated on 2024-12-30 (Phường Trúc Bạch, district 001) and on
     2026-01-02 (Phường Ba Đình, no district), collected into one store."""
-    from radiocli.schedule import load
+    from radiocli.schedule.load import load
 
     root = tmp_path_factory.mktemp("reused")
     schedules = root / "schedules"
@@ -397,7 +397,7 @@ def test_day_by_day_the_frame_gives_each_line_its_unit(reused):
 
 
 def test_the_cached_registry_answers_as_the_schedules_do_and_follows_every_edit(tmp_path):
-    from radiocli.schedule import read
+    from radiocli.schedule.load import read
     from radiocli.schedule.registry_cache import cached_registry, schedule_digest
 
     schedules = tmp_path / "schedules"

@@ -10,7 +10,7 @@ from pathlib import Path
 from radiocli.plan import day_window, plan
 from radiocli.plan.policy import Session, check
 from radiocli.plan.validate import validate
-from radiocli.schedule import load
+from radiocli.schedule.load import load
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "examples" / "hanoi-2025" / "schedules"

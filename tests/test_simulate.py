@@ -38,7 +38,7 @@ def test_simulated_district_day_matches_its_raw_lines(cli, sample_schedules, tmp
 def test_simulated_logs_verify(sample_schedules, tmp_path):
     from radiocli.aslog.verify import verify_tree
     from radiocli.play.simulate import simulate
-    from radiocli.schedule import load
+    from radiocli.schedule.load import load
     from datetime import date
 
     schedule = load(sample_schedules)
@@ -155,7 +155,7 @@ def test_a_long_emergency_cuts_the_preempted_program_in_simulation(tmp_path):
 
     from radiocli.aslog.verify import verify_tree
     from radiocli.play.simulate import simulate
-    from radiocli.schedule import load
+    from radiocli.schedule.load import load
 
     repo = Path(__file__).resolve().parent.parent
     schedules = tmp_path / "schedules"
@@ -189,7 +189,7 @@ def _one_station(tmp_path: Path, programs: str) -> list[dict]:
     from datetime import date
 
     from radiocli.play.simulate import simulate
-    from radiocli.schedule import load
+    from radiocli.schedule.load import load
 
     repo = Path(__file__).resolve().parent.parent
     schedules = tmp_path / "schedules"
@@ -241,7 +241,7 @@ def _simulate_faulted(tmp_path: Path, programs: str, offline: list[tuple[str, st
 
     from radiocli.plan.triggers import TZ
     from radiocli.play.simulate import Faults, simulate
-    from radiocli.schedule import load
+    from radiocli.schedule.load import load
 
     repo = Path(__file__).resolve().parent.parent
     schedules = tmp_path / "schedules"

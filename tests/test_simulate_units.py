@@ -60,7 +60,7 @@ def lines(path: Path) -> list[dict]:
 
 
 def test_each_day_runs_the_units_in_force_that_day(cli, across):
-    from radiocli.schedule import load
+    from radiocli.schedule.load import load
 
     root, schedules = across
     registry = load(schedules).registry
@@ -83,7 +83,7 @@ def test_a_unit_that_ceases_writes_nothing_after_its_last_day(cli, across):
     """The 400 codes of 2025-06-30 that none of the 126 reuses: no file on 2025-07-01,
     and the program at 23:55 stops at midnight with no end line. Under 00004 (Phường Trúc
     Bạch, then Phường Ba Đình) the station goes on: the program ends after midnight."""
-    from radiocli.schedule import load
+    from radiocli.schedule.load import load
 
     root, schedules = across
     registry = load(schedules).registry
@@ -106,7 +106,7 @@ def test_a_unit_that_ceases_writes_nothing_after_its_last_day(cli, across):
 def test_a_district_runs_while_it_exists(cli, across):
     """--district 001 across 2025-07-01: its wards as they were on 2025-06-30, and
     nothing from the day districts were abolished."""
-    from radiocli.schedule import load
+    from radiocli.schedule.load import load
 
     root, schedules = across
     registry = load(schedules).registry

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from radiocli.cli import cli
 from radiocli.render.words import program_abbreviations, scope_abbreviations
-from radiocli.schedule import load
+from radiocli.schedule.load import load
 
 ROOT = Path(__file__).parents[1]
 TEXT = "Họp tại NVH thôn Thượng, HTXNN Cổ Loa; gọi ngay 114."

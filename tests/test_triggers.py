@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from radiocli.plan import day_window, plan
 from radiocli.plan.triggers import fire_times, program_trigger
-from radiocli.schedule import load
+from radiocli.schedule.load import load
 from radiocli.schedule.model import Priority, Program, Rule, Schedule, Silence, Targets
 from radiocli.schedule.registry import District, Registry, Station
 from radiocli.schedule.values import expand_every

@@ -12,7 +12,7 @@ import pytest
 from radiocli.plan import day_window, plan
 from radiocli.plan.units import airs, check_units
 from radiocli.plan.validate import validate
-from radiocli.schedule import load
+from radiocli.schedule.load import load
 
 REPO = Path(__file__).resolve().parent.parent
 

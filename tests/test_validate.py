@@ -166,7 +166,7 @@ def test_schema_is_valid_json_schema_and_accepts_the_sample(cli, sample_schedule
 
 def test_render_settings_are_read_and_checked(project):
     from radiocli.render.programs import RenderSettings
-    from radiocli.schedule import read
+    from radiocli.schedule.load import read
 
     settings = project / "schedules" / "radiocli.yaml"
     text = settings.read_text(encoding="utf-8")
@@ -222,7 +222,7 @@ def test_a_day_that_does_not_exist_is_said_so(cli, project):
     ("T2-T6", (0, 1, 2, 3, 4)), ("[Thứ Hai, thu ba]", (0, 1)),
 ])
 def test_weekdays_as_vietnamese_write_them(cli, project, days, expected):
-    from radiocli.schedule import read
+    from radiocli.schedule.load import read
 
     write(project, GOOD_PROGRAM.replace("[monday]", days))
     schedule, problems = read(project / "schedules")

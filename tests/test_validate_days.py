@@ -9,7 +9,7 @@ from pathlib import Path
 
 from radiocli.plan.days import DayTimes, HORIZON_DAYS, checked_span, day_groups
 from radiocli.plan.validate import validate
-from radiocli.schedule import load
+from radiocli.schedule.load import load
 
 TODAY = date(2026, 12, 1)
 

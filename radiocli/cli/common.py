@@ -76,7 +76,7 @@ def selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def load_schedule(env: Env) -> Any:
     """The schedule from env.schedules; a ScheduleError lists every problem."""
-    from radiocli.schedule import load
+    from radiocli.schedule.load import load
 
     return load(env.schedules)
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 def registry_for(env: Env) -> Registry:
     """The station registry of the schedules folder (schedule errors do not matter here)."""
-    from radiocli.schedule import read
+    from radiocli.schedule.load import read
 
     schedule, _problems = read(env.schedules)
     if len(schedule.registry) == 0:

@@ -1,7 +1,5 @@
-"""Schedules: the registry, the YAML language, loading and validation."""
+"""Schedules: the registry, the YAML language, loading and validation.
 
-from __future__ import annotations
-
-from radiocli.schedule.load import load, read
-
-__all__ = ["load", "read"]
+Loading is :mod:`radiocli.schedule.load` (``load``, ``read``); it is not imported here,
+so that a command that only parses a date (:mod:`radiocli.schedule.values`) does not
+pay for the YAML loader."""

@@ -107,7 +107,7 @@ def schedule_files(root: Path) -> list[Path]:
 
 
 def _load(root: Path):  # noqa: ANN202 - Schedule, imported lazily
-    from radiocli.schedule import read
+    from radiocli.schedule.load import read
 
     schedule, problems = read(root)
     errors = [p for p in problems if p.severity == "error"]
