@@ -24,7 +24,7 @@ from radiocli.aslog.collect import collect
 from radiocli.aslog.publish import StoreWriter
 from radiocli.aslog.store import Store, StoreBusy
 from radiocli.cli import cli
-from radiocli.schedule import read
+from radiocli.schedule.load import read
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEDULES = REPO / "schedules"
@@ -85,7 +85,7 @@ CHILD = r"""
 import os, sys
 from pathlib import Path
 from radiocli.aslog import collect, parts, publish
-from radiocli.schedule import read
+from radiocli.schedule.load import read
 
 point, source, target, schedules = sys.argv[1:5]
 
@@ -274,7 +274,7 @@ def test_other_engines_read_codes_as_strings_and_the_same_totals(tmp_path, stage
     collect([full], store, registry)
     generation = Path(os.path.realpath(store / "current"))
     assert sorted(p.name for p in generation.rglob("*.parquet")) == sorted(
-        Path(f).name for t in ("minutes", "events") for f in Store(store).part_files(t))
+        Path(f).name for t in ("minutes", "events", "days") for f in Store(store).part_files(t))
     sessions, seconds, stations = clean[1]
     # pyarrow, reading the folders as a dataset (with hive discovery on)
     minutes = ds.dataset(store / "minutes", format="parquet", partitioning="hive").to_table()
@@ -285,6 +285,18 @@ def test_other_engines_read_codes_as_strings_and_the_same_totals(tmp_path, stage
     assert events.column("event").to_pylist().count("start") == sessions
     assert len(set(minutes.column("station").to_pylist())) == stations
     assert set(minutes.column("district").to_pylist()) == {"001", "002"}
+    # the days files add the lines up per station and day, each day once
+    days = ds.dataset(store / "days", format="parquet", partitioning="hive").to_table()
+    assert sum(days.column("seconds").to_pylist()) == seconds
+    assert sum(days.column("sessions").to_pylist()) == sessions
+    assert sum(days.column("minute_lines").to_pylist()) == minutes.num_rows
+    assert sum(days.column("event_lines").to_pylist()) == events.num_rows
+    keys = list(zip(days.column("station").to_pylist(), days.column("day").to_pylist(),
+                    strict=True))
+    assert len(keys) == len(set(keys)) == len(set(zip(
+        minutes.column("station").to_pylist(), minutes.column("day").to_pylist(), strict=True
+    )) | set(zip(events.column("station").to_pylist(), events.column("day").to_pylist(),
+                 strict=True)))
     # DuckDB with its default hive partitioning (types guessed from folder names)
     con = duckdb.connect()
     m = f"read_parquet('{store}/minutes/*.parquet')"

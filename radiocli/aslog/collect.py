@@ -197,8 +197,9 @@ def _content(data: bytes) -> bytes:
 class _Collect:
     def __init__(self, writer: StoreWriter, registry: Registry, result: CollectResult,
                  today: date | None, workers: int, progress: Progress | None,
-                 limits: Limits) -> None:
+                 limits: Limits, quick: bool = False) -> None:
         self.writer = writer
+        self.quick = quick
         self.registry = registry
         self.result = result
         self.today = today
@@ -222,12 +223,12 @@ class _Collect:
         if self.progress is not None:
             self.total = self._count(sources)
         for source in sources:
-            for cand in candidates(source, notes, seen_in=self.writer.seen_in,
+            for cand in candidates(source, notes, memory=self.writer, quick=self.quick,
                                    limits=self.limits):
                 self._drain(notes)
                 if cand.unchanged:
-                    self.result.unchanged += 1
-                    self._advance()
+                    self.result.unchanged += cand.count
+                    self._advance(cand.count)
                     continue
                 if self.progress is not None and cand.path is None:
                     self.total += 1  # archive members are counted as they come
@@ -243,7 +244,7 @@ class _Collect:
         total = 0
         for source in sources:
             if source.is_dir():
-                total += sum(1 for _c in candidates(source, [], seen_in=None))
+                total += sum(1 for _c in candidates(source, []))
         return total
 
     def _drain(self, notes: list[Problem]) -> None:
@@ -320,7 +321,7 @@ class _Round:
         self.moves: dict[str, Path] = {}  # store path -> incoming file
         self.batch = Batch()
         self.in_batch: dict[tuple[str, str], int] = {}
-        self.parts: dict[str, tuple[int, Path, Path]] = {}  # month -> part, its two files
+        self.parts: dict[str, tuple[int, list[Path]]] = {}  # month -> part, its files
 
     def decide(self, cand: Candidate, out: _Outcome) -> None:
         result = self.result
@@ -506,8 +507,8 @@ class _Round:
         for path, incoming in self.moves.items():
             self.writer.place(incoming, path)
         for month in self.batch.months():
-            part, minutes_path, events_path = self.parts[month]
-            counts = self.batch.write(self.writer.duckdb, month, minutes_path, events_path)
+            part, targets = self.parts[month]
+            counts = self.batch.write(self.writer.duckdb, month, targets)
             self.writer.add_part(part, month, *counts)
 
 
@@ -525,6 +526,7 @@ def collect(
     wait: bool = True,
     on_wait: Callable[[str], None] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    quick: bool = False,
 ) -> CollectResult:
     """Collect the logs found in ``sources`` into the store at ``store_dir``.
 
@@ -532,10 +534,13 @@ def collect(
     complete yet). ``workers``: processes that read files (0: one per core, 1: none).
     ``progress(done, total)`` is called as files are handled. Another collect writing
     the store is waited for (``on_wait`` is told once), or with ``wait=False``
-    :class:`~radiocli.aslog.store.StoreBusy` is raised."""
+    :class:`~radiocli.aslog.store.StoreBusy` is raised. ``quick``: folders unchanged
+    since they were last listed, but for days already collected sealed, are not listed
+    again (what a report collects first; such a day keeps its first copy, so nothing
+    they could hold changes a figure: see :class:`~radiocli.aslog.sources.Listing`)."""
     result = CollectResult()
     with StoreWriter(store_dir, wait=wait, on_wait=on_wait) as writer:
-        run = _Collect(writer, registry, result, today, workers, progress, limits)
+        run = _Collect(writer, registry, result, today, workers, progress, limits, quick)
         sources = [Path(s).resolve() for s in sources]
         legacy = writer.legacy
         if legacy is not None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from radiocli.aslog.scan import EVENT_NAMES, Scan, unpack
+from radiocli.aslog.store import DAYS_SQL
 
 MINUTES_SQL = """
 SELECT f.station, DATE '1970-01-01' + f.day AS day,
@@ -59,10 +60,10 @@ class Batch:
         return sorted({f"{day:%Y-%m}" for i, (_s, day, _d) in enumerate(self.files)
                        if i not in self.dropped})
 
-    def write(self, con: Any, month: str, minutes_path: Path, events_path: Path
-              ) -> tuple[int, int, int]:
-        """Write the month's lines as one part. Returns (minute rows, event rows,
-        bytes of the minutes file)."""
+    def write(self, con: Any, month: str, targets: list[Path]) -> tuple[int, int, int]:
+        """Write the month's lines as one part (``targets``: its minutes, events and days
+        files). Returns (minute rows, event rows, bytes of the minutes file)."""
+        minutes_path, events_path, days_path = targets
         import numpy as np
 
         numbers = [i for i, (_s, day, _d) in enumerate(self.files)
@@ -139,19 +140,29 @@ class Batch:
         finally:
             for name in tables:
                 con.unregister(name)
+        write_days(con, minutes_path, events_path, days_path)
         return len(minutes["file"]), len(events["file"]), minutes_path.stat().st_size
+
+
+def write_days(con: Any, minutes: Path, events: Path, target: Path) -> None:
+    """A part's days file, added up from its minutes and events files (store.DAYS_SQL)."""
+    con.sql(DAYS_SQL.format(minutes="read_parquet($minutes)", events="read_parquet($events)"),
+            params={"minutes": str(minutes), "events": str(events)}
+            ).write_parquet(str(target), compression="zstd")
 
 
 def rewrite(con: Any, sources: list[Path], targets: list[Path],
             drop: list[tuple[str, str]]) -> tuple[int, int, int]:
-    """Write a part again without the rows of the (station, day) keys in ``drop``.
-    Returns (minute rows, event rows, bytes of the minutes file)."""
+    """Write a part again without the rows of the (station, day) keys in ``drop``
+    (``sources``: its minutes and events files; ``targets``: the new part's minutes,
+    events and days files). Returns (minute rows, event rows, bytes of the minutes
+    file)."""
     import numpy as np
 
     con.register("_drop", {"station": np.array([s for s, _d in drop], dtype=object),
                            "day": _epoch_days([date.fromisoformat(d) for _s, d in drop])})
     try:
-        for source, target in zip(sources, targets, strict=True):
+        for source, target in zip(sources, targets[:2], strict=True):
             con.sql(
                 "SELECT * FROM read_parquet(?) t WHERE NOT EXISTS (SELECT 1 FROM _drop d "
                 "WHERE d.station = t.station AND DATE '1970-01-01' + d.day = t.day)",
@@ -159,21 +170,25 @@ def rewrite(con: Any, sources: list[Path], targets: list[Path],
             ).write_parquet(str(target), compression="zstd")
     finally:
         con.unregister("_drop")
-    return _counts(con, targets)
+    write_days(con, *targets)
+    return _counts(con, targets[:2])
 
 
 def merge(con: Any, sources: list[list[Path]], targets: list[Path]) -> tuple[int, int, int]:
-    """Write several parts as one (no sort, no order kept: the rows stream through).
-    Returns (minute rows, event rows, bytes of the minutes file)."""
+    """Write several parts as one (no sort, no order kept: the rows stream through);
+    ``sources``: the parts' minutes files, then their events files; ``targets``: the new
+    part's minutes, events and days files. Returns (minute rows, event rows, bytes of
+    the minutes file)."""
     con.execute("SET preserve_insertion_order=false")  # rows stream through
     try:
-        for files, target in zip(sources, targets, strict=True):
+        for files, target in zip(sources, targets[:2], strict=True):
             con.sql("SELECT * FROM read_parquet(?)",
                     params=[[str(f) for f in files]]).write_parquet(str(target),
                                                                      compression="zstd")
     finally:
         con.execute("SET preserve_insertion_order=true")
-    return _counts(con, targets)
+    write_days(con, *targets)
+    return _counts(con, targets[:2])
 
 
 _EPOCH = date(1970, 1, 1).toordinal()

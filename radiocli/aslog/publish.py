@@ -37,7 +37,11 @@ from radiocli.aslog.store import (
     PENDING,
     READERS,
     SCHEMA,
+    DAYS,
+    FILES,
     TABLES,
+    Listed,
+    Listing,
     StoreBusy,
     connect_catalog,
     meta_value,
@@ -132,6 +136,8 @@ class StoreWriter:
         self._folders: dict[str, int] = {}
         self._dropped: dict[int, set[tuple[str, str]]] = {}  # part -> keys to drop
         self._changed = False
+        self._listings: dict[str, Listing] | None = None
+        self._listed = False  # listings were kept in this collect (temporary tables)
         self.published = False
 
     # --- opening: format, crash recovery ------------------------------------------------
@@ -217,7 +223,7 @@ class StoreWriter:
             target = f"generations/{self.generation:06d}"
             if not current.is_symlink() or os.readlink(current) != target:
                 replace_symlink(current, target)
-        for table in TABLES:
+        for table in FILES:
             link = self.root / table
             if not link.is_symlink() and not link.exists():
                 os.symlink(f"current/{table}", link)
@@ -288,6 +294,78 @@ class StoreWriter:
         self.db.execute("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?)",
                         (self.folder_id(folder), name, size, mtime_ns, inode))
         self._changed = True
+
+    def listing(self, folder: str) -> Listing | None:
+        """``folder`` as the last collect that listed it left it (all listings are
+        read at the first call)."""
+        assert self.db is not None
+        if self._listings is None:
+            self._listings = {}
+            watch: dict[int, dict[str, tuple[int, int, int]]] = {}
+            for folder_id, name, size, mtime, inode in self.db.execute(
+                    "SELECT folder, name, size, mtime_ns, inode FROM watch"):
+                watch.setdefault(folder_id, {})[name] = (size, mtime, inode)
+            for folder_id, path, mtime, inode, files in self.db.execute(
+                    "SELECT g.folder, f.path, g.mtime_ns, g.inode, g.files FROM listing g "
+                    "JOIN folders f ON f.id = g.folder"):
+                self._listings[path] = Listing(mtime, inode, files, watch.get(folder_id, {}))
+        return self._listings.get(folder)
+
+    def listed(self, folder: str, mtime_ns: int, inode: int, logs: list[Listed] | None
+               ) -> None:
+        """Keep ``folder``'s listing, made into the catalog's by :meth:`publish` once every
+        file of it is remembered (see :meth:`_keep_listings`); None: forget it."""
+        assert self.db is not None
+        if not self._listed:
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS listed_now ("
+                            "folder INTEGER, name TEXT, station TEXT, day TEXT, size INTEGER, "
+                            "mtime_ns INTEGER, inode INTEGER, PRIMARY KEY (folder, name)) "
+                            "WITHOUT ROWID")
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS listed_folders ("
+                            "folder INTEGER PRIMARY KEY, mtime_ns INTEGER, inode INTEGER, "
+                            "keep INTEGER)")
+            self._listed = True
+        if logs is None:
+            row = self.db.execute("SELECT id FROM folders WHERE path = ?", (folder,)).fetchone()
+            if row is None:
+                return
+            folder_id = row[0]
+        else:
+            folder_id = self.folder_id(folder)
+            self.db.execute("DELETE FROM listed_now WHERE folder = ?", (folder_id,))
+            self.db.executemany("INSERT INTO listed_now VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                [(folder_id, *log) for log in logs])
+        self.db.execute("INSERT OR REPLACE INTO listed_folders VALUES (?, ?, ?, ?)",
+                        (folder_id, mtime_ns, inode, int(logs is not None)))
+
+    def _keep_listings(self) -> None:
+        """The listings of the folders listed in this collect, in the catalog: a folder's
+        stands only when each of its logs is remembered as it was listed (a file still
+        empty, or that could not be read, is not); its watched files are those whose day
+        is not collected sealed."""
+        assert self.db is not None
+        if not self._listed:
+            return
+        db = self.db
+        db.execute("DELETE FROM listing WHERE folder IN (SELECT folder FROM listed_folders)")
+        db.execute("DELETE FROM watch WHERE folder IN (SELECT folder FROM listed_folders)")
+        db.execute(
+            "INSERT INTO listing SELECT l.folder, l.mtime_ns, l.inode, "
+            "(SELECT count(*) FROM listed_now n WHERE n.folder = l.folder) "
+            "FROM listed_folders l WHERE l.keep AND NOT EXISTS ("
+            "  SELECT 1 FROM listed_now n LEFT JOIN seen s ON s.folder = n.folder "
+            "    AND s.name = n.name "
+            "  WHERE n.folder = l.folder AND (s.size IS NULL OR s.size != n.size "
+            "    OR s.mtime_ns != n.mtime_ns OR s.inode != n.inode))")
+        db.execute(
+            "INSERT INTO watch SELECT n.folder, n.name, n.size, n.mtime_ns, n.inode "
+            "FROM listed_now n JOIN listing g ON g.folder = n.folder "
+            "WHERE n.folder IN (SELECT folder FROM listed_folders) AND NOT EXISTS ("
+            "  SELECT 1 FROM logs o WHERE o.station = n.station AND o.day = n.day "
+            "    AND o.sealed = 1)")
+        db.execute("DROP TABLE listed_now")
+        db.execute("DROP TABLE listed_folders")
+        self._listed = False
 
     # --- the catalog --------------------------------------------------------------------
 
@@ -387,17 +465,17 @@ class StoreWriter:
             self._con.execute("SET temp_directory=?", [str(self.incoming / "duckdb")])
         return self._con
 
-    def new_part(self, month: str) -> tuple[int, Path, Path]:
-        """A new part's id and where its minutes and events files go."""
+    def new_part(self, month: str) -> tuple[int, list[Path]]:
+        """A new part's id and where its files go (minutes, events, days: FILES)."""
         part = self.next_part
         self.next_part += 1
         name = part_name(self.store_id, month, part)
         paths = []
-        for table in TABLES:
+        for table in FILES:
             folder = self.new_generation / table
             make_folder(folder)
             paths.append(folder / name)
-        return part, paths[0], paths[1]
+        return part, paths
 
     def part_path(self, table: str, month: str, part: int, created: int) -> Path:
         """Where a part is: in the generation being built when made by this collect,
@@ -430,11 +508,11 @@ class StoreWriter:
             drop = sorted(keys - keep)
             if not drop:
                 continue
-            new, minutes_path, events_path = self.new_part(month)
+            new, targets = self.new_part(month)
             counts = rewrite(
                 self.duckdb,
                 [self.part_path(t, month, part, created) for t in TABLES],
-                [minutes_path, events_path],
+                targets,
                 drop,
             )
             self._replace_parts([part], new, month, counts)
@@ -456,11 +534,11 @@ class StoreWriter:
         for month, small in sorted(months.items()):
             if len(small) < MERGE_AT:
                 continue
-            new, minutes_path, events_path = self.new_part(month)
+            new, targets = self.new_part(month)
             counts = merge(
                 self.duckdb,
                 [[self.part_path(t, month, p, c) for p, c in small] for t in TABLES],
-                [minutes_path, events_path],
+                targets,
             )
             self._replace_parts([p for p, _c in small], new, month, counts)
 
@@ -475,7 +553,7 @@ class StoreWriter:
             row = self.db.execute("SELECT generation FROM parts WHERE id = ?",
                                   (part,)).fetchone()
             if row is not None and row[0] > self.generation:
-                for table in TABLES:
+                for table in FILES:
                     self.part_path(table, month, part, row[0]).unlink(missing_ok=True)
             self.db.execute("UPDATE logs SET part = ? WHERE part = ?", (new, part))
             self.db.execute("DELETE FROM parts WHERE id = ?", (part,))
@@ -486,17 +564,22 @@ class StoreWriter:
         already, the others are hard links to the published generation's files."""
         assert self.db is not None
         make_folder(self.new_generation)
+        published = generation_dir(self.root, self.generation)
+        for table in FILES:
+            make_folder(self.new_generation / table)
         for part, month, created in self.db.execute(
-                "SELECT id, month, generation FROM parts"):
+                "SELECT id, month, generation FROM parts").fetchall():
             if created > self.generation:
                 continue
+            name = part_name(self.store_id, month, part)
             for table in TABLES:
-                name = part_name(self.store_id, month, part)
-                target = self.new_generation / table / name
-                make_folder(target.parent)
-                os.link(generation_dir(self.root, self.generation) / table / name, target)
-        for table in TABLES:
-            make_folder(self.new_generation / table)
+                os.link(published / table / name, self.new_generation / table / name)
+            try:
+                os.link(published / DAYS / name, self.new_generation / DAYS / name)
+            except FileNotFoundError:  # a part published before days files were written
+                from radiocli.aslog.parts import write_days
+
+                write_days(self.duckdb, *(self.new_generation / t / name for t in FILES))
         (self.new_generation / READERS).touch()
 
     # --- publishing ---------------------------------------------------------------------
@@ -514,6 +597,7 @@ class StoreWriter:
                             (str(self.generation + 1),))
             self.db.execute("UPDATE meta SET value = ? WHERE key = 'next_part'",
                             (str(self.next_part),))
+        self._keep_listings()
         if self._changed or parts_changed:
             sync_filesystem(self.root)
         self.db.execute("COMMIT")

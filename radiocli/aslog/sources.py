@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from radiocli.aslog.format import valid_station
-from radiocli.aslog.store import NOT_SOURCES
+from radiocli.aslog.store import NOT_SOURCES, Listed, Listing
 from radiocli.aslog.verify import MAX_FILE
 from radiocli.errors import Problem
 from radiocli.i18n import _, decimal_text, number_text, os_reason
@@ -58,7 +58,8 @@ class Candidate:
     size: int = 0
     mtime_ns: int = 0
     inode: int = 0
-    unchanged: bool = False  # a file already collected, unchanged since (not read)
+    unchanged: bool = False  # files already collected, unchanged since (not read) ...
+    count: int = 1  # ... this many
 
     @property
     def origin(self) -> str:
@@ -77,7 +78,19 @@ class ArchiveLimit(Exception):
         self.message = message
 
 
-SeenIn = Callable[[str], dict[str, tuple[int, int, int]]]
+class Memory(Protocol):
+    """What a store remembers of the folders it collected (StoreWriter)."""
+
+    def seen_in(self, folder: str) -> dict[str, tuple[int, int, int]]:
+        """Files of ``folder`` collected before: name -> (size, mtime_ns, inode)."""
+
+    def listing(self, folder: str) -> Listing | None:
+        """``folder`` as the last collect that listed it left it."""
+
+    def listed(self, folder: str, mtime_ns: int, inode: int, logs: list[Listed] | None
+               ) -> None:
+        """``folder`` was listed in full: its logs, or None when no listing may stand
+        for it (a note, a link, a subfolder, or changed too recently to tell)."""
 
 
 def identity(parent: str, name: str) -> tuple[str, date] | None:
@@ -99,15 +112,17 @@ def is_archive(path: Path) -> bool:
     return path.name.lower().endswith(ARCHIVES)
 
 
-def candidates(source: Path, notes: list[Problem], *, seen_in: SeenIn | None = None,
-               limits: Limits | None = None) -> Iterator[Candidate]:
+def candidates(source: Path, notes: list[Problem], *, memory: Memory | None = None,
+               quick: bool = False, limits: Limits | None = None) -> Iterator[Candidate]:
     """Log files in a folder (station folder, logs folder, store) or an archive.
 
     Problems go to ``notes``: errors for what could not be read (a missing source, a
     broken archive, a limit reached, a member refused), warnings for what was read
-    but deserves a look. ``seen_in(folder)`` gives the files of a folder collected
-    before (name -> (size, mtime_ns, inode)): those unchanged are yielded with
-    ``unchanged=True`` and not read."""
+    but deserves a look. ``memory`` (the store's) gives the files of a folder collected
+    before: those unchanged are yielded with ``unchanged=True`` and not read; it is
+    told each folder's listing. ``quick``: a folder whose listing still stands (the
+    folder and its watched files unchanged, see :class:`Listing`) is not listed again:
+    its logs are yielded as one unchanged candidate with their ``count``."""
     limits = limits or Limits()
     try:
         mode = os.lstat(source).st_mode
@@ -122,7 +137,7 @@ def candidates(source: Path, notes: list[Problem], *, seen_in: SeenIn | None = N
         source = source.resolve()
         mode = os.stat(source).st_mode if source.exists() else 0
     if stat.S_ISDIR(mode):
-        yield from _from_folder(source, notes, seen_in)
+        yield from _from_folder(source, notes, memory, quick)
         return
     if not stat.S_ISREG(mode):
         notes.append(Problem(str(source), 0, 0, _("not a file or folder"), code="source"))
@@ -141,27 +156,62 @@ def candidates(source: Path, notes: list[Problem], *, seen_in: SeenIn | None = N
                     size=st.st_size, mtime_ns=st.st_mtime_ns, inode=st.st_ino)
 
 
-UNCHANGED = Candidate("", date.min, "", "", unchanged=True)  # a file seen before, as it was
-
-
 REHEARSAL = "rehearsal"  # <home>/rehearsal: logs of `run --clock` / `--rehearsal`
+RACY_NS = 2_000_000_000  # a folder changed this recently may change again unseen (its mtime tick)
 
 
-def _from_folder(root: Path, notes: list[Problem], seen_in: SeenIn | None
+def _unchanged(count: int = 1) -> Candidate:
+    """``count`` files already collected, unchanged since (not read)."""
+    return Candidate("", date.min, "", "", unchanged=True, count=count)
+
+
+UNCHANGED = _unchanged()
+
+
+def _same(st: os.stat_result, known: tuple[int, int, int] | None) -> bool:
+    return known == (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _still(folder: str, st: os.stat_result, known: Listing) -> bool:
+    """Whether a folder is as a collect listed it: the folder itself (no file added,
+    removed or renamed) and each of its watched files."""
+    if (st.st_mtime_ns, st.st_ino) != (known.mtime_ns, known.inode):
+        return False
+    for name, stats in known.watch.items():
+        try:
+            if not _same(os.lstat(os.path.join(folder, name)), stats):
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _from_folder(root: Path, notes: list[Problem], memory: Memory | None, quick: bool
                  ) -> Iterator[Candidate]:
     stack = [str(root)]
     while stack:
         folder = stack.pop()
         try:
+            before = os.stat(folder)  # the folder as it was before it was listed
+            if quick and memory is not None:
+                listing = memory.listing(folder)
+                if listing is not None and _still(folder, before, listing):
+                    if listing.files:
+                        yield _unchanged(listing.files)
+                    continue
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
             notes.append(Problem(folder, 0, 0, _("cannot list the folder: {reason}").format(
                 reason=os_reason(exc)), code="unreadable"))
             continue
+        listed_at = time.time_ns()
         parent = os.path.basename(folder)
+        station = parent[8:] if parent.startswith("station=") else parent
         store = any(e.name in ("catalog.sqlite", "catalog.json") for e in entries)
         seen: dict[str, tuple[int, int, int]] | None = None
         subfolders = []
+        logs: list[Listed] = []  # the folder's logs, for its listing
+        clean = True  # no note, no link: a listing can stand for the folder
         for entry in entries:
             name = entry.name
             if name.startswith("."):
@@ -170,6 +220,7 @@ def _from_folder(root: Path, notes: list[Problem], seen_in: SeenIn | None
                 is_dir = entry.is_dir(follow_symlinks=False)
                 is_link = not is_dir and entry.is_symlink()
             except OSError:
+                clean = False
                 continue
             if is_dir:
                 if name == REHEARSAL:  # not a proof of broadcast: collected only when given
@@ -177,15 +228,19 @@ def _from_folder(root: Path, notes: list[Problem], seen_in: SeenIn | None
                 if not (store and name in NOT_SOURCES):  # a store's raw/ and unknown/ are logs
                     subfolders.append(entry.path)
                 continue
+            if is_link:
+                clean = False
             if seen is None:
-                seen = seen_in(folder) if seen_in is not None else {}
+                seen = memory.seen_in(folder) if memory is not None else {}
             known = seen.get(name)
             if known is not None and not is_link:
                 try:
                     st = entry.stat(follow_symlinks=False)
                 except OSError:
                     st = None
-                if st is not None and known == (st.st_size, st.st_mtime_ns, st.st_ino):
+                if st is not None and _same(st, known):  # collected: its identity held
+                    logs.append((name, station, name[5:15] if name.startswith("date=")
+                                 else name[:10], *known))
                     yield UNCHANGED
                     continue
             found = identity(parent, name)
@@ -210,7 +265,7 @@ def _from_folder(root: Path, notes: list[Problem], seen_in: SeenIn | None
                                          _("a symbolic link to something that is not a file"),
                                          _("copy the log itself into the folder"), "symlink"))
                     continue
-                if known == (st.st_size, st.st_mtime_ns, st.st_ino):
+                if _same(st, known):
                     yield UNCHANGED
                     continue
                 notes.append(Problem(str(path), 0, 0, _("a symbolic link, read from {path}")
@@ -219,11 +274,16 @@ def _from_folder(root: Path, notes: list[Problem], seen_in: SeenIn | None
                 try:
                     st = entry.stat(follow_symlinks=False)
                 except OSError as exc:
+                    clean = False
                     notes.append(Problem(str(path), 0, 0, _("cannot read: {reason}").format(
                         reason=os_reason(exc)), code="unreadable"))
                     continue
+            logs.append((name, found[0], str(found[1]), st.st_size, st.st_mtime_ns, st.st_ino))
             yield Candidate(found[0], found[1], folder, name, path=path, size=st.st_size,
                             mtime_ns=st.st_mtime_ns, inode=st.st_ino)
+        if memory is not None:
+            leaf = clean and not subfolders and before.st_mtime_ns < listed_at - RACY_NS
+            memory.listed(folder, before.st_mtime_ns, before.st_ino, logs if leaf else None)
         stack.extend(reversed(subfolders))
 
 

@@ -5,8 +5,10 @@ columnar copy, published all or nothing (docs/store.md).
     STORE/current -> generations/<n>      the published generation (a symlink)
     STORE/minutes -> current/minutes      what reports and other engines read
     STORE/events  -> current/events
+    STORE/days    -> current/days
     STORE/generations/<n>/minutes/<YYYY-MM>-<store>-<part>.parquet   one row per minute line
     STORE/generations/<n>/events/<YYYY-MM>-<store>-<part>.parquet    one row per event line
+    STORE/generations/<n>/days/<YYYY-MM>-<store>-<part>.parquet      one row per station-day
     STORE/raw/<district>/<station>/<YYYY-MM-DD>.jsonl    the logs, byte for byte
     STORE/<kind>/<station>/<YYYY-MM-DD>.<sha12>.jsonl    copies set apart (quarantine,
                                                          rejected, duplicates, conflicts,
@@ -33,6 +35,7 @@ import fcntl
 import os
 import sqlite3
 from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -48,7 +51,9 @@ LOCK = ".lock"
 PENDING = ".pending"
 INCOMING = ".incoming"
 READERS = ".readers"
-TABLES = ("minutes", "events")
+TABLES = ("minutes", "events")  # the lines, one row each
+DAYS = "days"  # one row per station and day, made from a part's two files (DAYS_SQL)
+FILES = (*TABLES, DAYS)  # the files of a part, in this order
 ASIDE = {  # kind -> folder
     "quarantined": "quarantine",
     "rejected": "rejected",
@@ -57,8 +62,8 @@ ASIDE = {  # kind -> folder
     "unknown": "unknown",
 }
 NOT_SOURCES = frozenset(
-    {"generations", "current", "minutes", "events", "quarantine", "rejected", "duplicates",
-     "conflicts", LEGACY_FOLDER}
+    {"generations", "current", "minutes", "events", "days", "quarantine", "rejected",
+     "duplicates", "conflicts", LEGACY_FOLDER}
 )  # folders of a store that are not logs to collect (raw/ and unknown/ are)
 PART_TARGET = 64 << 20  # parts smaller than this are merged, once a month has several
 MERGE_AT = 4  # ... this many small parts
@@ -67,6 +72,35 @@ MINUTE_COLUMNS = (
     "station VARCHAR, day DATE, minute TIMESTAMP, program VARCHAR, occurrence VARCHAR, "
     "segment INTEGER, priority VARCHAR, seconds INTEGER"
 )
+DAY_COLUMNS = (
+    "station VARCHAR, day DATE, district VARCHAR, minute_lines BIGINT, seconds BIGINT, "
+    "event_lines BIGINT, sessions BIGINT, seals BIGINT, sealed_lines INTEGER"
+)
+# What a part's days file holds: its minute and event lines added up per station and day
+# (sessions: 'start' lines; seals: 'sealed' lines; sealed_lines: the largest 'lines' a
+# sealed line counts). {minutes} and {events}: the part's two files, or the views.
+DAYS_SQL = """
+WITH e AS (
+  SELECT station, day, any_value(district) AS district, count(*) AS event_lines,
+         count(*) FILTER (WHERE event = 'start') AS sessions,
+         count(*) FILTER (WHERE event = 'sealed') AS seals,
+         max(lines) FILTER (WHERE event = 'sealed') AS sealed_lines
+  FROM {events} GROUP BY station, day),
+m AS (
+  SELECT station, day, any_value(district) AS district, count(*) AS minute_lines,
+         sum(seconds) AS seconds
+  FROM {minutes} GROUP BY station, day)
+SELECT coalesce(e.station, m.station) AS station, coalesce(e.day, m.day) AS day,
+       coalesce(e.district, m.district) AS district,
+       CAST(coalesce(m.minute_lines, 0) AS BIGINT) AS minute_lines,
+       CAST(coalesce(m.seconds, 0) AS BIGINT) AS seconds,
+       CAST(coalesce(e.event_lines, 0) AS BIGINT) AS event_lines,
+       CAST(coalesce(e.sessions, 0) AS BIGINT) AS sessions,
+       CAST(coalesce(e.seals, 0) AS BIGINT) AS seals,
+       CAST(e.sealed_lines AS INTEGER) AS sealed_lines
+FROM e FULL OUTER JOIN m ON e.station = m.station AND e.day = m.day
+ORDER BY station, day
+"""
 EVENT_COLUMNS = (
     'station VARCHAR, day DATE, event VARCHAR, "at" TIMESTAMP, scheduled TIMESTAMP, '
     "program VARCHAR, occurrence VARCHAR, priority VARCHAR, reason VARCHAR, lines INTEGER"
@@ -98,7 +132,31 @@ CREATE TABLE IF NOT EXISTS seen (
     mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
     PRIMARY KEY (folder, name)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS trash (path TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS listing (
+    folder INTEGER PRIMARY KEY, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
+    files INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS watch (
+    folder INTEGER NOT NULL, name TEXT NOT NULL, size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
+    PRIMARY KEY (folder, name)) WITHOUT ROWID;
 """
+
+
+Listed = tuple[str, str, str, int, int, int]  # name, station, day, size, mtime_ns, inode
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A folder of logs as a collect last listed it: the folder's own ``mtime_ns`` and
+    ``inode`` (a file added, removed or renamed changes them), how many logs it held,
+    and ``watch``: those whose day was not collected sealed, name -> (size, mtime_ns,
+    inode). A day collected sealed keeps its first copy whatever later happens to the
+    file, so only watched files can still change what is counted."""
+
+    mtime_ns: int
+    inode: int
+    files: int
+    watch: dict[str, tuple[int, int, int]]
 
 
 class StoreBusy(LogError):
@@ -244,8 +302,8 @@ class Store:
         return str(generation_dir(self.root, self.generation) / "events" / "*.parquet")
 
     def part_files(self, table: str) -> list[str]:
-        """The published Parquet files of ``minutes`` or ``events``."""
-        if table not in TABLES:
+        """The published Parquet files of ``minutes``, ``events`` or ``days``."""
+        if table not in FILES:
             raise ValueError(f"no such table: {table}")
         if self._db is None or self.generation == 0:
             return []
@@ -254,14 +312,22 @@ class Store:
                 for part, month in self._db.execute("SELECT id, month FROM parts ORDER BY id")]
 
     def views(self, con: Any) -> None:
-        """Create the ``minutes`` and ``events`` views over the published generation on
-        a DuckDB connection (empty tables when nothing is published yet)."""
+        """Create the ``minutes``, ``events`` and ``days`` views over the published
+        generation on a DuckDB connection (empty tables when nothing is published yet).
+        ``days`` is read from the parts' days files; a store published before they were
+        written has it added up from the lines instead (the same figures, slower)."""
         for table in TABLES:
             files = self.part_files(table)
             if files:
                 con.read_parquet(files, hive_partitioning=False).create_view(table, replace=True)
             else:
                 empty_tables(con, minutes=table == "minutes", events=table == "events")
+        files = self.part_files(DAYS)
+        if files and all(os.path.isfile(f) for f in files):
+            con.read_parquet(files, hive_partitioning=False).create_view(DAYS, replace=True)
+        else:
+            con.execute("CREATE OR REPLACE TEMP VIEW days AS "
+                        + DAYS_SQL.format(minutes="minutes", events="events"))
 
     def has_data(self) -> bool:
         if self._db is None:

@@ -71,7 +71,7 @@ def _engine(env: Any, store: Path | None, registry: Any = None) -> Any:
     if store is None:
         store = env.home.root / "store"
         if env.home.logs.exists():
-            result = collect([env.home.logs], store, registry, today=hanoi_today(),
+            result = collect([env.home.logs], store, registry, today=hanoi_today(), quick=True,
                              on_wait=lambda message: click.echo(message, err=True))
             if result.added or result.replaced:
                 click.echo(_("collected {n} new log file(s) into {store}").format(

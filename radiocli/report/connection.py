@@ -109,8 +109,9 @@ class Engine:
     def day_table(self, frame: Frame | None = None) -> None:
         """The ``day_state`` table: station, day, state, sessions, seconds, source and
         in_force (the source's unit was in force that day) for every station-day of the
-        frame's scope with a line. A frame of the whole city keeps lines under codes the
-        registry does not know, with a NULL source, so that a report can say so."""
+        frame's scope with a line, from the store's ``days`` (its lines added up per
+        station and day). A frame of the whole city keeps lines under codes the registry
+        does not know, with a NULL source, so that a report can say so."""
         if frame is not None and frame is not self.units:
             raise ValueError("day_table: the frame is not the engine's scope")
         frame = self.units
@@ -123,29 +124,23 @@ class Engine:
         self.con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE day_state AS
-            WITH e AS (
-              SELECT station, day, count(*) FILTER (WHERE event = 'sealed') AS seals,
-                     max(lines) FILTER (WHERE event = 'sealed') AS sealed_lines,
-                     count(*) FILTER (WHERE event = 'start') AS sessions,
-                     count(*) AS lines
-              FROM events WHERE {cond} GROUP BY station, day),
-            m AS (
-              SELECT station, day, count(*) AS lines, sum(seconds) AS seconds
-              FROM minutes WHERE {cond} GROUP BY station, day),
+            WITH t AS (
+              SELECT station, day, sum(seals) AS seals, max(sealed_lines) AS sealed_lines,
+                     sum(sessions) AS sessions, sum(event_lines + minute_lines) AS lines,
+                     sum(seconds) AS seconds
+              FROM days WHERE {cond} GROUP BY station, day),
             d AS (
-              SELECT coalesce(e.station, m.station) AS station, coalesce(e.day, m.day) AS day,
-                     CASE WHEN coalesce(e.seals, 0) = 0 THEN 'unsealed'
-                          WHEN coalesce(e.sealed_lines, 0) > 0
-                            OR coalesce(e.lines, 0) + coalesce(m.lines, 0) > e.seals THEN 'ok'
+              SELECT station, day,
+                     CASE WHEN seals = 0 THEN 'unsealed'
+                          WHEN coalesce(sealed_lines, 0) > 0 OR lines > seals THEN 'ok'
                           ELSE 'empty' END AS state,
-                     coalesce(e.sessions, 0) AS sessions,
-                     CAST(coalesce(m.seconds, 0) AS BIGINT) AS seconds
-              FROM e FULL OUTER JOIN m ON e.station = m.station AND e.day = m.day)
+                     sessions, CAST(seconds AS BIGINT) AS seconds
+              FROM t)
             SELECT d.*, u.source, u.row, coalesce(u.in_force, false) AS in_force
             FROM d {"LEFT " if everything else ""}JOIN units u
               ON u.code = d.station AND d.day BETWEEN u.since AND u.until
             """,
-            params + params,
+            params,
         )
 
     def tallies(self, frame: Frame) -> tuple[dict[int, Tally], dict[date, Tally],
