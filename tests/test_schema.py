@@ -18,7 +18,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from radiocli.schedule import read, values
+from radiocli.schedule import values
+from radiocli.schedule.load import read
 from radiocli.schedule.schema import json_schema
 
 REPO = Path(__file__).resolve().parent.parent
