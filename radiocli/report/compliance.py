@@ -25,7 +25,9 @@ from radiocli.report.model import (
 from radiocli.report.mapping import map_points
 from radiocli.report.numbers import fmt_int, fmt_num
 from radiocli.report.units import Row
-from radiocli.report.words import PROBLEMS, H, log_text, period, priority_text, status_text
+from radiocli.report.words import (
+    PROBLEMS, H, log_text, period, priority_text, reason_text, status_text,
+)
 from radiocli.schedule.model import Chime, Recording, Schedule
 
 AIRED_SHARE = 0.9  # an occurrence is aired when this share of its planned seconds aired
@@ -277,15 +279,13 @@ def _reason(code: str, reason: str, day_state: str, planned_s: float, aired_s: f
         if day_state in ("no-log", "unsealed"):
             return H(lang, f"không có dòng nhật ký nào; nhật ký ngày: {log_text(day_state, lang)}",
                      f"no log line; the day's log: {log_text(day_state, lang)}")
-        with i18n.using(lang):
-            reason = i18n.reason(reason)
+        reason = reason_text(reason, lang)
         return reason or H(lang, "không có dòng nhật ký nào của đài quanh giờ phát",
                            "no line from the station around this time")
     if code == "missed" and not reason:
         return H(lang, "đài hoạt động nhưng không có dòng nào của buổi phát này",
                  "the station was on but logged nothing for this occurrence")
-    with i18n.using(lang):  # the log keeps its reasons in English: shown in the report's
-        reason = i18n.reason(reason)
+    reason = reason_text(reason, lang)
     if code in ("partial", "preempted"):
         share = H(lang, f"phát {fmt_num(round(aired_s / 60, 1), lang)} trên "
                   f"{fmt_num(round(planned_s / 60, 1), lang)} phút",

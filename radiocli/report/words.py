@@ -34,6 +34,15 @@ def _word(kind: str, code: str, lang: str) -> str:
         return i18n.word(kind, code)
 
 
+def reason_text(reason: str, lang: str) -> str:
+    """A reason of the as-run log (kept in English) in ``lang``; most rows have none, and
+    switching the language for each of 169,000 rows cost a second a report."""
+    if not reason:
+        return reason
+    with i18n.using(lang):
+        return i18n.reason(reason)
+
+
 def priority_text(label: str, lang: str) -> str:
     return _word("priority", label, lang)
 
