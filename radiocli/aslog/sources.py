@@ -157,7 +157,7 @@ def candidates(source: Path, notes: list[Problem], *, memory: Memory | None = No
 
 
 REHEARSAL = "rehearsal"  # <home>/rehearsal: logs of `run --clock` / `--rehearsal`
-RACY_NS = 2_000_000_000  # a folder changed this recently may change again unseen (its mtime tick)
+RACY_NS = 2_000_000_000  # a folder changed this recently may change again unseen (mtime tick)
 
 
 def _unchanged(count: int = 1) -> Candidate:
@@ -191,6 +191,7 @@ def _from_folder(root: Path, notes: list[Problem], memory: Memory | None, quick:
     stack = [str(root)]
     while stack:
         folder = stack.pop()
+        started = time.time_ns()
         try:
             before = os.stat(folder)  # the folder as it was before it was listed
             if quick and memory is not None:
@@ -204,7 +205,6 @@ def _from_folder(root: Path, notes: list[Problem], memory: Memory | None, quick:
             notes.append(Problem(folder, 0, 0, _("cannot list the folder: {reason}").format(
                 reason=os_reason(exc)), code="unreadable"))
             continue
-        listed_at = time.time_ns()
         parent = os.path.basename(folder)
         station = parent[8:] if parent.startswith("station=") else parent
         store = any(e.name in ("catalog.sqlite", "catalog.json") for e in entries)
@@ -282,7 +282,9 @@ def _from_folder(root: Path, notes: list[Problem], memory: Memory | None, quick:
             yield Candidate(found[0], found[1], folder, name, path=path, size=st.st_size,
                             mtime_ns=st.st_mtime_ns, inode=st.st_ino)
         if memory is not None:
-            leaf = clean and not subfolders and before.st_mtime_ns < listed_at - RACY_NS
+            # a change after `started` gives the folder a later mtime, unless it falls in
+            # the tick of the one seen (ticks of up to 2 s: FAT on a USB stick)
+            leaf = clean and not subfolders and before.st_mtime_ns < started - RACY_NS
             memory.listed(folder, before.st_mtime_ns, before.st_ino, logs if leaf else None)
         stack.extend(reversed(subfolders))
 
