@@ -27,6 +27,8 @@ from radiocli.aslog.durable import replace_symlink, sync_filesystem
 from radiocli.aslog.store import (
     ASIDE,
     CATALOG,
+    DAYS,
+    FILES,
     FORMAT,
     INCOMING,
     LEGACY_CATALOG,
@@ -37,8 +39,6 @@ from radiocli.aslog.store import (
     PENDING,
     READERS,
     SCHEMA,
-    DAYS,
-    FILES,
     TABLES,
     Listed,
     Listing,
