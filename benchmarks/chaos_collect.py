@@ -175,9 +175,13 @@ def leftovers(store: Path) -> list[str]:
     found += [f"missing: {p}" for p in sorted({p for p in named if p.startswith("raw/")}
                                               - on_disk)]
     current = store / "generations" / f"{generation:06d}"
-    files = list((current / "minutes").rglob("*.parquet"))
-    if len(files) != parts:
-        found.append(f"{len(files)} minute parts on disk, {parts} in the catalog")
+    names = {}
+    for kind in ("minutes", "events", "days"):  # a part's three files
+        names[kind] = sorted(p.name for p in (current / kind).rglob("*.parquet"))
+        if len(names[kind]) != parts:
+            found.append(f"{len(names[kind])} {kind} files on disk, {parts} parts in the catalog")
+    if not names["minutes"] == names["events"] == names["days"]:
+        found.append("the minutes, events and days files are not of the same parts")
     if os.readlink(store / "current") != f"generations/{generation:06d}":
         found.append("current does not name the published generation")
     return found
