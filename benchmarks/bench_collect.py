@@ -9,14 +9,14 @@ Side by side, on the same machine and the same files:
   (verify every chain, copy the raw logs, write the Parquet parts, publish);
 - warm collect: the same again, nothing new (the incremental check);
 - warm report: ``radiocli report summary`` from the home (collects the home's logs
-  first, incrementally) against ``report summary --store`` (no collect) and against
-  one DuckDB query over the store's minutes.
+  first, quickly: docs/store.md) against ``report summary --store`` (no collect) and
+  against one DuckDB query over the store's minutes.
 
     .venv/bin/radiocli --home /tmp/store-bench simulate --from 2021-07-24 --to 2021-09-20 --all
     .venv/bin/python benchmarks/bench_collect.py --home /tmp/store-bench [--rounds 2]
 
 Targets: first collect at most 2x the reference; warm report at most 2x one DuckDB
-query (i.e. the incremental check costs no more than the query).
+query.
 """
 
 from __future__ import annotations
@@ -139,10 +139,10 @@ def main() -> int:
         direct = min(run("--home", str(args.home), "report", "summary", *period,
                          "--store", str(home_store)) for _ in range(3))
         query = min(duckdb_query(home_store) for _ in range(3))
-        print("warm report summary from the home (collects incrementally first): "
+        print("warm report summary from the home (a quick collect first):         "
               f"{home:.2f} s  = {home / query:.2f} x one query (target <= 2)")
         print(f"report summary --store (no collect):                                {direct:.2f} s"
-              f"  -> the incremental check costs {home - direct:.2f} s")
+              f"  -> the quick collect costs {home - direct:.2f} s")
         print(f"one DuckDB query over the store's minutes, as a program:           {query:.2f} s")
     finally:
         shutil.rmtree(work, ignore_errors=True)
