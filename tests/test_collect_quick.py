@@ -10,7 +10,6 @@ import os
 import shutil
 import sqlite3
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -49,12 +48,12 @@ def registry():
     return read(SCHEDULES)[0].registry
 
 
-def age(folder: Path) -> None:
-    """Folders last changed an hour ago (a listing stands only for a folder that has
-    not changed in the last seconds)."""
-    past = time.time() - 3600
-    for path in [folder, *(p for p in folder.rglob("*") if p.is_dir())]:
-        os.utime(path, (past, past))
+@pytest.fixture
+def settled(monkeypatch) -> None:
+    """Folders count as settled however recently they changed. A listing stands only
+    for a folder whose ctime is 2 s older than the listing (sources.RACY_NS); the
+    folders of a test were all made just now, and a ctime cannot be set back."""
+    monkeypatch.setattr(sources, "RACY_NS", 0)
 
 
 def summary(store: Path) -> dict:
@@ -97,10 +96,10 @@ def scans(monkeypatch) -> list[str]:
     return listed
 
 
-def test_a_quick_collect_does_not_list_unchanged_folders(tmp_path, made, registry, scans):
+def test_a_quick_collect_does_not_list_unchanged_folders(tmp_path, made, registry, scans,
+                                                         settled):
     logs = tmp_path / "logs"
     shutil.copytree(made, logs)
-    age(logs)
     store = tmp_path / "store"
     first = collect([logs], store, registry)
     assert first.added == 24
@@ -120,13 +119,14 @@ def test_a_folder_changed_in_the_last_seconds_is_listed_again(tmp_path, made, re
     store = tmp_path / "store"
     collect([logs], store, registry)
     with sqlite3.connect(store / "catalog.sqlite") as db:
-        assert db.execute("SELECT count(*) FROM listing").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM listings").fetchone() == (0,)
     scans.clear()
     assert collect([logs], store, registry, quick=True).unchanged == 24
     assert len(scans) == 7
 
 
-def test_a_quick_collect_sees_every_change_that_can_change_a_figure(tmp_path, made, registry):
+def test_a_quick_collect_sees_every_change_that_can_change_a_figure(tmp_path, made, registry,
+                                                                   settled):
     """A day still growing (appended in place), a rejected copy mended in place and a
     new day's file are collected; a sealed day written to again is not looked at (its
     first copy counts, so its figures cannot change) until a full collect sets it
@@ -144,23 +144,27 @@ def test_a_quick_collect_sees_every_change_that_can_change_a_figure(tmp_path, ma
     broken = c / "2021-08-03.jsonl"
     good = broken.read_bytes()
     rewrite_in_place(broken, good.replace(b'"seconds":60', b'"seconds":59', 1))  # rejected
-    age(logs)
     store = tmp_path / "store"
     first = collect([logs], store, registry)
     assert (first.added, first.rejected, first.truncated) == (22, 1, 1)
     with sqlite3.connect(store / "catalog.sqlite") as db:
-        watched = sorted(r[0] for r in db.execute("SELECT name FROM watch"))
+        watched = sorted(r[0] for r in db.execute("SELECT name FROM watched"))
     assert watched == ["2021-08-03.jsonl", "2021-08-04.jsonl"]
 
     sealed = d / "2021-08-02.jsonl"
     with open(sealed, "ab") as fh:  # a sealed day written to again, in place
         fh.write(lines(sealed)[-1] + b"\n")
     rewrite_in_place(growing, whole)  # the day went on and was sealed
-    rewrite_in_place(broken, good)  # mended
+    was = os.stat(broken)
+    rewrite_in_place(broken, good)  # mended: the same size, and its mtime set back
+    os.utime(broken, ns=(was.st_atime_ns, was.st_mtime_ns))
     quick = collect([logs], store, registry, quick=True)
     assert (quick.added, quick.replaced, quick.rejected, quick.unchanged) == (1, 1, 0, 21)
 
-    shutil.move(held / "2021-08-05.jsonl", a / "2021-08-05.jsonl")  # a new file
+    listed = os.stat(a)
+    shutil.move(held / "2021-08-05.jsonl", a / "2021-08-05.jsonl")  # a new file, and the
+    os.utime(a, ns=(listed.st_atime_ns, listed.st_mtime_ns))  # folder's mtime set back
+    assert os.stat(a).st_mtime_ns == listed.st_mtime_ns
     quick = collect([logs], store, registry, quick=True)
     assert (quick.added, quick.replaced, quick.rejected, quick.unchanged) == (1, 0, 0, 23)
 
@@ -172,13 +176,12 @@ def test_a_quick_collect_sees_every_change_that_can_change_a_figure(tmp_path, ma
     assert figures(store) == figures(clean)
 
 
-def test_a_report_from_the_home_sees_a_day_still_being_written(tmp_path, made):
+def test_a_report_from_the_home_sees_a_day_still_being_written(tmp_path, made, settled):
     home = tmp_path / "home"
     shutil.copytree(made, home / "logs")
     growing = sorted((home / "logs").iterdir())[0] / "2021-08-05.jsonl"
     whole = growing.read_bytes()
     rewrite_in_place(growing, b"".join(line + b"\n" for line in lines(growing)[:40]))
-    age(home / "logs")
 
     def report() -> dict:
         result = CliRunner().invoke(cli, ["-s", str(SCHEDULES), "--home", str(home), "report",
@@ -221,3 +224,40 @@ def test_a_store_without_days_files_reports_the_same_and_gets_them(tmp_path, mad
     clean = tmp_path / "clean"
     collect([made], clean, registry)
     assert summary(store) == summary(clean)
+
+
+def test_a_file_rewritten_with_its_mtime_set_back_is_read_again(tmp_path, made, registry):
+    """Size, mtime and inode can all be kept by hand; the ctime cannot."""
+    logs = tmp_path / "logs"
+    shutil.copytree(made, logs)
+    store = tmp_path / "store"
+    collect([logs], store, registry)
+    day = sorted(logs.iterdir())[0] / "2021-08-03.jsonl"
+    was = os.stat(day)
+    data = day.read_bytes()
+    rewrite_in_place(day, data.replace(b'"seconds":60', b'"seconds":59', 1))
+    os.utime(day, ns=(was.st_atime_ns, was.st_mtime_ns))
+    assert (os.stat(day).st_size, os.stat(day).st_mtime_ns) == (was.st_size, was.st_mtime_ns)
+    again = collect([logs], store, registry)
+    assert (again.unchanged, again.rejected) == (23, 1)
+
+
+def test_a_store_that_kept_no_ctime_reads_each_file_once_more(tmp_path, made, registry):
+    logs = tmp_path / "logs"
+    shutil.copytree(made, logs)
+    store = tmp_path / "store"
+    collect([logs], store, registry)
+    with sqlite3.connect(store / "catalog.sqlite") as db:  # the catalog as it was before
+        db.executescript(
+            "CREATE TABLE old AS SELECT folder, name, size, mtime_ns, inode FROM seen;"
+            "DROP TABLE seen;"
+            "CREATE TABLE seen (folder INTEGER NOT NULL, name TEXT NOT NULL, "
+            "size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, "
+            "PRIMARY KEY (folder, name)) WITHOUT ROWID;"
+            "INSERT INTO seen SELECT * FROM old; DROP TABLE old;")
+    expected = summary(store)
+    again = collect([logs], store, registry)
+    assert (again.unchanged, again.added, again.replaced) == (24, 0, 0)
+    assert summary(store) == expected
+    with sqlite3.connect(store / "catalog.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM seen WHERE ctime_ns = 0").fetchone() == (0,)

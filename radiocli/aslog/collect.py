@@ -499,7 +499,8 @@ class _Round:
 
     def _remember(self, cand: Candidate) -> None:
         if cand.path is not None:
-            self.writer.remember(cand.folder, cand.name, cand.size, cand.mtime_ns, cand.inode)
+            self.writer.remember(cand.folder, cand.name,
+                                 (cand.size, cand.mtime_ns, cand.inode, cand.ctime_ns))
 
     def finish(self) -> None:
         """Name the new files durably, move them into place, write the round's part."""

@@ -148,6 +148,9 @@ class StoreWriter:
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 self.db.execute(statement)
+        if "ctime_ns" not in {r[1] for r in self.db.execute("PRAGMA table_info(seen)")}:
+            # files seen before status change times were kept: each is read once more
+            self.db.execute("ALTER TABLE seen ADD COLUMN ctime_ns INTEGER NOT NULL DEFAULT 0")
         if not meta_value(self.db, "format"):
             self.db.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("format", str(FORMAT)), ("store", uuid.uuid4().hex[:8]), ("generation", "0"),
@@ -280,19 +283,24 @@ class StoreWriter:
             self._folders[folder] = found
         return found
 
-    def seen_in(self, folder: str) -> dict[str, tuple[int, int, int]]:
-        """Files of ``folder`` already collected: name -> (size, mtime_ns, inode)."""
+    def seen_in(self, folder: str) -> dict[str, tuple[int, int, int, int]]:
+        """Files of ``folder`` already collected: name -> (size, mtime_ns, inode,
+        ctime_ns)."""
         assert self.db is not None
         row = self.db.execute("SELECT id FROM folders WHERE path = ?", (folder,)).fetchone()
         if row is None:
             return {}
-        return {name: (size, mtime, inode) for name, size, mtime, inode in self.db.execute(
-            "SELECT name, size, mtime_ns, inode FROM seen WHERE folder = ?", (row[0],))}
+        return {name: (size, mtime, inode, ctime)
+                for name, size, mtime, inode, ctime in self.db.execute(
+                    "SELECT name, size, mtime_ns, inode, ctime_ns FROM seen WHERE folder = ?",
+                    (row[0],))}
 
-    def remember(self, folder: str, name: str, size: int, mtime_ns: int, inode: int) -> None:
+    def remember(self, folder: str, name: str, stats: tuple[int, int, int, int]) -> None:
+        """A file of ``folder`` was collected as it was with these (size, mtime_ns, inode,
+        ctime_ns)."""
         assert self.db is not None
-        self.db.execute("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?)",
-                        (self.folder_id(folder), name, size, mtime_ns, inode))
+        self.db.execute("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?, ?)",
+                        (self.folder_id(folder), name, *stats))
         self._changed = True
 
     def listing(self, folder: str) -> Listing | None:
@@ -301,17 +309,17 @@ class StoreWriter:
         assert self.db is not None
         if self._listings is None:
             self._listings = {}
-            watch: dict[int, dict[str, tuple[int, int, int]]] = {}
-            for folder_id, name, size, mtime, inode in self.db.execute(
-                    "SELECT folder, name, size, mtime_ns, inode FROM watch"):
-                watch.setdefault(folder_id, {})[name] = (size, mtime, inode)
-            for folder_id, path, mtime, inode, files in self.db.execute(
-                    "SELECT g.folder, f.path, g.mtime_ns, g.inode, g.files FROM listing g "
+            watch: dict[int, dict[str, tuple[int, int, int, int]]] = {}
+            for folder_id, name, size, mtime, inode, ctime in self.db.execute(
+                    "SELECT folder, name, size, mtime_ns, inode, ctime_ns FROM watched"):
+                watch.setdefault(folder_id, {})[name] = (size, mtime, inode, ctime)
+            for folder_id, path, ctime, inode, files in self.db.execute(
+                    "SELECT g.folder, f.path, g.ctime_ns, g.inode, g.files FROM listings g "
                     "JOIN folders f ON f.id = g.folder"):
-                self._listings[path] = Listing(mtime, inode, files, watch.get(folder_id, {}))
+                self._listings[path] = Listing(ctime, inode, files, watch.get(folder_id, {}))
         return self._listings.get(folder)
 
-    def listed(self, folder: str, mtime_ns: int, inode: int, logs: list[Listed] | None
+    def listed(self, folder: str, ctime_ns: int, inode: int, logs: list[Listed] | None
                ) -> None:
         """Keep ``folder``'s listing, made into the catalog's by :meth:`publish` once every
         file of it is remembered (see :meth:`_keep_listings`); None: forget it."""
@@ -319,10 +327,10 @@ class StoreWriter:
         if not self._listed:
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS listed_now ("
                             "folder INTEGER, name TEXT, station TEXT, day TEXT, size INTEGER, "
-                            "mtime_ns INTEGER, inode INTEGER, PRIMARY KEY (folder, name)) "
-                            "WITHOUT ROWID")
+                            "mtime_ns INTEGER, inode INTEGER, ctime_ns INTEGER, "
+                            "PRIMARY KEY (folder, name)) WITHOUT ROWID")
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS listed_folders ("
-                            "folder INTEGER PRIMARY KEY, mtime_ns INTEGER, inode INTEGER, "
+                            "folder INTEGER PRIMARY KEY, ctime_ns INTEGER, inode INTEGER, "
                             "keep INTEGER)")
             self._listed = True
         if logs is None:
@@ -333,10 +341,10 @@ class StoreWriter:
         else:
             folder_id = self.folder_id(folder)
             self.db.execute("DELETE FROM listed_now WHERE folder = ?", (folder_id,))
-            self.db.executemany("INSERT INTO listed_now VALUES (?, ?, ?, ?, ?, ?, ?)",
+            self.db.executemany("INSERT INTO listed_now VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                 [(folder_id, *log) for log in logs])
         self.db.execute("INSERT OR REPLACE INTO listed_folders VALUES (?, ?, ?, ?)",
-                        (folder_id, mtime_ns, inode, int(logs is not None)))
+                        (folder_id, ctime_ns, inode, int(logs is not None)))
 
     def _keep_listings(self) -> None:
         """The listings of the folders listed in this collect, in the catalog: a folder's
@@ -347,19 +355,19 @@ class StoreWriter:
         if not self._listed:
             return
         db = self.db
-        db.execute("DELETE FROM listing WHERE folder IN (SELECT folder FROM listed_folders)")
-        db.execute("DELETE FROM watch WHERE folder IN (SELECT folder FROM listed_folders)")
+        db.execute("DELETE FROM listings WHERE folder IN (SELECT folder FROM listed_folders)")
+        db.execute("DELETE FROM watched WHERE folder IN (SELECT folder FROM listed_folders)")
         db.execute(
-            "INSERT INTO listing SELECT l.folder, l.mtime_ns, l.inode, "
+            "INSERT INTO listings SELECT l.folder, l.ctime_ns, l.inode, "
             "(SELECT count(*) FROM listed_now n WHERE n.folder = l.folder) "
             "FROM listed_folders l WHERE l.keep AND NOT EXISTS ("
             "  SELECT 1 FROM listed_now n LEFT JOIN seen s ON s.folder = n.folder "
             "    AND s.name = n.name "
             "  WHERE n.folder = l.folder AND (s.size IS NULL OR s.size != n.size "
-            "    OR s.mtime_ns != n.mtime_ns OR s.inode != n.inode))")
+            "    OR s.mtime_ns != n.mtime_ns OR s.inode != n.inode OR s.ctime_ns != n.ctime_ns))")
         db.execute(
-            "INSERT INTO watch SELECT n.folder, n.name, n.size, n.mtime_ns, n.inode "
-            "FROM listed_now n JOIN listing g ON g.folder = n.folder "
+            "INSERT INTO watched SELECT n.folder, n.name, n.size, n.mtime_ns, n.inode, "
+            "n.ctime_ns FROM listed_now n JOIN listings g ON g.folder = n.folder "
             "WHERE n.folder IN (SELECT folder FROM listed_folders) AND NOT EXISTS ("
             "  SELECT 1 FROM logs o WHERE o.station = n.station AND o.day = n.day "
             "    AND o.sealed = 1)")

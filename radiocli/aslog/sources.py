@@ -58,6 +58,7 @@ class Candidate:
     size: int = 0
     mtime_ns: int = 0
     inode: int = 0
+    ctime_ns: int = 0
     unchanged: bool = False  # files already collected, unchanged since (not read) ...
     count: int = 1  # ... this many
 
@@ -81,13 +82,14 @@ class ArchiveLimit(Exception):
 class Memory(Protocol):
     """What a store remembers of the folders it collected (StoreWriter)."""
 
-    def seen_in(self, folder: str) -> dict[str, tuple[int, int, int]]:
-        """Files of ``folder`` collected before: name -> (size, mtime_ns, inode)."""
+    def seen_in(self, folder: str) -> dict[str, tuple[int, int, int, int]]:
+        """Files of ``folder`` collected before: name -> (size, mtime_ns, inode,
+        ctime_ns)."""
 
     def listing(self, folder: str) -> Listing | None:
         """``folder`` as the last collect that listed it left it."""
 
-    def listed(self, folder: str, mtime_ns: int, inode: int, logs: list[Listed] | None
+    def listed(self, folder: str, ctime_ns: int, inode: int, logs: list[Listed] | None
                ) -> None:
         """``folder`` was listed in full: its logs, or None when no listing may stand
         for it (a note, a link, a subfolder, or changed too recently to tell)."""
@@ -153,7 +155,8 @@ def candidates(source: Path, notes: list[Problem], *, memory: Memory | None = No
         return
     st = source.stat()
     yield Candidate(found[0], found[1], str(source.parent), source.name, path=source,
-                    size=st.st_size, mtime_ns=st.st_mtime_ns, inode=st.st_ino)
+                    size=st.st_size, mtime_ns=st.st_mtime_ns, inode=st.st_ino,
+                    ctime_ns=st.st_ctime_ns)
 
 
 REHEARSAL = "rehearsal"  # <home>/rehearsal: logs of `run --clock` / `--rehearsal`
@@ -168,18 +171,24 @@ def _unchanged(count: int = 1) -> Candidate:
 UNCHANGED = _unchanged()
 
 
-def _same(st: os.stat_result, known: tuple[int, int, int] | None) -> bool:
-    return known == (st.st_size, st.st_mtime_ns, st.st_ino)
+def _stats(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What tells that a file changed: size, mtime, inode and ctime (which also changes
+    when the mtime is set back)."""
+    return st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
+
+
+def _same(st: os.stat_result, known: tuple[int, int, int, int] | None) -> bool:
+    return known == _stats(st)
 
 
 def _still(folder: str, st: os.stat_result, known: Listing) -> bool:
     """Whether a folder is as a collect listed it: the folder itself (no file added,
-    removed or renamed) and each of its watched files."""
-    if (st.st_mtime_ns, st.st_ino) != (known.mtime_ns, known.inode):
+    removed or renamed, its times not set back) and each of its watched files."""
+    if (st.st_ctime_ns, st.st_ino) != (known.ctime_ns, known.inode):
         return False
     for name, stats in known.watch.items():
         try:
-            if not _same(os.lstat(os.path.join(folder, name)), stats):
+            if _stats(os.lstat(os.path.join(folder, name))) != stats:
                 return False
         except OSError:
             return False
@@ -208,7 +217,7 @@ def _from_folder(root: Path, notes: list[Problem], memory: Memory | None, quick:
         parent = os.path.basename(folder)
         station = parent[8:] if parent.startswith("station=") else parent
         store = any(e.name in ("catalog.sqlite", "catalog.json") for e in entries)
-        seen: dict[str, tuple[int, int, int]] | None = None
+        seen: dict[str, tuple[int, int, int, int]] | None = None
         subfolders = []
         logs: list[Listed] = []  # the folder's logs, for its listing
         clean = True  # no note, no link: a listing can stand for the folder
@@ -240,7 +249,7 @@ def _from_folder(root: Path, notes: list[Problem], memory: Memory | None, quick:
                     st = None
                 if st is not None and _same(st, known):  # collected: its identity held
                     logs.append((name, station, name[5:15] if name.startswith("date=")
-                                 else name[:10], *known))
+                                 else name[:10], *_stats(st)))
                     yield UNCHANGED
                     continue
             found = identity(parent, name)
@@ -278,14 +287,14 @@ def _from_folder(root: Path, notes: list[Problem], memory: Memory | None, quick:
                     notes.append(Problem(str(path), 0, 0, _("cannot read: {reason}").format(
                         reason=os_reason(exc)), code="unreadable"))
                     continue
-            logs.append((name, found[0], str(found[1]), st.st_size, st.st_mtime_ns, st.st_ino))
+            logs.append((name, found[0], str(found[1]), *_stats(st)))
             yield Candidate(found[0], found[1], folder, name, path=path, size=st.st_size,
-                            mtime_ns=st.st_mtime_ns, inode=st.st_ino)
+                            mtime_ns=st.st_mtime_ns, inode=st.st_ino, ctime_ns=st.st_ctime_ns)
         if memory is not None:
-            # a change after `started` gives the folder a later mtime, unless it falls in
+            # a change after `started` gives the folder a later ctime, unless it falls in
             # the tick of the one seen (ticks of up to 2 s: FAT on a USB stick)
-            leaf = clean and not subfolders and before.st_mtime_ns < started - RACY_NS
-            memory.listed(folder, before.st_mtime_ns, before.st_ino, logs if leaf else None)
+            leaf = clean and not subfolders and before.st_ctime_ns < started - RACY_NS
+            memory.listed(folder, before.st_ctime_ns, before.st_ino, logs if leaf else None)
         stack.extend(reversed(subfolders))
 
 

@@ -129,34 +129,36 @@ CREATE INDEX IF NOT EXISTS aside_day ON aside (day);
 CREATE TABLE IF NOT EXISTS folders (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS seen (
     folder INTEGER NOT NULL, name TEXT NOT NULL, size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, ctime_ns INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (folder, name)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS trash (path TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS listing (
-    folder INTEGER PRIMARY KEY, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS listings (
+    folder INTEGER PRIMARY KEY, ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
     files INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS watch (
+CREATE TABLE IF NOT EXISTS watched (
     folder INTEGER NOT NULL, name TEXT NOT NULL, size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
     PRIMARY KEY (folder, name)) WITHOUT ROWID;
 """
 
 
-Listed = tuple[str, str, str, int, int, int]  # name, station, day, size, mtime_ns, inode
+Listed = tuple[str, str, str, int, int, int, int]  # name, station, day, size, mtime_ns,
+# inode, ctime_ns
 
 
 @dataclass(frozen=True)
 class Listing:
-    """A folder of logs as a collect last listed it: the folder's own ``mtime_ns`` and
-    ``inode`` (a file added, removed or renamed changes them), how many logs it held,
-    and ``watch``: those whose day was not collected sealed, name -> (size, mtime_ns,
-    inode). A day collected sealed keeps its first copy whatever later happens to the
-    file, so only watched files can still change what is counted."""
+    """A folder of logs as a collect last listed it: the folder's own ``ctime_ns`` (its
+    status change time: a file added, removed or renamed changes it, and so does setting
+    the folder's mtime back) and ``inode``, how many logs it held, and ``watch``: those
+    whose day was not collected sealed, name -> (size, mtime_ns, inode, ctime_ns). A day
+    collected sealed keeps its first copy whatever later happens to the file, so only
+    watched files can still change what is counted."""
 
-    mtime_ns: int
+    ctime_ns: int
     inode: int
     files: int
-    watch: dict[str, tuple[int, int, int]]
+    watch: dict[str, tuple[int, int, int, int]]
 
 
 class StoreBusy(LogError):
