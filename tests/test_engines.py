@@ -193,3 +193,30 @@ def test_espeak_version_and_voices_are_remembered(tmp_path: Path) -> None:
 def test_a_memo_that_cannot_be_written_is_no_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     assert eng.espeak_info(tmp_path / "file" / "tools.json").voices  # its folder is a file
+
+
+def test_a_file_rewritten_with_its_mtime_set_back_gets_a_new_digest_and_length(tmp_path):
+    """Caches of a file's content key on its ctime too: size, mtime and inode can all be
+    kept by hand."""
+    import os
+    import struct
+
+    from radiocli.render.engines import file_digest
+    from radiocli.schedule.audiofiles import audio_duration
+
+    path = tmp_path / "jingle.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\x01\x00" * 8000)
+    first = file_digest(path)
+    assert audio_duration(path) == 1.0
+    was = os.stat(path)
+    with open(path, "r+b") as fh:  # the same bytes but the header's rate: half as long
+        fh.seek(24)
+        fh.write(struct.pack("<II", 16000, 32000))
+    os.utime(path, ns=(was.st_atime_ns, was.st_mtime_ns))
+    assert (os.stat(path).st_size, os.stat(path).st_mtime_ns) == (was.st_size, was.st_mtime_ns)
+    assert file_digest(path) != first
+    assert audio_duration(path) == 0.5

@@ -113,12 +113,13 @@ class EspeakInfo(NamedTuple):
 
 
 def _stamp(path: str) -> list[object]:
-    """What changes when a file or folder is replaced: its path, size and mtime."""
+    """What changes when a file or folder is replaced: its path, size, mtime and ctime
+    (an mtime can be set back; a ctime cannot)."""
     try:
         st = os.stat(path)
     except OSError:
         return [path]
-    return [path, st.st_size, st.st_mtime_ns]
+    return [path, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
 
 
 def espeak_info(memo: Path | None = None) -> EspeakInfo:
@@ -388,7 +389,7 @@ def piper_missing() -> ToolMissing:
 
 
 @cache
-def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+def _file_digest(path: str, size: int, mtime_ns: int, ctime_ns: int) -> str:
     import hashlib
 
     digest = hashlib.sha256()
@@ -399,9 +400,10 @@ def _file_digest(path: str, size: int, mtime_ns: int) -> str:
 
 
 def file_digest(path: Path) -> str:
-    """sha256 of a file's content (remembered per path, size and mtime)."""
+    """sha256 of a file's content (remembered per path, size, mtime and ctime: a file
+    rewritten with its mtime set back is read again)."""
     st = path.stat()
-    return _file_digest(str(path), st.st_size, st.st_mtime_ns)
+    return _file_digest(str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 class PiperEngine:

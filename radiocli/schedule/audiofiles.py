@@ -45,7 +45,7 @@ def chime_path(audio_dir: Path, name: str) -> Path | None:
 
 
 @lru_cache(maxsize=4096)
-def _probe(path_text: str, mtime_ns: int, size: int) -> float | None:
+def _probe(path_text: str, mtime_ns: int, size: int, ctime_ns: int) -> float | None:
     path = Path(path_text)
     if path.suffix.lower() == ".wav":
         with contextlib.suppress(wave.Error, EOFError, OSError):
@@ -77,4 +77,5 @@ def audio_duration(path: Path) -> float | None:
         return None
     if not path.is_file():
         return None
-    return _probe(str(path), st.st_mtime_ns, st.st_size)
+    # keyed by ctime too: a file rewritten with its mtime set back is probed again
+    return _probe(str(path), st.st_mtime_ns, st.st_size, st.st_ctime_ns)
