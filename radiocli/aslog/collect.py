@@ -223,7 +223,7 @@ class _Collect:
         if self.progress is not None:
             self.total = self._count(sources)
         for source in sources:
-            for cand in candidates(source, notes, memory=self.writer, quick=self.quick,
+            for cand in candidates(source, notes, memory=self.writer.memory, quick=self.quick,
                                    limits=self.limits):
                 self._drain(notes)
                 if cand.unchanged:
@@ -499,8 +499,8 @@ class _Round:
 
     def _remember(self, cand: Candidate) -> None:
         if cand.path is not None:
-            self.writer.remember(cand.folder, cand.name,
-                                 (cand.size, cand.mtime_ns, cand.inode, cand.ctime_ns))
+            self.writer.memory.remember(cand.folder, cand.name,
+                                        (cand.size, cand.mtime_ns, cand.inode, cand.ctime_ns))
 
     def finish(self) -> None:
         """Name the new files durably, move them into place, write the round's part."""

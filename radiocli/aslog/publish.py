@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from radiocli.aslog.durable import replace_symlink, sync_filesystem
+from radiocli.aslog.listings import FolderMemory
 from radiocli.aslog.store import (
     ASIDE,
     CATALOG,
@@ -40,8 +41,6 @@ from radiocli.aslog.store import (
     READERS,
     SCHEMA,
     TABLES,
-    Listed,
-    Listing,
     StoreBusy,
     connect_catalog,
     meta_value,
@@ -136,8 +135,7 @@ class StoreWriter:
         self._folders: dict[str, int] = {}
         self._dropped: dict[int, set[tuple[str, str]]] = {}  # part -> keys to drop
         self._changed = False
-        self._listings: dict[str, Listing] | None = None
-        self._listed = False  # listings were kept in this collect (temporary tables)
+        self.memory = FolderMemory(self.db, self.folder_id)  # sources.Memory
         self.published = False
 
     # --- opening: format, crash recovery ------------------------------------------------
@@ -282,98 +280,6 @@ class StoreWriter:
                 self._folders.clear()
             self._folders[folder] = found
         return found
-
-    def seen_in(self, folder: str) -> dict[str, tuple[int, int, int, int]]:
-        """Files of ``folder`` already collected: name -> (size, mtime_ns, inode,
-        ctime_ns)."""
-        assert self.db is not None
-        row = self.db.execute("SELECT id FROM folders WHERE path = ?", (folder,)).fetchone()
-        if row is None:
-            return {}
-        return {name: (size, mtime, inode, ctime)
-                for name, size, mtime, inode, ctime in self.db.execute(
-                    "SELECT name, size, mtime_ns, inode, ctime_ns FROM seen WHERE folder = ?",
-                    (row[0],))}
-
-    def remember(self, folder: str, name: str, stats: tuple[int, int, int, int]) -> None:
-        """A file of ``folder`` was collected as it was with these (size, mtime_ns, inode,
-        ctime_ns)."""
-        assert self.db is not None
-        self.db.execute("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?, ?)",
-                        (self.folder_id(folder), name, *stats))
-        self._changed = True
-
-    def listing(self, folder: str) -> Listing | None:
-        """``folder`` as the last collect that listed it left it (all listings are
-        read at the first call)."""
-        assert self.db is not None
-        if self._listings is None:
-            self._listings = {}
-            watch: dict[int, dict[str, tuple[int, int, int, int]]] = {}
-            for folder_id, name, size, mtime, inode, ctime in self.db.execute(
-                    "SELECT folder, name, size, mtime_ns, inode, ctime_ns FROM watched"):
-                watch.setdefault(folder_id, {})[name] = (size, mtime, inode, ctime)
-            for folder_id, path, ctime, inode, files in self.db.execute(
-                    "SELECT g.folder, f.path, g.ctime_ns, g.inode, g.files FROM listings g "
-                    "JOIN folders f ON f.id = g.folder"):
-                self._listings[path] = Listing(ctime, inode, files, watch.get(folder_id, {}))
-        return self._listings.get(folder)
-
-    def listed(self, folder: str, ctime_ns: int, inode: int, logs: list[Listed] | None
-               ) -> None:
-        """Keep ``folder``'s listing, made into the catalog's by :meth:`publish` once every
-        file of it is remembered (see :meth:`_keep_listings`); None: forget it."""
-        assert self.db is not None
-        if not self._listed:
-            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS listed_now ("
-                            "folder INTEGER, name TEXT, station TEXT, day TEXT, size INTEGER, "
-                            "mtime_ns INTEGER, inode INTEGER, ctime_ns INTEGER, "
-                            "PRIMARY KEY (folder, name)) WITHOUT ROWID")
-            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS listed_folders ("
-                            "folder INTEGER PRIMARY KEY, ctime_ns INTEGER, inode INTEGER, "
-                            "keep INTEGER)")
-            self._listed = True
-        if logs is None:
-            row = self.db.execute("SELECT id FROM folders WHERE path = ?", (folder,)).fetchone()
-            if row is None:
-                return
-            folder_id = row[0]
-        else:
-            folder_id = self.folder_id(folder)
-            self.db.execute("DELETE FROM listed_now WHERE folder = ?", (folder_id,))
-            self.db.executemany("INSERT INTO listed_now VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                [(folder_id, *log) for log in logs])
-        self.db.execute("INSERT OR REPLACE INTO listed_folders VALUES (?, ?, ?, ?)",
-                        (folder_id, ctime_ns, inode, int(logs is not None)))
-
-    def _keep_listings(self) -> None:
-        """The listings of the folders listed in this collect, in the catalog: a folder's
-        stands only when each of its logs is remembered as it was listed (a file still
-        empty, or that could not be read, is not); its watched files are those whose day
-        is not collected sealed."""
-        assert self.db is not None
-        if not self._listed:
-            return
-        db = self.db
-        db.execute("DELETE FROM listings WHERE folder IN (SELECT folder FROM listed_folders)")
-        db.execute("DELETE FROM watched WHERE folder IN (SELECT folder FROM listed_folders)")
-        db.execute(
-            "INSERT INTO listings SELECT l.folder, l.ctime_ns, l.inode, "
-            "(SELECT count(*) FROM listed_now n WHERE n.folder = l.folder) "
-            "FROM listed_folders l WHERE l.keep AND NOT EXISTS ("
-            "  SELECT 1 FROM listed_now n LEFT JOIN seen s ON s.folder = n.folder "
-            "    AND s.name = n.name "
-            "  WHERE n.folder = l.folder AND (s.size IS NULL OR s.size != n.size "
-            "    OR s.mtime_ns != n.mtime_ns OR s.inode != n.inode OR s.ctime_ns != n.ctime_ns))")
-        db.execute(
-            "INSERT INTO watched SELECT n.folder, n.name, n.size, n.mtime_ns, n.inode, "
-            "n.ctime_ns FROM listed_now n JOIN listings g ON g.folder = n.folder "
-            "WHERE n.folder IN (SELECT folder FROM listed_folders) AND NOT EXISTS ("
-            "  SELECT 1 FROM logs o WHERE o.station = n.station AND o.day = n.day "
-            "    AND o.sealed = 1)")
-        db.execute("DROP TABLE listed_now")
-        db.execute("DROP TABLE listed_folders")
-        self._listed = False
 
     # --- the catalog --------------------------------------------------------------------
 
@@ -605,7 +511,7 @@ class StoreWriter:
                             (str(self.generation + 1),))
             self.db.execute("UPDATE meta SET value = ? WHERE key = 'next_part'",
                             (str(self.next_part),))
-        self._keep_listings()
+        self.memory.keep()
         if self._changed or parts_changed:
             sync_filesystem(self.root)
         self.db.execute("COMMIT")
