@@ -72,10 +72,6 @@ MINUTE_COLUMNS = (
     "station VARCHAR, day DATE, minute TIMESTAMP, program VARCHAR, occurrence VARCHAR, "
     "segment INTEGER, priority VARCHAR, seconds INTEGER"
 )
-DAY_COLUMNS = (
-    "station VARCHAR, day DATE, district VARCHAR, minute_lines BIGINT, seconds BIGINT, "
-    "event_lines BIGINT, sessions BIGINT, seals BIGINT, sealed_lines INTEGER"
-)
 # What a part's days file holds: its minute and event lines added up per station and day
 # (sessions: 'start' lines; seals: 'sealed' lines; sealed_lines: the largest 'lines' a
 # sealed line counts). {minutes} and {events}: the part's two files, or the views.
@@ -142,8 +138,8 @@ CREATE TABLE IF NOT EXISTS watched (
 """
 
 
-Listed = tuple[str, str, str, int, int, int, int]  # name, station, day, size, mtime_ns,
-# inode, ctime_ns
+# a log file as a folder was listed: name, station, day, size, mtime_ns, inode, ctime_ns
+Listed = tuple[str, str, str, int, int, int, int]
 
 
 @dataclass(frozen=True)
