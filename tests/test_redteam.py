@@ -976,7 +976,7 @@ def test_a_cosigned_bundle_airs_and_each_program_ends_with_its_approval(city: Ci
 def test_two_approvers_at_once_lose_neither_approval(city: City, monkeypatch) -> None:  # noqa: ANN001
     """Both districts read the bundle before either writes it (forced with a barrier):
     without the bundle's lock the second write drops the first approval."""
-    import radiocli.trust.bundle as bundle_module
+    import radiocli.trust.approval as bundle_module
 
     city.approve(city.city)
     other = city.key("district-002", ["district"], districts=["002"])

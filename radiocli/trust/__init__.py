@@ -9,9 +9,8 @@ from radiocli.trust.alerts import (
     VerifiedAlert, accept_alert, alert_identity, check_alert_key, check_signed_alert,
     sign_alert, verify_alert,
 )
-from radiocli.trust.bundle import (
-    BUNDLE_NAME, VerifiedBundle, approve, check_bundle, verify_bundle,
-)
+from radiocli.trust.approval import approve
+from radiocli.trust.bundle import BUNDLE_NAME, VerifiedBundle, check_bundle, verify_bundle
 from radiocli.trust.keys import (
     ROLES, PublicKey, check_key_scope, generate_key, read_public, trusted_keys,
 )
