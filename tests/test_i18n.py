@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from ticking import while_ticking
 
 from radiocli import i18n
 
@@ -651,26 +652,8 @@ def threaded(corpus: Corpus, daemon, clock, *args: str, before=None, tick: bool 
     """A command that waits for the daemon (alert, reload) in a thread, while this
     thread ticks the daemon on its fake clock (``before`` runs once the request is in
     the spool)."""
-    import threading
-    import time
-
-    box: dict[str, str] = {}
-    thread = threading.Thread(target=lambda: box.setdefault(
-        "out", corpus(*args, code=code)), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while thread.is_alive() and not any(daemon.rundir.spool.glob("*.json")):
-        thread.join(0.002)
-        assert time.monotonic() < deadline, ("nothing came to the spool", args)
-    if before is not None:
-        before()
-    while thread.is_alive():
-        if tick:
-            clock.advance(step)
-            daemon.tick()
-        thread.join(0.001)
-        assert time.monotonic() < deadline, ("the command did not finish", args)
-    return box["out"]
+    return while_ticking(daemon, clock, lambda: corpus(*args, code=code), before=before,
+                         tick=tick, step=step, what=args)
 
 
 def playout_schedules(root: Path, t0: datetime) -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from radiocli.play import control
 from radiocli.play.clock import FakeClock, OffsetClock, SystemClock
 from radiocli.play.daemon import Config, Daemon
 from radiocli.plan.triggers import TZ
+from ticking import while_ticking
 from test_play_daemon import T0, crash, daemon_for, events, lines, make_schedule, program
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,27 +39,10 @@ def alert(d: Daemon, clock: FakeClock, *args: str, before: Callable[[], Any] | N
     """`radiocli alert ARGS` in a thread while this thread ticks the daemon on its fake
     clock (``before`` runs once the request is in the spool; ``tick=False``: a daemon
     that never answers)."""
-    box: dict[str, Result] = {}
     home = str(d.config.home.root)
-
-    def command() -> None:
-        box["result"] = CliRunner().invoke(group, ["--home", home, "alert", *args])
-
-    thread = threading.Thread(target=command, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while thread.is_alive() and not any(d.rundir.spool.glob("alert-*.json")):
-        thread.join(0.002)
-        assert time.monotonic() < deadline, "the command wrote nothing to the spool"
-    if before is not None:
-        before()
-    while thread.is_alive():
-        if tick:
-            clock.advance(step)
-            d.tick()
-        thread.join(0.001)
-        assert time.monotonic() < deadline, "the command did not finish"
-    return box["result"]
+    return while_ticking(
+        d, clock, lambda: CliRunner().invoke(group, ["--home", home, "alert", *args]),
+        spool="alert-*.json", before=before, tick=tick, step=step, what=args)
 
 
 def reply_of(d: Daemon) -> dict[str, Any]:
