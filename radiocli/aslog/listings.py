@@ -24,13 +24,18 @@ class FolderMemory:
     def seen_in(self, folder: str) -> dict[str, tuple[int, int, int, int]]:
         """Files of ``folder`` already collected: name -> (size, mtime_ns, inode,
         ctime_ns)."""
-        row = self.db.execute("SELECT id FROM folders WHERE path = ?", (folder,)).fetchone()
-        if row is None:
+        folder_id = self._known_id(folder)
+        if folder_id is None:
             return {}
         return {name: (size, mtime, inode, ctime)
                 for name, size, mtime, inode, ctime in self.db.execute(
                     "SELECT name, size, mtime_ns, inode, ctime_ns FROM seen WHERE folder = ?",
-                    (row[0],))}
+                    (folder_id,))}
+
+    def _known_id(self, folder: str) -> int | None:
+        """The folder's id when a collect recorded it before (none is made)."""
+        row = self.db.execute("SELECT id FROM folders WHERE path = ?", (folder,)).fetchone()
+        return None if row is None else int(row[0])
 
     def remember(self, folder: str, name: str, stats: tuple[int, int, int, int]) -> None:
         """A file of ``folder`` was collected as it was with these (size, mtime_ns, inode,
@@ -67,10 +72,10 @@ class FolderMemory:
                             "keep INTEGER)")
             self._listed = True
         if logs is None:
-            row = self.db.execute("SELECT id FROM folders WHERE path = ?", (folder,)).fetchone()
-            if row is None:
+            known = self._known_id(folder)
+            if known is None:
                 return
-            folder_id = row[0]
+            folder_id = known
         else:
             folder_id = self.folder_id(folder)
             self.db.execute("DELETE FROM listed_now WHERE folder = ?", (folder_id,))
